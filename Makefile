@@ -1,0 +1,54 @@
+# The single entry point. `make run` and `make test` work on a machine that has never seen the project:
+# they bootstrap uv into .tools/, create .venv/ from uv.lock and go.
+SHELL := /bin/bash
+PY ?= $(shell command -v python3.11 || command -v python3)
+TOOLS := .tools
+VENV := .venv
+UV := $(TOOLS)/bin/uv
+BIN := $(VENV)/bin
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON := $(PY)
+export UV_PYTHON_DOWNLOADS := never
+export UV_LINK_MODE := copy
+
+.PHONY: install run test pytest lint fmt bench train clean schemas
+
+$(UV):
+	$(PY) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	touch $@
+
+install: $(VENV)/.synced
+
+run: install
+	$(BIN)/complaints run
+
+test: install lint pytest
+
+pytest: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/complaints migrations-check
+
+fmt: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install
+	$(BIN)/python -m bench
+
+train: install
+	$(BIN)/python -m services.classifier.train
+
+schemas: install
+	$(BIN)/python -m shared.schemas
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .stack .mypy_cache .ruff_cache .pytest_cache

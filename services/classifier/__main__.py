@@ -1,0 +1,75 @@
+"""`complaints classifier`: consume amazon.events.v1, publish complaints.classified.v1."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from services.classifier.engine import Classifier
+from services.classifier.handlers import ClassifierDeps, handle_batch
+from shared.db.session import Database, unit_of_work
+from shared.health import HealthState
+from shared.kafka.consumer import ConsumerLoop, Record
+from shared.kafka.producer import EventProducer
+from shared.logging import configure_logging
+from shared.runtime import run_service
+from shared.settings import Settings
+from shared.topics import AMAZON_EVENTS
+
+__all__ = ["main", "run"]
+
+
+async def run(settings: Settings, stop: asyncio.Event, health: HealthState) -> None:
+    """Run the classifier until ``stop`` is set."""
+    db = Database(settings.database)
+    producer = EventProducer(settings.kafka)
+    await producer.start()
+    deps = ClassifierDeps(classifier=Classifier.load(), producer=producer, settings=settings.classifier)
+
+    async def on_batch(records: Sequence[Record]) -> None:
+        async with unit_of_work(db) as session:
+            await handle_batch(records, session=session, deps=deps, now=datetime.now(UTC))
+
+    loop = ConsumerLoop(
+        settings=settings.kafka,
+        group_id="classifier",
+        topics=[AMAZON_EVENTS],
+        handler=on_batch,
+        producer=producer,
+    )
+    health.add_check("database", db.ping)
+    health.add_check("kafka", producer.ping)
+    task = asyncio.create_task(loop.run())
+    try:
+        await _until(stop, task)
+    finally:
+        loop.stop()
+        await task
+        await producer.stop()
+        await db.dispose()
+
+
+async def _until(stop: asyncio.Event, task: asyncio.Task[None]) -> None:
+    waiter = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait({waiter, task}, return_when=asyncio.FIRST_COMPLETED)
+    waiter.cancel()
+    if task in done:
+        task.result()  # a crashed loop raises here and the process exits non-zero
+
+
+def main() -> None:
+    """Entry point."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    asyncio.run(
+        run_service(
+            "classifier",
+            port=settings.classifier.http_port,
+            main=lambda stop, health: run(settings, stop, health),
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

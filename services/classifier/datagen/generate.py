@@ -1,0 +1,156 @@
+"""Compose labelled training messages from phrase banks, deterministically.
+
+Every core sentence is used verbatim once, then again inside varied frames (tweet, e-mail, review, chat)
+with label-neutral parts around it, slot values filled in and register noise (case, missing accents,
+typos, punctuation) applied, so the model learns the complaint, not the frame.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import unicodedata
+from collections.abc import Iterator
+from typing import Any
+
+from services.classifier.datagen.bank import LABEL_SECTIONS, Bank, CoreLine
+
+__all__ = ["compose", "generate_rows"]
+
+_SLOT = re.compile(r"\{([a-z_]+?)(\d?)\}")
+_CJK = ("ja", "zh")
+_REGISTERS = ("tweet", "email", "review", "chat")
+_REGISTER_WEIGHTS = (35, 28, 27, 10)
+
+
+def _fill(template: str, bank: Bank, rng: random.Random, chosen: dict[str, tuple[str, ...]]) -> str:
+    def repl(m: re.Match[str]) -> str:
+        name, form = m.group(1), int(m.group(2) or 0)
+        if name == "n":
+            return str(rng.choice((2, 3, 3, 4, 5, 6, 7, 8, 10, 12, 14, 15, 20, 21, 30)))
+        if name not in bank.slots:
+            raise KeyError(f"{bank.language}: unknown slot {{{name}}} in {template!r}")
+        value = chosen.setdefault(name, rng.choice(bank.slots[name]))
+        return value[min(form, len(value) - 1)]
+
+    return _SLOT.sub(repl, template)
+
+
+def _pick(bank: Bank, part: str, rng: random.Random) -> str | None:
+    options = bank.parts.get(part)
+    return rng.choice(options) if options else None
+
+
+def _frame(bank: Bank, label: str, line: CoreLine, rng: random.Random) -> list[str]:
+    register = rng.choices(_REGISTERS, weights=_REGISTER_WEIGHTS)[0]
+    same_tone = [c for c in bank.core[label] if c.tone == line.tone and c is not line]
+    second = rng.choice(same_tone).text if same_tone and rng.random() < 0.22 else None
+    pieces: list[str | None] = []
+    if register == "tweet":
+        pieces = [_pick(bank, "tweet.prefix", rng) if rng.random() < 0.35 else None, line.text, second]
+        pieces.append(_pick(bank, f"closer.{line.tone}", rng) if rng.random() < 0.5 else None)
+    elif register == "email":
+        pieces = [
+            _pick(bank, "greeting", rng) if rng.random() < 0.8 else None,
+            _pick(bank, "context", rng) if rng.random() < 0.4 else None,
+            line.text,
+            second,
+            _pick(bank, f"request.{line.tone}", rng) if rng.random() < 0.6 else None,
+            _pick(bank, "signoff", rng) if rng.random() < 0.5 else None,
+        ]
+    elif register == "review":
+        pieces = [
+            _pick(bank, f"review.{line.tone}", rng) if rng.random() < 0.4 else None,
+            line.text,
+            second,
+            _pick(bank, f"tail.{line.tone}", rng) if rng.random() < 0.4 else None,
+        ]
+    else:
+        pieces = [line.text]
+    return [p for p in pieces if p]
+
+
+def _strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not "\u0300" <= c <= "\u036f"))
+
+
+def _typo(text: str, rng: random.Random) -> str:
+    words = text.split(" ")
+    candidates = [i for i, w in enumerate(words) if len(w) > 4 and w.isalpha()]
+    if not candidates:
+        return text
+    i = rng.choice(candidates)
+    w = words[i]
+    j = rng.randrange(1, len(w) - 1)
+    op = rng.random()
+    if op < 0.4:
+        w = w[:j] + w[j + 1] + w[j] + w[j + 2 :]
+    elif op < 0.7:
+        w = w[:j] + w[j + 1 :]
+    else:
+        w = w[:j] + w[j] + w[j:]
+    words[i] = w
+    return " ".join(words)
+
+
+def _noise(text: str, language: str, rng: random.Random) -> str:
+    if language in _CJK:
+        if rng.random() < 0.25:
+            text = text.replace("。", rng.choice(("", " ", "！", "…")))
+        if rng.random() < 0.1:
+            text += rng.choice(("！！", "。。。", "(T_T)", "？？", "www" if language == "ja" else "哎"))
+        return text
+    r = rng.random()
+    if r < 0.25:
+        text = text.lower()
+    elif r < 0.28:
+        text = text.upper()
+    if rng.random() < 0.15:
+        text = _strip_accents(text)
+    for _ in range(rng.choice((0, 0, 0, 1, 1, 2))):
+        text = _typo(text, rng)
+    if rng.random() < 0.15:
+        text = text.rstrip(".!?")
+    elif rng.random() < 0.08:
+        text = text.rstrip(".") + rng.choice(("!!", "!!!", "??", " :(", " :/"))
+    return text
+
+
+def compose(bank: Bank, label: str, line: CoreLine, rng: random.Random, *, plain: bool = False) -> str:
+    """One message around ``line``: verbatim (``plain``) or framed, filled and noised."""
+    chosen: dict[str, tuple[str, ...]] = {}
+    pieces = [line.text] if plain else _frame(bank, label, line, rng)
+    joiner = "" if bank.language in _CJK else " "
+    text = joiner.join(_fill(p, bank, rng, chosen) for p in pieces)
+    return text if plain else _noise(text, bank.language, rng)
+
+
+def _rows_for(bank: Bank, label: str, per_label: int, rng: random.Random) -> Iterator[dict[str, Any]]:
+    lines = list(bank.core[label])
+    seen: set[str] = set()
+    n = 0
+    for line in lines:
+        text = compose(bank, label, line, rng, plain=True)
+        if text not in seen:
+            seen.add(text)
+            n += 1
+            yield {"id": f"{bank.language}-{label.lower()}-{n:05d}", "language": bank.language, "text": text}
+    attempts = 0
+    while n < per_label and attempts < per_label * 5:
+        attempts += 1
+        text = compose(bank, label, lines[attempts % len(lines)], rng)
+        if text not in seen:
+            seen.add(text)
+            n += 1
+            yield {"id": f"{bank.language}-{label.lower()}-{n:05d}", "language": bank.language, "text": text}
+
+
+def generate_rows(banks: list[Bank], *, per_label: int, seed: int = 20240601) -> list[dict[str, Any]]:
+    """Training rows ``{id, language, text, label}`` for every bank and label, in a fixed order."""
+    rows: list[dict[str, Any]] = []
+    for bank in sorted(banks, key=lambda b: b.language):
+        for label in LABEL_SECTIONS:
+            rng = random.Random(f"{seed}:{bank.language}:{label}")
+            rows.extend({**row, "label": label} for row in _rows_for(bank, label, per_label, rng))
+    return rows

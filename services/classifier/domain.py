@@ -1,0 +1,100 @@
+"""Value objects the classifier reads and returns (no behaviour, no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from shared.events import Priority, Reason, Tag
+
+__all__ = [
+    "CATEGORIES",
+    "LABEL_TO_CATEGORY",
+    "BuyerHistory",
+    "Category",
+    "Evidence",
+    "OrderContext",
+    "TextVerdict",
+    "Verdict",
+]
+
+Category = Literal["not_received", "not_as_described", "defective", "none"]
+CATEGORIES: tuple[Category, ...] = ("not_received", "not_as_described", "defective", "none")
+LABEL_TO_CATEGORY: dict[str, Category] = {
+    "NOT_RECEIVED": "not_received",
+    "NOT_AS_DESCRIBED": "not_as_described",
+    "DEFECTIVE": "defective",
+    "OTHER": "none",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OrderContext:
+    """What is known about the order from stored events (built by the service's repository)."""
+
+    order_status: str | None = None
+    fulfillment_type: str | None = None  # AFN / MFN
+    purchase_date: datetime | None = None
+    latest_delivery_date: datetime | None = None
+    tracking_milestones: tuple[str, ...] = ()  # in order, e.g. ("IN_TRANSIT", "DELIVERED")
+    order_amount: Decimal | None = None
+    currency: str | None = None
+    account_status: str | None = None  # NORMAL / AT_RISK / DEACTIVATED
+    buyer_cancel_requested: bool = False
+    prior_contacts: int = 0  # earlier complaint signals on the same order/thread
+    first_contact_at: datetime | None = None  # for the ageing flag
+
+
+@dataclass(frozen=True, slots=True)
+class BuyerHistory:
+    """Rolling-window counts for one salted buyer hash."""
+
+    returns_30d: int = 0
+    returns_90d: int = 0
+    returns_365d: int = 0
+    complaints_90d: int = 0
+    a_to_z_claims_365d: int = 0
+    contradicting_reasons_90d: int = 0  # e.g. 'defective' then 'no longer needed' for similar items
+    long_use_returns_365d: int = 0  # returned long after delivery
+    orders_365d: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One explainable rule firing: it adds ``weight`` to the score of ``category``."""
+
+    rule_id: str
+    category: Category | None
+    weight: float
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TextVerdict:
+    """Text-only result of the batch path."""
+
+    category: Category
+    label: str  # the upper-case training label (NOT_RECEIVED, ..., OTHER)
+    confidence: float
+    probabilities: tuple[float, ...]  # in CATEGORIES order
+    language: str | None
+    features: tuple[tuple[str, float], ...] = ()  # top contributing text features when explained
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The classifier's decision on one complaint signal, with every reason."""
+
+    category: Category
+    tags: tuple[Tag, ...]
+    confidence: float
+    language: str | None
+    priority: Priority
+    due_at: datetime | None
+    ageing: bool
+    reasons: tuple[Reason, ...]
+    abusive_score: float | None
+    auto_reply: bool
+    model_version: str

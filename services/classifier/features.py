@@ -1,0 +1,193 @@
+"""Text normalization and hashed character/word n-gram features, vectorized with numpy.
+
+The same functions serve training and inference so the two can never drift: a text becomes a set of
+feature indices (hashed char n-grams over the normalized text, plus hashed word unigrams and bigrams), each
+with a block weight, L2-normalized per text. Hashes are stable across processes (no Python ``hash``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "FeatureBatch",
+    "FeatureSpec",
+    "char_ngram_index",
+    "featurize",
+    "normalize",
+    "word_feature_index",
+]
+
+_U64 = np.uint64
+_P = 0x100000001B3  # FNV prime: odd, so the polynomial hash spreads well mod 2**64
+_MASK64 = (1 << 64) - 1
+_CHAR_SEED = 0x9E3779B97F4A7C15
+_WORD_SEED = 0xC2B2AE3D27D4EB4F
+_BIGRAM_SEED = 0x165667B19E3779F9
+_SEP = 0x1  # never survives normalization, so it cleanly separates texts in one buffer
+
+_URL = re.compile(r"https?://\S+|www\.\S+|\[link\]", re.IGNORECASE)
+_MENTION = re.compile(r"@\w+")
+_DIGITS = re.compile(r"\d+")
+_PUNCT = re.compile(r"[^\w\s?!]|_")
+_QUESTION = re.compile(r"([?!])")
+_SPACES = re.compile(r"\s+")
+_LATIN_MARKS = re.compile(r"[\u0300-\u036f]")
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureSpec:
+    """Hashing layout; stored in the model metadata so inference matches training."""
+
+    bits: int = 18
+    char_min: int = 1
+    char_max: int = 4
+    word_weight: float = 1.0
+    char_weight: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureBatch:
+    """Sparse rows in coordinate form: row ``rows[i]`` has value ``values[i]`` at column ``cols[i]``."""
+
+    rows: npt.NDArray[np.int64]
+    cols: npt.NDArray[np.int64]
+    values: npt.NDArray[np.float32]
+    n_rows: int
+
+
+def normalize(text: str) -> str:
+    """Fold width, case and Latin accents; mask URLs, mentions and digits; keep ? and ! as tokens."""
+    t = unicodedata.normalize("NFKC", text).casefold()
+    t = _URL.sub(" url ", t)
+    t = _MENTION.sub(" @ ", t)
+    # Strip only Latin combining marks: Japanese voicing marks (U+3099/309A) must survive NFKD.
+    t = unicodedata.normalize("NFC", _LATIN_MARKS.sub("", unicodedata.normalize("NFKD", t)))
+    t = _DIGITS.sub("0", t)
+    t = _PUNCT.sub(" ", t)
+    t = _QUESTION.sub(r" \1 ", t)
+    return _SPACES.sub(" ", t).strip()
+
+
+def _mix(z: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """splitmix64 finalizer, so that similar n-grams land in unrelated buckets."""
+    z = z ^ (z >> _U64(30))
+    z = z * _U64(0xBF58476D1CE4E5B9)
+    z = z ^ (z >> _U64(27))
+    z = z * _U64(0x94D049BB133111EB)
+    return z ^ (z >> _U64(31))
+
+
+def _mix_int(z: int) -> int:
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9 & _MASK64
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EB & _MASK64
+    return z ^ (z >> 31)
+
+
+def char_ngram_index(gram: str, bits: int) -> int:
+    """Bucket of one char n-gram (pure-Python twin of the vectorized hash, used for explanations)."""
+    h = 0
+    for ch in gram:
+        h = (h * _P + ord(ch)) & _MASK64
+    return _mix_int((h + len(gram) * _CHAR_SEED) & _MASK64) >> (64 - bits)
+
+
+def word_feature_index(words: Sequence[str], bits: int) -> int:
+    """Bucket of a word unigram or bigram (pure-Python twin of the vectorized hash)."""
+    crcs = [zlib.crc32(w.encode()) for w in words]
+    if len(crcs) == 1:
+        return _mix_int((crcs[0] + _WORD_SEED) & _MASK64) >> (64 - bits)
+    return _mix_int((crcs[0] * _P + crcs[1] + _BIGRAM_SEED) & _MASK64) >> (64 - bits)
+
+
+def _char_features(
+    normed: Sequence[str], spec: FeatureSpec
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    buf = "\x01" + "\x01".join(f" {t} " for t in normed) + "\x01"
+    cps = np.frombuffer(buf.encode("utf-32-le"), dtype="<u4").astype(np.uint64)
+    is_sep = cps == _SEP
+    doc = np.cumsum(is_sep) - 1  # index of the text each position belongs to
+    seps = np.concatenate(([0], np.cumsum(is_sep)))
+    rows: list[npt.NDArray[np.int64]] = []
+    cols: list[npt.NDArray[np.int64]] = []
+    shift = _U64(64 - spec.bits)
+    h = np.zeros(len(cps), dtype=np.uint64)
+    for n in range(1, spec.char_max + 1):
+        span = len(cps) - n + 1
+        if span <= 0:
+            break
+        h = h[:span] * _U64(_P) + cps[n - 1 : n - 1 + span]
+        if n < spec.char_min:
+            continue
+        ok = (seps[n : n + span] - seps[:span]) == 0  # window holds no separator
+        idx = _mix(h[ok] + _U64((n * _CHAR_SEED) & _MASK64)) >> shift
+        rows.append(doc[:span][ok].astype(np.int64))
+        cols.append(idx.astype(np.int64))
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(rows), np.concatenate(cols)
+
+
+def _word_features(
+    normed: Sequence[str], spec: FeatureSpec
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    crcs: list[int] = []
+    docs: list[int] = []
+    for i, t in enumerate(normed):
+        toks = t.split()
+        crcs.extend(zlib.crc32(w.encode()) for w in toks)
+        docs.extend([i] * len(toks))
+    if not crcs:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    c = np.asarray(crcs, dtype=np.uint64)
+    d = np.asarray(docs, dtype=np.int64)
+    shift = _U64(64 - spec.bits)
+    uni = _mix(c + _U64(_WORD_SEED)) >> shift
+    same = d[1:] == d[:-1]
+    bi = _mix(c[:-1][same] * _U64(_P) + c[1:][same] + _U64(_BIGRAM_SEED)) >> shift
+    return (
+        np.concatenate((d, d[:-1][same])),
+        np.concatenate((uni.astype(np.int64), bi.astype(np.int64))),
+    )
+
+
+def _dedup(rows: npt.NDArray[np.int64], cols: npt.NDArray[np.int64], bits: int) -> npt.NDArray[np.int64]:
+    # np.sort + neighbour compare: np.unique is an order of magnitude slower here.
+    keys = np.sort((rows << np.int64(bits)) | cols)
+    keep = np.ones(len(keys), dtype=bool)
+    keep[1:] = keys[1:] != keys[:-1]
+    return keys[keep]
+
+
+def featurize(texts: Sequence[str], spec: FeatureSpec, *, normalized: bool = False) -> FeatureBatch:
+    """Binary hashed features per text, block-weighted and L2-normalized."""
+    normed = list(texts) if normalized else [normalize(t) for t in texts]
+    mask = np.int64((1 << spec.bits) - 1)
+    keys = []
+    weights = []
+    for (r, c), w in (
+        (_char_features(normed, spec), spec.char_weight),
+        (_word_features(normed, spec), spec.word_weight),
+    ):
+        if w <= 0 or len(r) == 0:
+            continue
+        k = _dedup(r, c, spec.bits)
+        keys.append(k)
+        weights.append(np.full(len(k), w, dtype=np.float32))
+    if not keys:
+        empty = np.zeros(0, np.int64)
+        return FeatureBatch(empty, empty, np.zeros(0, np.float32), len(normed))
+    key = np.concatenate(keys)
+    val = np.concatenate(weights)
+    rows = key >> np.int64(spec.bits)
+    cols = key & mask
+    norms = np.sqrt(np.bincount(rows, weights=val.astype(np.float64) ** 2, minlength=len(normed)))
+    val = (val / norms[rows]).astype(np.float32)
+    return FeatureBatch(rows, cols, val, len(normed))

@@ -1,0 +1,199 @@
+"""RFC 822 bytes to the parts a relay-mail parser needs: headers, best text body, HTML pre blocks, attachments."""
+
+from __future__ import annotations
+
+import codecs
+import email
+import mimetypes
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email import policy
+from email.errors import MessageError
+from email.message import EmailMessage, Message
+from email.utils import getaddresses, parsedate_to_datetime
+
+from services.ingest.parse.html_text import html_to_text
+
+__all__ = ["Address", "MailContent", "decode_bytes", "read_mail"]
+
+# Mail user agents label Microsoft code pages with the ISO/JIS names; decoding with the superset keeps
+# characters such as the circled digits or the wave dash that plain Shift_JIS / ISO-8859-1 reject.
+_CHARSET_SUPERSETS = {
+    "shift_jis": "cp932",
+    "shift-jis": "cp932",
+    "sjis": "cp932",
+    "x-sjis": "cp932",
+    "windows-31j": "cp932",
+    "iso-2022-jp": "iso2022_jp_ext",
+    "iso-8859-1": "cp1252",
+    "latin1": "cp1252",
+    "us-ascii": "utf-8",
+    "ascii": "utf-8",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "ks_c_5601-1987": "cp949",
+    "euc-kr": "cp949",
+}
+_HEADER_ERRORS = (ValueError, IndexError, TypeError, AttributeError, LookupError, MessageError)
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """One mailbox: display name and lower-cased address."""
+
+    name: str
+    addr: str
+
+
+@dataclass(frozen=True, slots=True)
+class MailContent:
+    """Decoded view of one mail."""
+
+    headers: dict[str, str]
+    subject: str | None
+    from_: tuple[Address, ...]
+    reply_to: tuple[Address, ...]
+    sender: tuple[Address, ...]
+    to: tuple[Address, ...]
+    message_id: str | None
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    date: datetime | None
+    plain: str
+    html: str
+    html_text: str
+    pre_blocks: tuple[str, ...]
+    attachments: tuple[str, ...]
+
+    def header(self, name: str) -> str | None:
+        """A header value by case-insensitive name."""
+        return self.headers.get(name.lower())
+
+
+def decode_bytes(data: bytes, charset: str | None) -> str:
+    """Decode body bytes with the declared charset (or its Microsoft superset), falling back to UTF-8."""
+    label = (charset or "utf-8").strip().strip('"').lower()
+    candidates = [_CHARSET_SUPERSETS.get(label, label), label, "utf-8"]
+    for name in candidates:
+        try:
+            codecs.lookup(name)
+            return data.decode(name)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("utf-8", "replace")
+
+
+def _header(msg: Message, name: str) -> str | None:
+    try:
+        value = msg.get(name)
+    except _HEADER_ERRORS:
+        return None
+    if value is None:
+        return None
+    text = " ".join(str(value).split())
+    return text or None
+
+
+def _addresses(msg: Message, name: str) -> tuple[Address, ...]:
+    raw = _header(msg, name)
+    if raw is None:
+        return ()
+    try:
+        pairs = getaddresses([raw])
+    except _HEADER_ERRORS:
+        return ()
+    return tuple(Address(display.strip(), addr.strip().lower()) for display, addr in pairs if "@" in addr)
+
+
+def _message_ids(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    ids = [token for token in value.replace(",", " ").split() if token.startswith("<") and token.endswith(">")]
+    return tuple(ids) if ids else (value.strip(),)
+
+
+def _date(msg: Message) -> datetime | None:
+    raw = _header(msg, "Date")
+    if raw is None:
+        return None
+    try:
+        parsed = parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError):
+        return None
+    # A Date without a zone ("-0000" or none) says nothing reliable about the instant; callers fall back.
+    return parsed.astimezone(UTC) if parsed.tzinfo else None
+
+
+def _part_text(part: Message) -> str:
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    return decode_bytes(payload, part.get_content_charset())
+
+
+def _attachment_name(part: Message, index: int) -> str:
+    try:
+        name = part.get_filename()
+    except _HEADER_ERRORS:
+        name = None
+    if name:
+        return " ".join(name.split())
+    content_type = part.get_content_type()
+    extension = ".eml" if content_type == "message/rfc822" else mimetypes.guess_extension(content_type)
+    extension = extension or ".bin"
+    return f"attachment-{index}{extension}"
+
+
+def _walk(part: Message, plain: list[str], html: list[str], attachments: list[str]) -> None:
+    if part.get_content_maintype() == "multipart":
+        children = part.get_payload()
+        for child in children if isinstance(children, list) else []:
+            if isinstance(child, Message):
+                _walk(child, plain, html, attachments)
+        return
+    content_type = part.get_content_type()
+    disposition = (part.get_content_disposition() or "").lower()
+    try:
+        has_name = bool(part.get_filename())
+    except _HEADER_ERRORS:
+        has_name = False
+    is_body = content_type in {"text/plain", "text/html"} and disposition != "attachment" and not has_name
+    if not is_body:
+        attachments.append(_attachment_name(part, len(attachments) + 1))
+    elif content_type == "text/plain":
+        plain.append(_part_text(part))
+    else:
+        html.append(_part_text(part))
+
+
+def read_mail(raw: bytes) -> MailContent:
+    """Parse RFC 822 bytes (multipart, quoted-printable, base64, any charset) into a MailContent."""
+    msg = email.message_from_bytes(raw, _class=EmailMessage, policy=policy.default)
+    plain: list[str] = []
+    html: list[str] = []
+    attachments: list[str] = []
+    _walk(msg, plain, html, attachments)
+    html_joined = "\n".join(html)
+    rendered = html_to_text(html_joined) if html_joined.strip() else None
+    headers: dict[str, str] = {}
+    for key in set(msg.keys()):
+        value = _header(msg, key)
+        if value is not None:
+            headers[key.lower()] = value
+    return MailContent(
+        headers=headers,
+        subject=_header(msg, "Subject"),
+        from_=_addresses(msg, "From"),
+        reply_to=_addresses(msg, "Reply-To"),
+        sender=_addresses(msg, "Sender"),
+        to=_addresses(msg, "To") + _addresses(msg, "Cc") + _addresses(msg, "Delivered-To"),
+        message_id=_header(msg, "Message-ID"),
+        in_reply_to=_header(msg, "In-Reply-To"),
+        references=_message_ids(_header(msg, "References")),
+        date=_date(msg),
+        plain="\n".join(text.replace("\r\n", "\n").replace("\r", "\n") for text in plain),
+        html=html_joined,
+        html_text=rendered.text if rendered else "",
+        pre_blocks=rendered.pre_blocks if rendered else (),
+        attachments=tuple(attachments),
+    )

@@ -1,0 +1,150 @@
+"""Amazon buyer-seller relay mail and Amazon's own notices (A-to-z, returns, cancellations) to ComplaintSignalReceived."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from services.ingest.parse import marketplaces
+from services.ingest.parse.build import build_event
+from services.ingest.parse.buyer_text import BuyerText, extract_buyer_text
+from services.ingest.parse.mime import MailContent, read_mail
+from services.ingest.parse.relay_fields import (
+    RelayAddress,
+    buyer_name,
+    find_case_id,
+    find_item,
+    find_order_id,
+    find_relay,
+    find_return_reason,
+    is_no_reply,
+    notice_kind,
+)
+from services.ingest.parse.return_reasons import normalize_return_reason
+from shared.errors import ValidationError
+from shared.events import ComplaintSignalReceived, SignalKind, SignalSource, event_id_for
+
+__all__ = ["RecipientLookup", "email_dedup_key", "parse_relay_email"]
+
+RecipientLookup = Callable[[str], str | None]
+
+_DEDUP_MAX = 500
+
+
+def email_dedup_key(message_id: str | None, ses_message_id: str | None, raw: bytes) -> str:
+    """``email:<Message-ID>``, else ``email:ses:<SES id>``, else a digest of the bytes (same mail, same key)."""
+    if message_id and len(message_id) <= _DEDUP_MAX:
+        return f"email:{message_id.strip()}"
+    if ses_message_id:
+        return f"email:ses:{ses_message_id}"
+    return f"email:sha256:{hashlib.sha256(raw).hexdigest()}"
+
+
+def _buyer_text(mail: MailContent) -> BuyerText:
+    """Plain part with Amazon's frame first; the single HTML ``<pre>`` block is the locale-free fallback."""
+    single_pre = mail.pre_blocks[0] if len(mail.pre_blocks) == 1 and mail.pre_blocks[0].strip() else None
+    if mail.plain.strip():
+        found = extract_buyer_text(mail.plain)
+        if found.framed or single_pre is None:
+            return found
+    if single_pre is not None:
+        return extract_buyer_text(single_pre)
+    return extract_buyer_text(mail.html_text)
+
+
+def _seller(
+    mail: MailContent,
+    envelope_recipients: Sequence[str],
+    seller_for_recipient: RecipientLookup,
+    default_seller_id: str | None,
+) -> tuple[str, str | None]:
+    extra = [mail.header(name) or "" for name in ("X-Original-To", "Envelope-To")]
+    candidates = [*envelope_recipients, *(mailbox.addr for mailbox in mail.to), *extra]
+    addresses = [address.strip().lower() for address in candidates if "@" in address]
+    for address in addresses:
+        seller = seller_for_recipient(address)
+        if seller:
+            return seller, address
+    if default_seller_id:
+        return default_seller_id, addresses[0] if addresses else None
+    raise ValidationError("no seller owns any recipient of this mail and no default seller was given")
+
+
+def _language(mail: MailContent, market: marketplaces.Marketplace | None, relay: RelayAddress | None) -> str | None:
+    if market is not None and market.language:
+        return market.language
+    for domain in (relay.domain if relay else None, *(box.addr.rpartition("@")[2] for box in mail.from_)):
+        found = marketplaces.by_domain(domain)
+        # Seller Central mails come from amazon.com whatever the marketplace, so .com says nothing.
+        if found is not None and found.language and found.domain_suffix != "com":
+            return found.language
+    content_language = (mail.header("Content-Language") or "").strip()
+    return content_language[:2].lower() or None
+
+
+def parse_relay_email(
+    raw: bytes,
+    *,
+    seller_for_recipient: RecipientLookup,
+    received_at: datetime,
+    correlation_id: str,
+    default_seller_id: str | None = None,
+    envelope_recipients: Sequence[str] = (),
+    ses_message_id: str | None = None,
+    source: SignalSource = SignalSource.EMAIL,
+) -> ComplaintSignalReceived:
+    """One relayed buyer message or Amazon notice (RFC 822 bytes) as a ComplaintSignalReceived.
+
+    The seller is ``seller_for_recipient`` of the first recipient it knows (SES envelope recipients first,
+    then To/Cc/Delivered-To), else ``default_seller_id``; neither raises ValidationError.
+    """
+    mail = read_mail(raw)
+    seller_id, recipient = _seller(mail, envelope_recipients, seller_for_recipient, default_seller_id)
+    found = find_relay((mail.reply_to, mail.from_, mail.sender))
+    mailbox, relay = found if found else (None, None)
+    notice_type = mail.header("X-Space-Notification-Type")
+    sender = mail.from_[0].addr if mail.from_ else None
+    kind = notice_kind(notice_type, sender, relay is not None, mail.subject)
+    market = marketplaces.by_id(mail.header("X-Marketplace-ID")) or marketplaces.by_domain(
+        relay.domain if relay else None
+    )
+    whole_text = "\n".join(part for part in (mail.plain, mail.html_text) if part)
+    item = find_item(whole_text)
+    reason = find_return_reason(whole_text) if kind is SignalKind.RETURN_REQUEST else None
+    reply_box = (mail.reply_to or mail.from_ or (None,))[0]
+    reply_to = reply_box.addr if reply_box is not None and not is_no_reply(reply_box.addr) else None
+    dedup_key = email_dedup_key(mail.message_id, ses_message_id, raw)
+    return build_event(
+        ComplaintSignalReceived,
+        event_id=event_id_for(dedup_key),
+        dedup_key=dedup_key,
+        occurred_at=mail.date or received_at,
+        seller_id=seller_id,
+        marketplace_id=market.marketplace_id if market else mail.header("X-Marketplace-ID"),
+        region=market.region if market else None,
+        order_id=find_order_id(mail.subject, mail.plain, mail.html_text),
+        correlation_id=correlation_id,
+        source=source,
+        kind=kind,
+        text=_buyer_text(mail).text,
+        subject=mail.subject,
+        language_hint=_language(mail, market, relay),
+        buyer_alias=relay.address if relay else None,
+        buyer_name=buyer_name(mailbox) if mailbox is not None and mailbox in mail.from_ else None,
+        reply_to=reply_to,
+        recipient=recipient,
+        message_id=mail.message_id,
+        in_reply_to=mail.in_reply_to,
+        references=mail.references,
+        case_id=find_case_id(relay, whole_text),
+        notice_type=notice_type,
+        asin=item.asin,
+        sku=item.sku,
+        item_title=item.title,
+        quantity=item.quantity,
+        return_reason_code=reason,
+        return_reason=normalize_return_reason(reason).value if reason else None,
+        a_to_z_claim=kind is SignalKind.A_TO_Z_CLAIM,
+        attachments=mail.attachments,
+    )

@@ -1,0 +1,226 @@
+"""Responder handlers: classified complaints become tickets and queued replies; order context is kept.
+
+The consumer loop owns the transaction. A processed-event key is written in the same transaction as the ticket
+change and the outbox row, so a redelivered event changes nothing and queues nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.responder import repository, threads
+from services.responder.replies import ReplyComposer
+from services.responder.tables import Ticket
+from shared.crypto import PiiCipher
+from shared.db.idempotency import claim_events
+from shared.decoding import decode_amazon_event, decode_classified
+from shared.events import ComplaintClassified, OrderContextUpdated
+from shared.kafka.consumer import Record
+from shared.topics import CLASSIFIED
+
+__all__ = ["ResponderDeps", "handle_batch", "handle_classified", "handle_order_context"]
+
+CONSUMER = "responder"
+
+
+@dataclass(frozen=True, slots=True)
+class ResponderDeps:
+    """What the handlers need besides the session."""
+
+    cipher: PiiCipher
+    composer: ReplyComposer
+
+
+async def handle_batch(
+    records: Sequence[Record], *, session: AsyncSession, deps: ResponderDeps, now: datetime
+) -> None:
+    """Apply a batch of classified complaints and order-context events, in order."""
+    events: list[ComplaintClassified | OrderContextUpdated] = []
+    for record in records:
+        if record.topic == CLASSIFIED:
+            events.append(decode_classified(record.value))
+        else:
+            event = decode_amazon_event(record.value)
+            if isinstance(event, OrderContextUpdated):
+                events.append(event)
+    fresh = await claim_events(session, consumer=CONSUMER, event_ids=(e.event_id for e in events))
+    for event in events:
+        if event.event_id not in fresh:
+            continue
+        fresh.discard(event.event_id)
+        if isinstance(event, ComplaintClassified):
+            await handle_classified(event, session=session, deps=deps, now=now)
+        else:
+            await handle_order_context(event, session=session)
+
+
+async def handle_order_context(event: OrderContextUpdated, *, session: AsyncSession) -> None:
+    """Keep the order context; tickets of the order get a timeline entry."""
+    await repository.upsert_order_context(session, event=event)
+    if not event.order_id:
+        return
+    for ticket_id in await repository.ticket_ids_for_order(
+        session, seller_id=event.seller_id, order_id=event.order_id
+    ):
+        await repository.add_timeline(
+            session,
+            ticket_id=ticket_id,
+            kind="context",
+            occurred_at=event.occurred_at,
+            event_id=event.event_id,
+            data=_context_data(event),
+        )
+
+
+async def handle_classified(
+    event: ComplaintClassified, *, session: AsyncSession, deps: ResponderDeps, now: datetime
+) -> None:
+    """Open or update the thread's ticket, record the timeline, queue the reply decided by policy."""
+    signal = event.signal
+    key = threads.thread_key(event)
+    ticket = await repository.get_ticket_for_update(session, seller_id=event.seller_id, thread_key=key)
+    change = threads.apply_signal(
+        status=ticket.status if ticket else None,
+        priority=ticket.priority if ticket else None,
+        category=ticket.category if ticket else None,
+        due_at=ticket.due_at if ticket else None,
+        last_buyer_message_at=ticket.last_buyer_message_at if ticket else None,
+        event=event,
+    )
+    if ticket is None:
+        ticket = await repository.insert_ticket(
+            session,
+            Ticket(
+                seller_id=event.seller_id,
+                marketplace_id=event.marketplace_id,
+                order_id=event.order_id,
+                thread_key=key,
+                buyer_hash=event.buyer_hash,
+                status=change.status,
+                priority=change.priority,
+                category=change.category,
+                tags=threads.merge_tags([], event.tags),
+                reasons=[],
+                message_count=0,
+                version=1,
+                no_response_needed=False,
+                ageing=False,
+            ),
+        )
+    ticket.status = change.status
+    ticket.priority = change.priority
+    ticket.category = change.category
+    ticket.due_at = change.due_at
+    ticket.last_buyer_message_at = change.last_buyer_message_at
+    ticket.tags = threads.merge_tags(ticket.tags or [], event.tags)
+    ticket.confidence = event.confidence
+    ticket.language = event.language or ticket.language
+    ticket.reasons = [r.model_dump() for r in event.reasons]
+    ticket.model_version = event.model_version
+    ticket.abusive_score = event.abusive_score
+    ticket.ageing = ticket.ageing or event.ageing
+    ticket.asin = signal.asin or ticket.asin
+    ticket.sku = signal.sku or ticket.sku
+    ticket.message_count += 1
+    ticket.version += 1
+    if signal.message_id:
+        ticket.last_message_id = signal.message_id
+    if signal.buyer_alias or signal.reply_to:
+        ticket.buyer_alias_enc = deps.cipher.encrypt(signal.reply_to or signal.buyer_alias)
+    if signal.subject:
+        ticket.subject_enc = deps.cipher.encrypt(signal.subject)
+    await _record_timeline(session, ticket=ticket, event=event, deps=deps)
+
+    order = (
+        await repository.get_order_context(session, seller_id=event.seller_id, order_id=event.order_id)
+        if event.order_id
+        else None
+    )
+    draft = deps.composer.compose(event, order=order, thread=key)
+    if draft is None:
+        return
+    values = draft.outbox_values(ticket_id=ticket.id, event=event, cipher=deps.cipher)
+    queued = await repository.insert_outbox(session, values=values)
+    if queued is None:
+        return  # this thread already got this reply: a buyer is never messaged twice
+    if draft.status == "pending":
+        ticket.status = "awaiting_reply"
+    elif draft.status in ("draft", "blocked"):
+        ticket.status = "escalated"
+    await repository.add_timeline(
+        session,
+        ticket_id=ticket.id,
+        kind="reply_queued",
+        occurred_at=now,
+        data={
+            "outbox_id": str(queued),
+            "status": draft.status,
+            "channel": draft.channel,
+            "action": draft.action,
+            "template_id": draft.template_id,
+            "template_version": draft.template_version,
+            "language": draft.language,
+            "fallback": draft.fallback,
+            "lint": draft.lint,
+            "decision": list(draft.reason_codes),
+        },
+    )
+
+
+async def _record_timeline(
+    session: AsyncSession, *, ticket: Ticket, event: ComplaintClassified, deps: ResponderDeps
+) -> None:
+    signal = event.signal
+    await repository.add_timeline(
+        session,
+        ticket_id=ticket.id,
+        kind="signal",
+        occurred_at=signal.occurred_at,
+        event_id=signal.event_id,
+        data={
+            "kind": signal.kind.value,
+            "source": signal.source.value,
+            "notice_type": signal.notice_type,
+            "asin": signal.asin,
+            "sku": signal.sku,
+            "return_reason": signal.return_reason,
+            "a_to_z_claim": signal.a_to_z_claim,
+            "message_id": signal.message_id,
+            "attachments": list(signal.attachments),
+        },
+        pii_enc=deps.cipher.encrypt_json({"text": signal.text, "subject": signal.subject}),
+    )
+    await repository.add_timeline(
+        session,
+        ticket_id=ticket.id,
+        kind="classification",
+        occurred_at=signal.occurred_at,
+        event_id=event.event_id,
+        data={
+            "category": event.category,
+            "tags": [t.model_dump() for t in event.tags],
+            "confidence": event.confidence,
+            "priority": event.priority.value,
+            "due_at": event.due_at.isoformat() if event.due_at else None,
+            "reasons": [r.model_dump() for r in event.reasons],
+            "model_version": event.model_version,
+            "auto_reply": event.auto_reply,
+            "abusive_score": event.abusive_score,
+        },
+    )
+
+
+def _context_data(event: OrderContextUpdated) -> dict[str, Any]:
+    return {
+        "notification_type": event.notification_type,
+        "order_status": event.order_status,
+        "tracking_milestone": event.tracking_milestone,
+        "latest_delivery_date": event.latest_delivery_date.isoformat()
+        if event.latest_delivery_date
+        else None,
+    }

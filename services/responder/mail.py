@@ -1,0 +1,50 @@
+"""Pure construction of reply e-mails to a buyer's relay alias."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+__all__ = ["build_reply_email", "reply_subject"]
+
+_RE_PREFIX = re.compile(r"^\s*(re|aw|antw|r|rif|res|sv|vs|答复|回复)\s*[:：]\s*", re.IGNORECASE)
+
+
+def reply_subject(original: str | None) -> str:
+    """``Re:`` the original subject, without stacking prefixes."""
+    subject = (original or "").strip()
+    while _RE_PREFIX.match(subject):
+        subject = _RE_PREFIX.sub("", subject, count=1)
+    return f"Re: {subject}" if subject else "Re: your message"
+
+
+def build_reply_email(
+    *,
+    sender: str,
+    to: str,
+    subject: str,
+    body: str,
+    in_reply_to: str | None,
+    references: Sequence[str] = (),
+    message_id_domain: str,
+    message_key: str,
+    date: datetime,
+) -> EmailMessage:
+    """A plain-text UTF-8 reply threaded with In-Reply-To / References."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(date)
+    msg["Message-ID"] = make_msgid(idstring=message_key, domain=message_id_domain)
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+        refs = [r for r in references if r] or []
+        if in_reply_to not in refs:
+            refs.append(in_reply_to)
+        msg["References"] = " ".join(refs)
+    msg.set_content(body, subtype="plain", charset="utf-8")
+    return msg

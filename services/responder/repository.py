@@ -1,0 +1,187 @@
+"""All SQL of the responder worker: order context, tickets, timeline and the outbox."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.responder.tables import OrderContextRow, OutboxMessage, Ticket, TicketEvent
+from shared.events import OrderContextUpdated
+
+__all__ = [
+    "add_timeline",
+    "claim_outbox",
+    "get_order_context",
+    "get_ticket_for_update",
+    "insert_outbox",
+    "insert_ticket",
+    "mark_stale_sending_unknown",
+    "record_outcome",
+    "ticket_ids_for_order",
+    "upsert_order_context",
+]
+
+
+async def upsert_order_context(session: AsyncSession, *, event: OrderContextUpdated) -> None:
+    """Merge a notification into the order context; an older event never overwrites a newer one."""
+    if not event.order_id:
+        return
+    values: dict[str, Any] = {
+        "seller_id": event.seller_id,
+        "order_id": event.order_id,
+        "marketplace_id": event.marketplace_id,
+        "order_status": event.order_status,
+        "fulfillment_type": event.fulfillment_type,
+        "purchase_date": event.purchase_date,
+        "earliest_delivery_date": event.earliest_delivery_date,
+        "latest_delivery_date": event.latest_delivery_date,
+        "latest_ship_date": event.latest_ship_date,
+        "tracking_milestone": event.tracking_milestone,
+        "carrier": event.carrier,
+        "order_amount": event.order_amount,
+        "currency": event.currency,
+        "last_event_at": event.occurred_at,
+    }
+    stmt = insert(OrderContextRow).values(**values)
+    row, new = OrderContextRow, stmt.excluded
+    newer = new.last_event_at >= row.last_event_at
+    merged: dict[str, Any] = {}
+    for key in values:
+        if key in ("seller_id", "order_id", "last_event_at"):
+            continue
+        col, val = getattr(row, key), getattr(new, key)
+        # the newer event wins where it says something; an older one only fills gaps
+        merged[key] = case((newer, func.coalesce(val, col)), else_=func.coalesce(col, val))
+    merged["last_event_at"] = func.greatest(row.last_event_at, new.last_event_at)
+    merged["updated_at"] = func.now()
+    stmt = stmt.on_conflict_do_update(index_elements=[row.seller_id, row.order_id], set_=merged)
+    await session.execute(stmt)
+
+
+async def get_order_context(
+    session: AsyncSession, *, seller_id: str, order_id: str
+) -> OrderContextRow | None:
+    """The stored context of one order."""
+    return await session.get(OrderContextRow, (seller_id, order_id))
+
+
+async def get_ticket_for_update(session: AsyncSession, *, seller_id: str, thread_key: str) -> Ticket | None:
+    """The ticket of a thread, locked for this transaction."""
+    stmt = (
+        select(Ticket).where(Ticket.seller_id == seller_id, Ticket.thread_key == thread_key).with_for_update()
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def insert_ticket(session: AsyncSession, ticket: Ticket) -> Ticket:
+    """Add a new ticket (flushed so its id is usable)."""
+    session.add(ticket)
+    await session.flush()
+    return ticket
+
+
+async def ticket_ids_for_order(session: AsyncSession, *, seller_id: str, order_id: str) -> list[uuid.UUID]:
+    """Tickets about one order."""
+    stmt = select(Ticket.id).where(Ticket.seller_id == seller_id, Ticket.order_id == order_id)
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def add_timeline(
+    session: AsyncSession,
+    *,
+    ticket_id: uuid.UUID,
+    kind: str,
+    occurred_at: datetime,
+    data: dict[str, Any],
+    event_id: uuid.UUID | None = None,
+    actor: str = "system",
+    pii_enc: bytes | None = None,
+) -> None:
+    """Append one entry to a ticket's timeline."""
+    session.add(
+        TicketEvent(
+            ticket_id=ticket_id,
+            kind=kind,
+            occurred_at=occurred_at,
+            data=data,
+            event_id=event_id,
+            actor=actor,
+            pii_enc=pii_enc,
+        )
+    )
+
+
+async def insert_outbox(session: AsyncSession, *, values: dict[str, Any]) -> uuid.UUID | None:
+    """Queue a message; returns None when its idempotency key exists already (never queued twice)."""
+    stmt = (
+        insert(OutboxMessage)
+        .values(id=uuid.uuid4(), **values)
+        .on_conflict_do_nothing(index_elements=[OutboxMessage.idempotency_key])
+        .returning(OutboxMessage.id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def claim_outbox(session: AsyncSession, *, now: datetime, limit: int) -> Sequence[OutboxMessage]:
+    """Claim due pending rows (FOR UPDATE SKIP LOCKED) and mark them sending."""
+    stmt = (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.status == "pending",
+            or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now),
+        )
+        .order_by(OutboxMessage.created_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = (await session.execute(stmt)).scalars().all()
+    for row in rows:
+        row.status = "sending"
+        row.claimed_at = now
+        row.attempts += 1
+    await session.flush()
+    return rows
+
+
+async def record_outcome(
+    session: AsyncSession,
+    *,
+    message_id: uuid.UUID,
+    status: str,
+    now: datetime,
+    error: str | None = None,
+    retry_at: datetime | None = None,
+) -> OutboxMessage | None:
+    """Record what happened to a claimed message (only a row still 'sending' changes)."""
+    stmt = (
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == "sending")
+        .values(
+            status=status,
+            last_error=error,
+            not_before=retry_at,
+            sent_at=now if status == "sent" else None,
+            updated_at=func.now(),
+        )
+        .returning(OutboxMessage)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def mark_stale_sending_unknown(session: AsyncSession, *, now: datetime, lease: timedelta) -> int:
+    """Rows left 'sending' past the lease (a crash mid-send): outcome unknown, never re-sent automatically."""
+    stmt = (
+        update(OutboxMessage)
+        .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - lease)
+        .values(
+            status="unknown", last_error="sender stopped mid-send; outcome unknown", updated_at=func.now()
+        )
+    )
+    result = await session.execute(stmt)
+    return int(getattr(result, "rowcount", 0) or 0)

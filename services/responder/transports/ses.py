@@ -1,0 +1,69 @@
+"""Replies through Amazon SES SendRawEmail (aiobotocore)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aiobotocore.session import get_session
+from botocore.exceptions import (
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
+from services.responder.mail import build_reply_email
+from services.responder.transports import OutboundMessage, OutcomeUnknown
+from shared.errors import PermanentError, RetryableError
+from shared.settings import AwsSettings, MailSettings
+
+__all__ = ["SesTransport"]
+
+_THROTTLED = {"Throttling", "ThrottlingException", "TooManyRequestsException", "ServiceUnavailable"}
+
+
+class SesTransport:
+    """Deliver with SES; the sender address must be a verified identity."""
+
+    def __init__(self, mail: MailSettings, aws: AwsSettings) -> None:
+        self._mail = mail
+        self._aws = aws
+
+    async def send(self, message: OutboundMessage) -> None:
+        """SendRawEmail with the threaded MIME message."""
+        if not message.to:
+            raise PermanentError("reply has no recipient", code="no_recipient")
+        sender = self._mail.sender_addresses.get(message.seller_id, self._mail.default_sender)
+        email = build_reply_email(
+            sender=sender,
+            to=message.to,
+            subject=message.subject or "Re: your message",
+            body=message.body,
+            in_reply_to=message.headers.get("In-Reply-To"),
+            references=message.headers.get("References", "").split(),
+            message_id_domain=sender.rpartition("@")[2] or "localhost",
+            message_key=message.outbox_id,
+            date=datetime.now(UTC),
+        )
+        kwargs: dict[str, Any] = {
+            "region_name": self._aws.region,
+            "aws_access_key_id": self._aws.access_key_id.get_secret_value(),
+            "aws_secret_access_key": self._aws.secret_access_key.get_secret_value(),
+        }
+        if self._aws.endpoint_url:
+            kwargs["endpoint_url"] = self._aws.endpoint_url
+        async with get_session().create_client("ses", **kwargs) as ses:
+            try:
+                await ses.send_raw_email(
+                    Source=sender, Destinations=[message.to], RawMessage={"Data": email.as_bytes()}
+                )
+            except (EndpointConnectionError, ConnectTimeoutError) as exc:
+                raise RetryableError("ses unreachable", code="ses_connect") from exc
+            except ReadTimeoutError as exc:
+                raise OutcomeUnknown("ses timed out after the request was sent") from exc
+            except ClientError as exc:
+                code = str(exc.response.get("Error", {}).get("Code", ""))
+                if code in _THROTTLED:
+                    raise RetryableError(f"ses throttled: {code}", code="ses_throttled") from exc
+                raise PermanentError(f"ses refused: {code}", code="ses_refused") from exc

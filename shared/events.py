@@ -1,0 +1,259 @@
+"""Versioned event contracts carried on Kafka.
+
+Every event is a pydantic model with a literal ``event_type`` and ``schema_version``. Breaking changes get a
+new model version and a new topic version (``amazon.events.v2``); additive optional fields keep the version.
+The JSON Schemas exported from these models live in ``shared/schemas/`` and a test keeps them in step.
+
+Kafka key = ``seller_id|order_id`` (or ``seller_id|<dedup_key>`` when no order is known), so every event of
+one order lands on one partition and stays in order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+
+__all__ = [
+    "AmazonEvent",
+    "AnyEvent",
+    "ComplaintClassified",
+    "ComplaintSignalReceived",
+    "EventBase",
+    "NotificationReceived",
+    "OrderContextUpdated",
+    "Priority",
+    "Reason",
+    "SellerAccountStatusChanged",
+    "SignalKind",
+    "SignalSource",
+    "SlaAlertRaised",
+    "Tag",
+    "event_id_for",
+    "kafka_key",
+    "parse_amazon_event",
+]
+
+# Deterministic event ids: the same dedup key always yields the same event id, so a redelivered SQS
+# message that is produced twice (crash between Kafka ack and SQS delete) is one logical event downstream.
+_EVENT_NAMESPACE = uuid.UUID("6f1c8f0e-3c1e-4c53-9d55-0b1f4b0c2a11")
+
+
+def event_id_for(dedup_key: str) -> uuid.UUID:
+    """Event id derived from the dedup key (uuid5)."""
+    return uuid.uuid5(_EVENT_NAMESPACE, dedup_key)
+
+
+class SignalSource(StrEnum):
+    """Where an event entered the system."""
+
+    SQS = "sqs"
+    EVENTBRIDGE = "eventbridge"
+    EMAIL = "email"
+    REPORT = "report"
+    API = "api"
+    DEMO = "demo"
+
+
+class SignalKind(StrEnum):
+    """What kind of complaint signal a ComplaintSignalReceived carries."""
+
+    BUYER_MESSAGE = "buyer_message"
+    RETURN_REQUEST = "return_request"  # Amazon's return-authorisation notice e-mail
+    A_TO_Z_CLAIM = "a_to_z_claim"  # Amazon's A-to-z claim notice e-mail
+    CANCELLATION_REQUEST = "cancellation_request"
+    REFUND_ISSUED = "refund_issued"
+    BUYER_OPTED_OUT = "buyer_opted_out"
+    RETURN_REPORT_ROW = "return_report_row"
+    FEEDBACK_REPORT_ROW = "feedback_report_row"
+    OTHER_NOTICE = "other_notice"
+
+
+class Priority(StrEnum):
+    """P1 is the most urgent."""
+
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+    P4 = "P4"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class EventBase(_Model):
+    """Fields every event carries."""
+
+    event_id: uuid.UUID
+    schema_version: int = 1
+    occurred_at: AwareDatetime = Field(description="When the fact happened at Amazon (or was received).")
+    seller_id: str = Field(min_length=1, max_length=64)
+    marketplace_id: str | None = Field(default=None, max_length=32)
+    region: str | None = Field(default=None, description="SP-API region: na, eu or fe.")
+    order_id: str | None = Field(default=None, max_length=32)
+    dedup_key: str = Field(
+        min_length=1, max_length=512, description="Same fact, same key, across redeliveries."
+    )
+    correlation_id: str = Field(min_length=1, max_length=128)
+    source: SignalSource
+
+
+class ComplaintSignalReceived(EventBase):
+    """A buyer or Amazon said something about an order that may be a complaint."""
+
+    event_type: Literal["ComplaintSignalReceived"] = "ComplaintSignalReceived"
+    kind: SignalKind
+    text: str = Field(default="", description="The buyer's own words, without Amazon's frame or quotes.")
+    subject: str | None = None
+    language_hint: str | None = Field(default=None, description="ISO 639-1 from headers or marketplace.")
+    buyer_alias: str | None = Field(
+        default=None,
+        description="Masked relay address of the buyer (PII: never logged, hashed for analytics).",
+    )
+    buyer_name: str | None = Field(default=None, description="PII: never logged.")
+    reply_to: str | None = Field(default=None, description="Address a reply must go to (the relay alias).")
+    recipient: str | None = Field(default=None, description="The seller address the mail was sent to.")
+    message_id: str | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    case_id: str | None = None
+    notice_type: str | None = Field(default=None, description="X-Space-Notification-Type when present.")
+    asin: str | None = None
+    sku: str | None = None
+    item_title: str | None = None
+    return_reason_code: str | None = None
+    return_reason: str | None = Field(default=None, description="Normalized bucket, 'unknown' if unmapped.")
+    a_to_z_claim: bool = False
+    quantity: int | None = None
+    order_amount: Decimal | None = None
+    currency: str | None = None
+    feedback_rating: int | None = Field(default=None, ge=1, le=5)
+    attachments: tuple[str, ...] = Field(default=(), description="File names of attachments, no content.")
+
+
+class OrderContextUpdated(EventBase):
+    """Order or shipment state from an SP-API notification (ORDER_CHANGE, tracking, MCF, FBA outbound)."""
+
+    event_type: Literal["OrderContextUpdated"] = "OrderContextUpdated"
+    notification_type: str
+    notification_id: str | None = None
+    order_status: str | None = None
+    order_change_type: str | None = None
+    change_reason: str | None = None
+    fulfillment_type: str | None = Field(default=None, description="AFN or MFN.")
+    purchase_date: AwareDatetime | None = None
+    earliest_ship_date: AwareDatetime | None = None
+    latest_ship_date: AwareDatetime | None = None
+    earliest_delivery_date: AwareDatetime | None = None
+    latest_delivery_date: AwareDatetime | None = None
+    tracking_milestone: str | None = Field(default=None, description="e.g. DELIVERED, LOST, UNDELIVERABLE.")
+    tracking_number: str | None = None
+    carrier: str | None = None
+    order_amount: Decimal | None = None
+    currency: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict, description="Type-specific fields kept verbatim.")
+
+
+class SellerAccountStatusChanged(EventBase):
+    """ACCOUNT_STATUS_CHANGED: NORMAL, AT_RISK or DEACTIVATED."""
+
+    event_type: Literal["SellerAccountStatusChanged"] = "SellerAccountStatusChanged"
+    notification_id: str | None = None
+    previous_status: str | None = None
+    current_status: str
+
+
+class NotificationReceived(EventBase):
+    """Any other SP-API notification, kept as context instead of dropped."""
+
+    event_type: Literal["NotificationReceived"] = "NotificationReceived"
+    notification_type: str
+    notification_id: str | None = None
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+AmazonEvent = Annotated[
+    ComplaintSignalReceived | OrderContextUpdated | SellerAccountStatusChanged | NotificationReceived,
+    Field(discriminator="event_type"),
+]
+
+
+class Tag(_Model):
+    """A tag with its confidence in [0, 1]."""
+
+    name: str
+    confidence: float = Field(ge=0.0, le=1.0)
+
+
+class Reason(_Model):
+    """Why a decision was made: a rule id or feature, and what it saw."""
+
+    rule_id: str
+    detail: str = ""
+    weight: float | None = None
+
+
+class ComplaintClassified(EventBase):
+    """The classifier's verdict on one ComplaintSignalReceived, with its reasons."""
+
+    event_type: Literal["ComplaintClassified"] = "ComplaintClassified"
+    signal: ComplaintSignalReceived
+    category: Literal["not_received", "not_as_described", "defective", "none"]
+    tags: tuple[Tag, ...] = ()
+    confidence: float = Field(ge=0.0, le=1.0)
+    language: str | None = None
+    priority: Priority
+    due_at: AwareDatetime | None = Field(default=None, description="SLA deadline for the first reply.")
+    ageing: bool = False
+    reasons: tuple[Reason, ...] = ()
+    model_version: str
+    buyer_hash: str | None = Field(default=None, description="Salted hash of the buyer alias.")
+    abusive_score: float | None = Field(default=None, ge=0.0, le=1.0)
+    auto_reply: bool = Field(default=True, description="False routes the complaint to a human.")
+
+
+class SlaAlertRaised(EventBase):
+    """A ticket is about to breach (or has breached) its reply deadline."""
+
+    event_type: Literal["SlaAlertRaised"] = "SlaAlertRaised"
+    ticket_id: uuid.UUID
+    due_at: AwareDatetime
+    state: Literal["due_soon", "breached"]
+    priority: Priority
+
+
+AnyEvent = (
+    ComplaintSignalReceived
+    | OrderContextUpdated
+    | SellerAccountStatusChanged
+    | NotificationReceived
+    | ComplaintClassified
+    | SlaAlertRaised
+)
+
+_AMAZON_EVENT: TypeAdapter[AmazonEvent] = TypeAdapter(AmazonEvent)
+
+
+def parse_amazon_event(raw: bytes | str) -> AmazonEvent:
+    """Decode one event of the ingest output topic (raises pydantic.ValidationError)."""
+    return _AMAZON_EVENT.validate_json(raw)
+
+
+def kafka_key(seller_id: str, order_id: str | None, dedup_key: str) -> bytes:
+    """Partition key: one order's events stay on one partition, in order."""
+    return f"{seller_id}|{order_id or dedup_key}".encode()
+
+
+def utc_from_iso(value: str | None) -> datetime | None:
+    """Parse an ISO 8601 timestamp from Amazon (``Z`` suffix allowed); naive values are taken as UTC."""
+    if not value:
+        return None
+    from datetime import UTC
+
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -1,0 +1,1 @@
+"""Kafka producer and the shared consumer loop."""

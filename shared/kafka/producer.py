@@ -1,0 +1,102 @@
+"""Event producer: JSON events with typed headers, awaited acks (acks=all by default)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from shared.errors import RetryableError
+from shared.events import EventBase, kafka_key
+from shared.settings import KafkaSettings
+
+__all__ = ["EventProducer", "Header", "event_headers"]
+
+Header = tuple[str, bytes]
+
+
+def event_headers(event: EventBase) -> list[Header]:
+    """Headers every event carries, so consumers can route without decoding the body."""
+    event_type = str(getattr(event, "event_type", type(event).__name__))
+    return [
+        ("event_type", event_type.encode()),
+        ("schema_version", str(event.schema_version).encode()),
+        ("correlation_id", event.correlation_id.encode()),
+        ("event_id", str(event.event_id).encode()),
+        ("content-type", b"application/json"),
+    ]
+
+
+class EventProducer:
+    """Thin wrapper over AIOKafkaProducer; every publish waits for the broker's ack."""
+
+    def __init__(self, settings: KafkaSettings) -> None:
+        self._settings = settings
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        """Connect to the broker."""
+        s = self._settings
+        acks: int | str = "all" if s.acks == "all" else int(s.acks)
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=s.bootstrap_servers,
+            client_id=s.client_id,
+            acks=acks,
+            enable_idempotence=s.enable_idempotence,
+            linger_ms=s.linger_ms,
+            max_batch_size=256 * 1024,
+            request_timeout_ms=15_000,
+        )
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        """Flush and disconnect."""
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    @property
+    def producer(self) -> AIOKafkaProducer:
+        """The started aiokafka producer."""
+        if self._producer is None:
+            raise RuntimeError("producer not started")
+        return self._producer
+
+    async def publish(self, topic: str, event: EventBase, *, headers: Sequence[Header] = ()) -> None:
+        """Send one event and wait for the ack."""
+        await self.publish_many(topic, [event], headers=headers)
+
+    async def publish_many(
+        self, topic: str, events: Iterable[EventBase], *, headers: Sequence[Header] = ()
+    ) -> None:
+        """Send events (batched by the client) and wait until the broker acked every one."""
+        futures = []
+        try:
+            for event in events:
+                fut = await self.producer.send(
+                    topic,
+                    value=event.model_dump_json().encode(),
+                    key=kafka_key(event.seller_id, event.order_id, event.dedup_key),
+                    headers=[*event_headers(event), *headers],
+                )
+                futures.append(fut)
+            if futures:
+                await asyncio.gather(*futures)
+        except KafkaError as exc:
+            raise RetryableError(f"kafka publish failed: {type(exc).__name__}", code="kafka") from exc
+
+    async def send_raw(
+        self, topic: str, *, key: bytes | None, value: bytes | None, headers: Sequence[Header] = ()
+    ) -> None:
+        """Send bytes as they are (dead letters keep the original body) and wait for the ack."""
+        try:
+            fut = await self.producer.send(topic, value=value, key=key, headers=list(headers))
+            await fut
+        except KafkaError as exc:
+            raise RetryableError(f"kafka publish failed: {type(exc).__name__}", code="kafka") from exc
+
+    async def ping(self) -> bool:
+        """True when the client has cluster metadata (used by readiness)."""
+        return self._producer is not None and bool(self._producer.client.cluster.brokers())

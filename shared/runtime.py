@@ -1,0 +1,55 @@
+"""Process runtime: signals, the health server and orderly shutdown for every service."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+
+from shared.health import HealthState, health_app, serve_health
+
+__all__ = ["run_service"]
+
+log = logging.getLogger(__name__)
+
+
+async def run_service(
+    name: str,
+    *,
+    port: int,
+    main: Callable[[asyncio.Event, HealthState], Awaitable[None]],
+    host: str = "0.0.0.0",  # containers listen on all interfaces; probes come from the kubelet
+    health: HealthState | None = None,
+) -> None:
+    """Run ``main(stop, health)`` with /healthz, /readyz, /metrics on ``port`` until SIGTERM or SIGINT.
+
+    On the signal, readiness turns 503 first (traffic drains), then ``stop`` is set and ``main`` is expected to
+    finish its work in hand and return.
+    """
+    stop = asyncio.Event()
+    state = health or HealthState()
+    loop = asyncio.get_running_loop()
+
+    def _on_signal(sig: signal.Signals) -> None:
+        log.info("service.signal", extra={"service": name, "signal": sig.name})
+        state.draining = True
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, _on_signal, sig)
+
+    health_stop = asyncio.Event()
+    health_task = asyncio.create_task(serve_health(health_app(state), host=host, port=port, stop=health_stop))
+    log.info("service.started", extra={"service": name, "port": port})
+    try:
+        await main(stop, state)
+    finally:
+        health_stop.set()
+        await health_task
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+        log.info("service.stopped", extra={"service": name})

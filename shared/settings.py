@@ -1,0 +1,184 @@
+"""Typed settings, validated at start-up, passed explicitly (never a module global).
+
+Each section reads its own environment prefix; secrets are ``SecretStr`` and may also come from files mounted
+under ``SECRETS_DIR`` (Kubernetes Secrets), one file per variable name. In ``production`` the settings refuse
+to start with placeholder secrets.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Literal, Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = [
+    "AwsSettings",
+    "ClassifierSettings",
+    "DatabaseSettings",
+    "IngestSettings",
+    "KafkaSettings",
+    "MailSettings",
+    "ResponderSettings",
+    "Settings",
+    "SpApiSettings",
+]
+
+_PLACEHOLDER = "changeme"
+_SECRETS_DIR = os.environ.get("SECRETS_DIR") or None
+
+
+def _cfg(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(
+        env_prefix=prefix, extra="ignore", secrets_dir=_SECRETS_DIR, env_file=None, frozen=True
+    )
+
+
+class KafkaSettings(BaseSettings):
+    """KAFKA_*: broker connection and client tuning."""
+
+    model_config = _cfg("KAFKA_")
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    client_id: str = "complaints"
+    # Tansu does not implement InitProducerId; real clusters should turn this on.
+    enable_idempotence: bool = False
+    acks: Literal["all", "1", "0"] = "all"
+    linger_ms: int = 5
+    fetch_max_wait_ms: int = 50
+    max_poll_records: int = 500
+    session_timeout_ms: int = 10_000
+    heartbeat_interval_ms: int = 1_000
+    retry_attempts: int = Field(default=5, ge=0, description="In-process retries of a retryable failure.")
+    retry_backoff_s: float = Field(default=0.2, gt=0)
+    retry_backoff_max_s: float = Field(default=5.0, gt=0)
+
+
+class DatabaseSettings(BaseSettings):
+    """DATABASE_*: PostgreSQL."""
+
+    model_config = _cfg("DATABASE_")
+
+    url: SecretStr = SecretStr("postgresql+asyncpg://postgres@127.0.0.1:5432/complaints")
+    pool_size: int = 10
+    echo: bool = False
+
+
+class AwsSettings(BaseSettings):
+    """AWS_*: SQS, SNS, SES, S3 (moto on loopback locally)."""
+
+    model_config = _cfg("AWS_")
+
+    region: str = Field(default="us-east-1", validation_alias="AWS_DEFAULT_REGION")
+    endpoint_url: str | None = None
+    access_key_id: SecretStr = SecretStr("testing")
+    secret_access_key: SecretStr = SecretStr("testing")
+
+
+class IngestSettings(BaseSettings):
+    """INGEST_*: sources and the inbound HTTP endpoints."""
+
+    model_config = _cfg("INGEST_")
+
+    sqs_queue_urls: list[str] = Field(default_factory=list)
+    sqs_receivers: int = Field(default=2, ge=1, le=64)
+    sqs_wait_seconds: int = Field(default=20, ge=0, le=20)
+    sqs_visibility_timeout: int = Field(default=60, ge=5)
+    eventbridge_api_keys: list[SecretStr] = Field(default_factory=list)
+    eventbridge_api_key_header: str = "x-api-key"
+    default_seller_id: str = Field(default="", description="Seller for single-tenant mail/report sources.")
+    http_port: int = 8081
+
+
+class ClassifierSettings(BaseSettings):
+    """CLASSIFIER_*: thresholds, clocks and the buyer-hash salt."""
+
+    model_config = _cfg("CLASSIFIER_")
+
+    buyer_hash_salt: SecretStr = SecretStr(_PLACEHOLDER)
+    a_to_z_sla_hours: int = 72
+    buyer_message_sla_hours: int = 24
+    ageing_days: int = 45
+    min_auto_reply_confidence: float = 0.6
+    abusive_threshold: float = 0.7
+    http_port: int = 8082
+
+
+class SpApiSettings(BaseSettings):
+    """SPAPI_*: Selling Partner API and Login with Amazon."""
+
+    model_config = _cfg("SPAPI_")
+
+    endpoint: str = "https://sellingpartnerapi-na.amazon.com"
+    lwa_endpoint: str = "https://api.amazon.com/auth/o2/token"
+    lwa_client_id: str = _PLACEHOLDER
+    lwa_client_secret: SecretStr = SecretStr(_PLACEHOLDER)
+    refresh_tokens: dict[str, SecretStr] = Field(default_factory=dict, description="seller_id -> token")
+    timeout_s: float = 10.0
+
+
+class MailSettings(BaseSettings):
+    """MAIL_*: how replies to buyer-initiated threads leave (SMTP or SES SendRawEmail)."""
+
+    model_config = _cfg("MAIL_")
+
+    transport: Literal["smtp", "ses"] = "smtp"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    sender_addresses: dict[str, str] = Field(
+        default_factory=dict, description="seller_id -> authorised sender address registered with Amazon"
+    )
+    default_sender: str = "support@seller.example"
+
+
+class ResponderSettings(BaseSettings):
+    """RESPONDER_*: ticketing, auto-reply policy and the internal API."""
+
+    model_config = _cfg("RESPONDER_")
+
+    auto_reply: bool = True
+    auto_reply_disabled_categories: list[str] = Field(default_factory=list)
+    sender_poll_interval_s: float = 0.2
+    sender_batch: int = 50
+    api_port: int = 8080
+    api_key_pepper: SecretStr = SecretStr(_PLACEHOLDER)
+    pii_encryption_key: SecretStr = SecretStr(_PLACEHOLDER)
+    pii_retention_days: int = 30
+
+
+class Settings(BaseSettings):
+    """All settings; each section reads its own prefix."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, env_file=None)
+
+    environment: Literal["local", "test", "production"] = Field(
+        default="local", validation_alias="ENVIRONMENT"
+    )
+    log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    aws: AwsSettings = Field(default_factory=AwsSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    classifier: ClassifierSettings = Field(default_factory=ClassifierSettings)
+    spapi: SpApiSettings = Field(default_factory=SpApiSettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
+    responder: ResponderSettings = Field(default_factory=ResponderSettings)
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets_in_production(self) -> Self:
+        if self.environment != "production":
+            return self
+        secrets = {
+            "CLASSIFIER_BUYER_HASH_SALT": self.classifier.buyer_hash_salt,
+            "SPAPI_LWA_CLIENT_SECRET": self.spapi.lwa_client_secret,
+            "RESPONDER_API_KEY_PEPPER": self.responder.api_key_pepper,
+            "RESPONDER_PII_ENCRYPTION_KEY": self.responder.pii_encryption_key,
+        }
+        bad = sorted(name for name, value in secrets.items() if value.get_secret_value() == _PLACEHOLDER)
+        if bad:
+            raise ValueError(f"placeholder secrets in production: {', '.join(bad)}")
+        return self

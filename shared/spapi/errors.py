@@ -1,0 +1,139 @@
+"""Failures of the SP-API client, classified for the consumer loop and the outbox sender.
+
+    ComplaintsError                      (shared.errors)
+    └── SpApiError                       any SP-API or LWA failure; carries what Amazon said
+        ├── SpApiRetryableError          (RetryableError) try again later; Amazon certainly did not act
+        │   ├── ThrottledError           429 QuotaExceeded still answered after the in-call retries
+        │   ├── ServiceUnavailableError  5xx on an operation that is safe to repeat, or 503 before a send
+        │   └── SpApiConnectionError     timeout / connection failure on a safe operation, or before a send
+        │                                left this host (connect errors); also LWA unreachable
+        └── SpApiPermanentError          (PermanentError) retrying cannot help
+            ├── AuthorizationError       LWA refused the app or refresh token, no token for the seller,
+            │                            or SP-API kept answering 401/403 access denied
+            ├── MessageNotAllowedError   403 "Invalid amazonOrderId and template combination.": the message
+            │                            type is not available for this order (check the actions first)
+            ├── SolicitationNotAvailableError  403: solicitation already sent / outside its window
+            ├── NotFoundError            404
+            ├── InvalidRequestError      (also ValidationError) 400 / 413 / 415: the request broke the contract
+            └── OutcomeUnknownError      a send (message, solicitation) whose result cannot be known: timeout,
+                                         dropped connection or 500 after the request reached Amazon. It is
+                                         permanent on purpose: the caller records the message as "unknown"
+                                         and must never send it again automatically.
+
+Every ``SpApiError`` has ``operation``, ``status`` (None without an HTTP answer), ``amazon_code`` /
+``amazon_message`` / ``amazon_details`` (the first entry of Amazon's ``errors`` list) and ``request_id``
+(``x-amzn-RequestId``) for support cases.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.errors import ComplaintsError, PermanentError, RetryableError, ValidationError
+
+__all__ = [
+    "AuthorizationError",
+    "InvalidRequestError",
+    "MessageNotAllowedError",
+    "NotFoundError",
+    "OutcomeUnknownError",
+    "ServiceUnavailableError",
+    "SolicitationNotAvailableError",
+    "SpApiConnectionError",
+    "SpApiError",
+    "SpApiPermanentError",
+    "SpApiRetryableError",
+    "ThrottledError",
+]
+
+
+class SpApiError(ComplaintsError):
+    """Base of every SP-API / LWA failure the client raises."""
+
+    code = "spapi"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str = "",
+        status: int | None = None,
+        amazon_code: str | None = None,
+        amazon_message: str | None = None,
+        amazon_details: str | None = None,
+        request_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.operation = operation
+        self.status = status
+        self.amazon_code = amazon_code
+        self.amazon_message = amazon_message
+        self.amazon_details = amazon_details
+        self.request_id = request_id
+
+
+class SpApiRetryableError(SpApiError, RetryableError):
+    """Transient; Amazon did not act, so the same call may be made again later."""
+
+    code = "spapi_retryable"
+
+
+class ThrottledError(SpApiRetryableError):
+    """429 QuotaExceeded, still after the client's own retries."""
+
+    code = "spapi_throttled"
+
+
+class ServiceUnavailableError(SpApiRetryableError):
+    """5xx where repeating the call is safe."""
+
+    code = "spapi_unavailable"
+
+
+class SpApiConnectionError(SpApiRetryableError):
+    """No usable answer (timeout, connection failure) where repeating the call is safe."""
+
+    code = "spapi_connection"
+
+
+class SpApiPermanentError(SpApiError, PermanentError):
+    """Amazon said no for good, or the outcome must not be retried."""
+
+    code = "spapi_permanent"
+
+
+class AuthorizationError(SpApiPermanentError):
+    """The application or the seller's authorisation was refused."""
+
+    code = "spapi_unauthorized"
+
+
+class MessageNotAllowedError(SpApiPermanentError):
+    """403 "Invalid amazonOrderId and template combination.": this message type is not open for the order."""
+
+    code = "spapi_message_not_allowed"
+
+
+class SolicitationNotAvailableError(SpApiPermanentError):
+    """403: the solicitation is not (or no longer) available for the order."""
+
+    code = "spapi_solicitation_not_available"
+
+
+class NotFoundError(SpApiPermanentError):
+    """404: the resource does not exist."""
+
+    code = "spapi_not_found"
+
+
+class InvalidRequestError(SpApiPermanentError, ValidationError):
+    """400 / 413 / 415: the request does not meet the operation's contract."""
+
+    code = "spapi_invalid_request"
+
+
+class OutcomeUnknownError(SpApiPermanentError):
+    """A send may or may not have reached the buyer; record it as unknown and never re-send it."""
+
+    code = "spapi_outcome_unknown"

@@ -1,0 +1,220 @@
+"""Local AWS (SQS, SNS, SES, S3) via moto in server mode, plus the resources the system reads and writes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
+
+from aiobotocore.config import AioConfig
+from aiobotocore.session import get_session
+
+from shared.stack.ports import LOOPBACK
+
+if TYPE_CHECKING:
+    from moto.server import ThreadedMotoServer
+    from types_aiobotocore_s3.client import S3Client
+    from types_aiobotocore_ses.client import SESClient
+    from types_aiobotocore_sns.client import SNSClient
+    from types_aiobotocore_sqs.client import SQSClient
+
+__all__ = [
+    "DEFAULT_REGION",
+    "DEFAULT_SENDER",
+    "LOCAL_ACCESS_KEY",
+    "AwsEnvironment",
+    "AwsResources",
+    "MotoServer",
+    "aws_client",
+    "create_resources",
+    "moto_server",
+    "start_moto",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_SENDER = "support@seller.example"
+LOCAL_ACCESS_KEY = "testing"
+"""moto accepts any credentials; this value is used for both the key id and the secret."""
+
+
+@dataclass(frozen=True, slots=True)
+class AwsResources:
+    """Names, URLs and ARNs of the local resources."""
+
+    spapi_queue_url: str
+    spapi_queue_arn: str
+    ses_topic_arn: str
+    ses_queue_url: str
+    ses_queue_arn: str
+    ses_subscription_arn: str
+    ses_raw_delivery: bool
+    ses_mail_bucket: str
+    ses_sender: str
+
+    @property
+    def ingest_queue_urls(self) -> list[str]:
+        """The queues the ingest service polls."""
+        return [self.spapi_queue_url, self.ses_queue_url]
+
+
+@dataclass(frozen=True, slots=True)
+class AwsEnvironment:
+    """Where local AWS answers and what was created there."""
+
+    endpoint_url: str
+    region: str
+    resources: AwsResources
+    access_key_id: str = LOCAL_ACCESS_KEY
+    secret_access_key: str = LOCAL_ACCESS_KEY
+
+
+@overload
+def aws_client(
+    service: Literal["sqs"], endpoint_url: str | None, region: str
+) -> AbstractAsyncContextManager[SQSClient]: ...
+@overload
+def aws_client(
+    service: Literal["sns"], endpoint_url: str | None, region: str
+) -> AbstractAsyncContextManager[SNSClient]: ...
+@overload
+def aws_client(
+    service: Literal["ses"], endpoint_url: str | None, region: str
+) -> AbstractAsyncContextManager[SESClient]: ...
+@overload
+def aws_client(
+    service: Literal["s3"], endpoint_url: str | None, region: str
+) -> AbstractAsyncContextManager[S3Client]: ...
+def aws_client(service: str, endpoint_url: str | None, region: str) -> AbstractAsyncContextManager[Any]:
+    """An aiobotocore client for ``service`` against ``endpoint_url`` with the local credentials."""
+    # Path-style S3 addressing: virtual hosts cannot resolve against a loopback IP endpoint.
+    config = AioConfig(s3={"addressing_style": "path"}, retries={"max_attempts": 2, "mode": "standard"})
+    session: Any = get_session()
+    client = session.create_client(
+        service,
+        region_name=region,
+        endpoint_url=endpoint_url,
+        aws_access_key_id=LOCAL_ACCESS_KEY,
+        aws_secret_access_key=LOCAL_ACCESS_KEY,
+        config=config,
+    )
+    return cast(AbstractAsyncContextManager[Any], client)
+
+
+class MotoServer:
+    """moto's threaded server on a loopback port."""
+
+    def __init__(self, server: ThreadedMotoServer, host: str, port: int):
+        self._server: ThreadedMotoServer | None = server
+        self.host = host
+        self.port = port
+
+    @property
+    def endpoint_url(self) -> str:
+        """Base URL every AWS client should use as ``endpoint_url``."""
+        return f"http://{self.host}:{self.port}"
+
+    async def stop(self) -> None:
+        """Shut the server down and join its thread."""
+        server, self._server = self._server, None
+        if server is not None:
+            await asyncio.to_thread(server.stop)
+            log.info("moto stopped endpoint=%s", self.endpoint_url)
+
+
+def _start_moto_blocking(host: str, port: int) -> MotoServer:
+    # moto is slow to import (~1 s); load it only when a server is started.
+    from moto.server import ThreadedMotoServer
+
+    werkzeug_log = logging.getLogger("werkzeug")
+    if werkzeug_log.level == logging.NOTSET:
+        # werkzeug prints every request to stderr unless its logger was configured; keep the stack quiet.
+        werkzeug_log.setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+    server.start()
+    bound_host, bound_port = server.get_host_and_port()
+    return MotoServer(server, bound_host, bound_port)
+
+
+async def start_moto(*, host: str = LOOPBACK, port: int = 0) -> MotoServer:
+    """Start moto on ``port`` (0 = the kernel picks a free one, so two servers never collide)."""
+    server = await asyncio.to_thread(_start_moto_blocking, host, port)
+    log.info("moto started endpoint=%s", server.endpoint_url)
+    return server
+
+
+@asynccontextmanager
+async def moto_server(*, host: str = LOOPBACK, port: int = 0) -> AsyncIterator[MotoServer]:
+    """``start_moto`` as a context manager."""
+    server = await start_moto(host=host, port=port)
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+def _sns_may_send(queue_arn: str, topic_arn: str) -> str:
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": "sns.amazonaws.com"},
+        "Action": "sqs:SendMessage",
+        "Resource": queue_arn,
+        "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+    }
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+async def _queue(sqs: SQSClient, name: str) -> tuple[str, str]:
+    url = (await sqs.create_queue(QueueName=name))["QueueUrl"]
+    attrs = await sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    return url, attrs["Attributes"]["QueueArn"]
+
+
+async def create_resources(
+    endpoint_url: str | None,
+    region: str = DEFAULT_REGION,
+    *,
+    prefix: str = "complaints",
+    sender: str = DEFAULT_SENDER,
+    raw_delivery: bool = False,
+) -> AwsResources:
+    """Create (idempotently) the SP-API queue, the SES inbound topic+queue, the mail bucket and the sender."""
+    async with aws_client("sqs", endpoint_url, region) as sqs:
+        spapi_url, spapi_arn = await _queue(sqs, f"{prefix}-spapi-notifications")
+        ses_url, ses_arn = await _queue(sqs, f"{prefix}-ses-inbound")
+        async with aws_client("sns", endpoint_url, region) as sns:
+            topic_arn = (await sns.create_topic(Name=f"{prefix}-ses-inbound"))["TopicArn"]
+            await sqs.set_queue_attributes(
+                QueueUrl=ses_url, Attributes={"Policy": _sns_may_send(ses_arn, topic_arn)}
+            )
+            subscription = await sns.subscribe(
+                TopicArn=topic_arn,
+                Protocol="sqs",
+                Endpoint=ses_arn,
+                Attributes={"RawMessageDelivery": "true" if raw_delivery else "false"},
+                ReturnSubscriptionArn=True,
+            )
+    bucket = f"{prefix}-ses-mail"
+    async with aws_client("s3", endpoint_url, region) as s3:
+        if region == "us-east-1":
+            await s3.create_bucket(Bucket=bucket)
+        else:
+            await s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})  # type: ignore[typeddict-item] # any region string is valid here
+    async with aws_client("ses", endpoint_url, region) as ses:
+        await ses.verify_email_identity(EmailAddress=sender)
+    return AwsResources(
+        spapi_queue_url=spapi_url,
+        spapi_queue_arn=spapi_arn,
+        ses_topic_arn=topic_arn,
+        ses_queue_url=ses_url,
+        ses_queue_arn=ses_arn,
+        ses_subscription_arn=subscription["SubscriptionArn"],
+        ses_raw_delivery=raw_delivery,
+        ses_mail_bucket=bucket,
+        ses_sender=sender,
+    )

@@ -1,0 +1,1 @@
+"""pytest plugin modules, registered from ``tests/conftest.py`` via ``pytest_plugins``."""
