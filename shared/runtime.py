@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 
 from shared.health import HealthState, health_app, serve_health
 
-__all__ = ["run_service"]
+__all__ = ["run_service", "wait_stop_or_crash"]
 
 log = logging.getLogger(__name__)
 
@@ -53,3 +53,14 @@ async def run_service(
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
         log.info("service.stopped", extra={"service": name})
+
+
+async def wait_stop_or_crash(stop: asyncio.Event, *tasks: asyncio.Task[None]) -> None:
+    """Return when ``stop`` is set; if a task ends first, re-raise its error (the process exits non-zero)."""
+    waiter = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait({waiter, *tasks}, return_when=asyncio.FIRST_COMPLETED)
+    waiter.cancel()
+    for task in tasks:
+        if task in done:
+            task.result()
+            raise RuntimeError(f"{task.get_name()} stopped on its own")

@@ -142,9 +142,12 @@ class ResponderSettings(BaseSettings):
 
     auto_reply: bool = True
     auto_reply_disabled_categories: list[str] = Field(default_factory=list)
+    seller_names: dict[str, str] = Field(default_factory=dict, description="seller_id -> sign-off name")
     sender_poll_interval_s: float = 0.2
     sender_batch: int = 50
     api_port: int = 8080
+    worker_port: int = 8083
+    sender_lease_s: float = Field(default=120.0, gt=0, description="A send still 'sending' after this is unknown.")
     api_key_pepper: SecretStr = SecretStr(_PLACEHOLDER)
     pii_encryption_key: SecretStr = SecretStr(_PLACEHOLDER)
     pii_retention_days: int = 30

@@ -13,7 +13,7 @@ from shared.health import HealthState
 from shared.kafka.consumer import ConsumerLoop, Record
 from shared.kafka.producer import EventProducer
 from shared.logging import configure_logging
-from shared.runtime import run_service
+from shared.runtime import run_service, wait_stop_or_crash
 from shared.settings import Settings
 from shared.topics import AMAZON_EVENTS
 
@@ -42,20 +42,12 @@ async def run(settings: Settings, stop: asyncio.Event, health: HealthState) -> N
     health.add_check("kafka", producer.ping)
     task = asyncio.create_task(loop.run())
     try:
-        await _until(stop, task)
+        await wait_stop_or_crash(stop, task)
     finally:
         loop.stop()
         await task
         await producer.stop()
         await db.dispose()
-
-
-async def _until(stop: asyncio.Event, task: asyncio.Task[None]) -> None:
-    waiter = asyncio.create_task(stop.wait())
-    done, _ = await asyncio.wait({waiter, task}, return_when=asyncio.FIRST_COMPLETED)
-    waiter.cancel()
-    if task in done:
-        task.result()  # a crashed loop raises here and the process exits non-zero
 
 
 def main() -> None:

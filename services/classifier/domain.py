@@ -73,14 +73,14 @@ class Evidence:
 
 @dataclass(frozen=True, slots=True)
 class TextVerdict:
-    """Text-only result of the batch path."""
+    """Text-only result of the batch path; ``reasons`` holds language and top features when explained."""
 
     category: Category
-    label: str  # the upper-case training label (NOT_RECEIVED, ..., OTHER)
     confidence: float
-    probabilities: tuple[float, ...]  # in CATEGORIES order
     language: str | None
-    features: tuple[tuple[str, float], ...] = ()  # top contributing text features when explained
+    reasons: tuple[Reason, ...] = ()
+    label: str = "OTHER"  # the upper-case training label (NOT_RECEIVED, ..., OTHER)
+    probabilities: tuple[float, ...] = ()  # in CATEGORIES order
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,108 +1,110 @@
-"""Placeholder classifier engine (replaced by the real model); keeps the public API stable."""
+"""The classifier's public face: text model + signal rules + abuse score + priority, all pure.
+
+``Classifier.classify`` turns one ComplaintSignalReceived (with what is known about its order and buyer)
+into a :class:`Verdict` whose reasons list every rule that fired, the text features that weighed most and
+the detected language. ``classify_texts`` is the fast batch path over bare texts.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from decimal import Decimal
+from datetime import datetime
 from pathlib import Path
-from typing import Literal
 
-from shared.events import ComplaintSignalReceived, Priority, Reason, SignalKind, Tag
+import numpy as np
+import numpy.typing as npt
+
+from services.classifier.abuse import AbuseAssessment, assess_abuse
+from services.classifier.domain import (
+    CATEGORIES,
+    BuyerHistory,
+    Category,
+    Evidence,
+    OrderContext,
+    TextVerdict,
+    Verdict,
+)
+from services.classifier.features import normalize
+from services.classifier.langdetect import LanguageGuess, detect_language
+from services.classifier.priority import assess_priority
+from services.classifier.rules import a_to_z_mention, chargeback_language, last_milestone, signal_evidence
+from services.classifier.textmodel import DEFAULT_MODEL_DIR, LABELS, TextModel
+from shared.events import ComplaintSignalReceived, Priority, Reason, Tag
 from shared.settings import ClassifierSettings
 
-__all__ = ["BuyerHistory", "Classifier", "OrderContext", "TextVerdict", "Verdict", "buyer_hash"]
+__all__ = [
+    "SECONDARY_TAG_MIN_CONFIDENCE",
+    "BuyerHistory",
+    "Classifier",
+    "OrderContext",
+    "TextVerdict",
+    "Verdict",
+    "buyer_hash",
+]
 
-Category = Literal["not_received", "not_as_described", "defective", "none"]
-
-
-@dataclass(frozen=True, slots=True)
-class OrderContext:
-    """What earlier events say about the order."""
-
-    order_status: str | None = None
-    fulfillment_type: str | None = None
-    purchase_date: datetime | None = None
-    latest_delivery_date: datetime | None = None
-    tracking_milestones: tuple[str, ...] = ()
-    order_amount: Decimal | None = None
-    currency: str | None = None
-    account_status: str | None = None
-    buyer_cancel_requested: bool = False
-    prior_contacts: int = 0
-    first_contact_at: datetime | None = None
+SECONDARY_TAG_MIN_CONFIDENCE = 0.2
+ABUSIVE_TAG = "abusive_returner"
+_NONE = CATEGORIES.index("none")
+# Breaks exact ties (no text, no rule) towards "none" instead of the first category.
+_TIE_BREAK = np.array([0.0, 0.0, 0.0, 1e-6])
 
 
-@dataclass(frozen=True, slots=True)
-class BuyerHistory:
-    """A buyer's returns and complaints in rolling windows."""
-
-    returns_30d: int = 0
-    returns_90d: int = 0
-    returns_365d: int = 0
-    complaints_90d: int = 0
-    a_to_z_claims_365d: int = 0
-    contradicting_reasons_90d: int = 0
-    long_use_returns_365d: int = 0
-    orders_365d: int | None = None
+def buyer_hash(alias: str, salt: str) -> str:
+    """Salted, stable, one-way id of a buyer alias: HMAC-SHA256 hex of the trimmed, case-folded alias."""
+    if not salt:
+        raise ValueError("buyer hash salt must not be empty")
+    return hmac.new(salt.encode(), alias.strip().casefold().encode(), hashlib.sha256).hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
-class TextVerdict:
-    """Text-only result."""
-
-    category: Category
-    confidence: float
-    language: str | None
-    reasons: tuple[Reason, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """The full decision on one signal."""
-
-    category: Category
-    tags: tuple[Tag, ...]
-    confidence: float
-    language: str | None
-    priority: Priority
-    due_at: datetime | None
-    ageing: bool
-    reasons: tuple[Reason, ...]
-    abusive_score: float | None
-    auto_reply: bool
-    model_version: str
-
-
-_NOT_RECEIVED = ("never arrived", "not received", "nicht angekommen", "届いて", "not arrived")
+def _softmax(logits: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    z = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    out: npt.NDArray[np.float64] = e / e.sum(axis=-1, keepdims=True)
+    return out
 
 
 class Classifier:
-    """First rule: 'never arrived' means not_received."""
+    """Loads the text model artifact once; every method after that is pure and thread-safe."""
 
-    model_version = "rules-0"
+    def __init__(self, model: TextModel) -> None:
+        self._model = model
+        self.model_version: str = model.version
 
     @classmethod
     def load(cls, path: Path | None = None) -> Classifier:
-        """Load the shipped model."""
-        return cls()
+        """Load the artifact directory (default: the model shipped in the repository)."""
+        return cls(TextModel.load(path or DEFAULT_MODEL_DIR))
+
+    def _text_scores(self, normed: Sequence[str]) -> npt.NDArray[np.float64]:
+        logits, active = self._model.logits(normed)
+        logits[active == 0] = 0.0  # no text: let the rules decide
+        return logits + _TIE_BREAK
 
     def classify_texts(
-        self, texts: Sequence[str], languages: Sequence[str | None] | None = None
+        self,
+        texts: Sequence[str],
+        languages: Sequence[str | None] | None = None,
+        *,
+        explain: bool = False,
     ) -> list[TextVerdict]:
-        """Classify texts only."""
-        out = []
-        for text in texts:
-            hit = any(k in text.lower() for k in _NOT_RECEIVED)
+        """Text-only verdicts for many texts at once; ``languages`` are hints used when detection fails."""
+        normed = [normalize(t) for t in texts]
+        probs = _softmax(self._text_scores(normed))
+        hints = list(languages) if languages is not None else [None] * len(texts)
+        out: list[TextVerdict] = []
+        for i, text in enumerate(texts):
+            k = int(probs[i].argmax())
+            guess = detect_language(text, hints[i])
             out.append(
                 TextVerdict(
-                    category="not_received" if hit else "none",
-                    confidence=0.9 if hit else 0.5,
-                    language=None,
-                    reasons=(Reason(rule_id="text.never_arrived"),) if hit else (),
+                    category=CATEGORIES[k],
+                    confidence=round(float(probs[i, k]), 4),
+                    language=guess.language,
+                    reasons=tuple(self._text_reasons(normed[i], k, guess)) if explain else (),
+                    label=LABELS[k],
+                    probabilities=tuple(round(float(p), 4) for p in probs[i]),
                 )
             )
         return out
@@ -116,25 +118,116 @@ class Classifier:
         now: datetime,
         settings: ClassifierSettings,
     ) -> Verdict:
-        """Classify one signal with its context."""
-        tv = self.classify_texts([signal.text])[0]
-        p1 = signal.kind is SignalKind.A_TO_Z_CLAIM or signal.a_to_z_claim
-        hours = settings.a_to_z_sla_hours if p1 else settings.buyer_message_sla_hours
+        """Full verdict for one signal: category, tags, priority, clock, abuse score and reasons."""
+        text = signal.text.strip() or (signal.subject or "").strip()
+        guess = detect_language(text, signal.language_hint)
+        normed = normalize(text)
+        scores = self._text_scores([normed])[0]
+        evidence = signal_evidence(signal, context, now=now)
+        for ev in evidence:
+            if ev.category is not None:
+                scores[CATEGORIES.index(ev.category)] += ev.weight
+        probs = _softmax(scores)
+        k = int(probs.argmax())
+        category: Category = CATEGORIES[k]
+        confidence = round(float(probs[k]), 4)
+
+        chargeback = chargeback_language(text)
+        decision = assess_priority(
+            kind=signal.kind,
+            occurred_at=signal.occurred_at,
+            category=category,
+            a_to_z_claim=signal.a_to_z_claim,
+            chargeback=chargeback,
+            a_to_z_mention=a_to_z_mention(text),
+            marketplace_id=signal.marketplace_id,
+            amount=signal.order_amount if signal.order_amount is not None else context and context.order_amount,
+            currency=signal.currency or (context.currency if context else None),
+            feedback_rating=signal.feedback_rating,
+            context=context,
+            now=now,
+            settings=settings,
+        )
+        abuse = assess_abuse(history, threshold=settings.abusive_threshold) if history is not None else None
+        tags = self._tags(category, probs, abuse)
+        auto_reply, gate = self._auto_reply(confidence, decision.claim, decision.priority, abuse, settings)
+        reasons = [
+            *self._evidence_reasons(evidence, category, context),
+            *self._text_reasons(normed, k, guess),
+            *decision.reasons,
+            *(abuse.reasons if abuse else ()),
+            *gate,
+        ]
         return Verdict(
-            category=tv.category,
-            tags=(Tag(name=tv.category, confidence=tv.confidence),) if tv.category != "none" else (),
-            confidence=tv.confidence,
-            language=signal.language_hint,
-            priority=Priority.P1 if p1 else Priority.P3,
-            due_at=signal.occurred_at + timedelta(hours=hours),
-            ageing=False,
-            reasons=tv.reasons,
-            abusive_score=None,
-            auto_reply=not p1,
+            category=category,
+            tags=tags,
+            confidence=confidence,
+            language=guess.language,
+            priority=decision.priority,
+            due_at=decision.due_at,
+            ageing=decision.ageing,
+            reasons=tuple(reasons),
+            abusive_score=abuse.score if abuse else None,
+            auto_reply=auto_reply,
             model_version=self.model_version,
         )
 
+    @staticmethod
+    def _tags(category: Category, probs: npt.NDArray[np.float64], abuse: AbuseAssessment | None) -> tuple[Tag, ...]:
+        tags = [Tag(name=category, confidence=round(float(probs[CATEGORIES.index(category)]), 4))]
+        for i, name in enumerate(CATEGORIES):
+            if i != _NONE and name != category and probs[i] >= SECONDARY_TAG_MIN_CONFIDENCE:
+                tags.append(Tag(name=name, confidence=round(float(probs[i]), 4)))
+        if abuse is not None and abuse.abusive:
+            tags.append(Tag(name=ABUSIVE_TAG, confidence=abuse.score))
+        return tuple(tags)
 
-def buyer_hash(alias: str, salt: str) -> str:
-    """Salted HMAC-SHA256 of the buyer alias."""
-    return hmac.new(salt.encode(), alias.strip().lower().encode(), hashlib.sha256).hexdigest()
+    @staticmethod
+    def _auto_reply(
+        confidence: float,
+        claim: bool,
+        priority: Priority,
+        abuse: AbuseAssessment | None,
+        settings: ClassifierSettings,
+    ) -> tuple[bool, list[Reason]]:
+        gate: list[Reason] = []
+        if confidence < settings.min_auto_reply_confidence:
+            gate.append(Reason(rule_id="route.low_confidence", detail=f"< {settings.min_auto_reply_confidence:g}"))
+        if claim:
+            gate.append(Reason(rule_id="route.claim", detail=f"{priority.value} claim or chargeback"))
+        if abuse is not None and abuse.abusive:
+            gate.append(Reason(rule_id="route.abusive_returner", detail="human review, never a refusal"))
+        return not gate, gate
+
+    @staticmethod
+    def _evidence_reasons(
+        evidence: Sequence[Evidence], category: Category, context: OrderContext | None
+    ) -> list[Reason]:
+        out = [
+            Reason(
+                rule_id=ev.rule_id,
+                detail=f"{ev.detail} -> {ev.category}" if ev.category else ev.detail,
+                weight=ev.weight if ev.category else None,
+            )
+            for ev in evidence
+        ]
+        if category == "not_received" and last_milestone(context) == "DELIVERED":
+            out.append(Reason(rule_id="tracking.delivered_not_received", detail="delivered, buyer says not received"))
+        return out
+
+    def _text_reasons(self, normed: str, k: int, guess: LanguageGuess) -> list[Reason]:
+        out = [
+            Reason(
+                rule_id="language.detected",
+                detail=f"{guess.language or 'unknown'} ({guess.method})",
+                weight=guess.confidence,
+            )
+        ]
+        if not normed:
+            out.append(Reason(rule_id="text.empty", detail="no buyer text; structured signals only"))
+            return out
+        out.extend(
+            Reason(rule_id="text.feature", detail=f"{gram!r} -> {CATEGORIES[k]}", weight=w)
+            for gram, w in self._model.explain(normed, k)
+        )
+        return out

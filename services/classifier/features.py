@@ -34,7 +34,7 @@ _BIGRAM_SEED = 0x165667B19E3779F9
 _SEP = 0x1  # never survives normalization, so it cleanly separates texts in one buffer
 
 _URL = re.compile(r"https?://\S+|www\.\S+|\[link\]", re.IGNORECASE)
-_MENTION = re.compile(r"@\w+")
+_MENTION = re.compile(r"@[A-Za-z0-9_]+")
 _DIGITS = re.compile(r"\d+")
 _PUNCT = re.compile(r"[^\w\s?!]|_")
 _QUESTION = re.compile(r"([?!])")

@@ -6,9 +6,10 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, make_msgid
 
-__all__ = ["build_reply_email", "reply_subject"]
+__all__ = ["SMTP_POLICY", "build_reply_email", "reply_subject"]
 
 _RE_PREFIX = re.compile(r"^\s*(re|aw|antw|r|rif|res|sv|vs|答复|回复)\s*[:：]\s*", re.IGNORECASE)
 
@@ -46,5 +47,6 @@ def build_reply_email(
         if in_reply_to not in refs:
             refs.append(in_reply_to)
         msg["References"] = " ".join(refs)
-    msg.set_content(body, subtype="plain", charset="utf-8")
+    # quoted-printable keeps the wire 7-bit clean: relays without 8BITMIME accept it unchanged
+    msg.set_content(body, subtype="plain", charset="utf-8", cte="quoted-printable")
     return msg

@@ -109,6 +109,7 @@ class OutboxSender:
             subject=self._cipher.decrypt(row.subject_enc),
             body=self._cipher.decrypt(row.body_enc) or "",
             language=row.language,
+            template_id=row.template_id,
             headers={str(k): str(v) for k, v in (row.mail_headers or {}).items()},
         )
 
@@ -131,7 +132,7 @@ class OutboxSender:
                     status, error = "pending", f"{exc.code}: {exc}"
                     retry_at = self._clock() + timedelta(seconds=self._backoff(attempts, exc.retry_after))
             except Exception as exc:  # noqa: BLE001  # an unclassified failure may have sent: never resend
-                status, error = "unknown", f"unexpected {type(exc).__name__}"
+                status, error = "unknown", f"unexpected {type(exc).__name__}: {exc}"
         SENT.labels(message.channel, status).inc()
         await self._record(message, status=status, error=error, retry_at=retry_at)
 
@@ -165,7 +166,10 @@ class OutboxSender:
                     actor=row.created_by,
                     data={"outbox_id": message.outbox_id, "channel": row.channel, "error": error},
                 )
-        log.info("sender.outcome", extra={"outbox_id": message.outbox_id, "status": status})
+        log.info(
+            "sender.outcome",
+            extra={"outbox_id": message.outbox_id, "status": status, "error": (error or "").split(":")[0][:60]},
+        )
 
 
 def _apply_outcome(ticket: Ticket, *, status: str, now: datetime) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from services.classifier import tables as classifier_tables
 from services.ingest import tables as ingest_tables
 from services.responder import tables as responder_tables
+from services.responder.api import tables as api_tables
 from shared.db import idempotency
 from shared.db.base import Base
 
-__all__ = ["Base", "classifier_tables", "idempotency", "ingest_tables", "responder_tables"]
+__all__ = ["Base", "api_tables", "classifier_tables", "idempotency", "ingest_tables", "responder_tables"]

@@ -99,7 +99,9 @@ class MessageAction:
 
 
 _ACTIONS = (
-    MessageAction("confirmCustomizationDetails", "confirmCustomizationDetails", "confirmCustomizationDetails"),
+    MessageAction(
+        "confirmCustomizationDetails", "confirmCustomizationDetails", "confirmCustomizationDetails"
+    ),
     MessageAction("confirmDeliveryDetails", "createConfirmDeliveryDetails", "confirmDeliveryDetails"),
     MessageAction("legalDisclosure", "createLegalDisclosure", "legalDisclosure"),
     MessageAction("confirmOrderDetails", "createConfirmOrderDetails", "confirmOrderDetails"),

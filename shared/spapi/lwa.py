@@ -94,7 +94,9 @@ class LwaClient:
     def _refresh_token(self, seller_id: str) -> str:
         secret = self._settings.refresh_tokens.get(seller_id)
         if secret is None:
-            raise AuthorizationError(f"no refresh token configured for seller {seller_id}", operation=_OPERATION)
+            raise AuthorizationError(
+                f"no refresh token configured for seller {seller_id}", operation=_OPERATION
+            )
         return secret.get_secret_value()
 
     def _forget(self, key: str, done: asyncio.Task[AccessToken]) -> None:
@@ -117,7 +119,7 @@ class LwaClient:
                 if attempt >= self._max_attempts:
                     raise
                 log.warning("spapi.lwa.retry", extra={"seller_id": seller_id, "attempt": attempt})
-                await asyncio.sleep(self._backoff * 2 ** (attempt - 1) * (0.5 + random.random() / 2))
+                await asyncio.sleep(self._backoff * 2.0 ** (attempt - 1) * (0.5 + random.random() / 2))
                 continue
             self._cache[key] = token
             self.exchanges += 1
@@ -133,7 +135,9 @@ class LwaClient:
                 headers={"content-type": "application/x-www-form-urlencoded;charset=UTF-8"},
             )
         except httpx.TransportError as exc:
-            raise SpApiConnectionError(f"LWA unreachable: {type(exc).__name__}", operation=_OPERATION) from exc
+            raise SpApiConnectionError(
+                f"LWA unreachable: {type(exc).__name__}", operation=_OPERATION
+            ) from exc
         status = response.status_code
         if status == 200:
             return self._parse(response)
@@ -157,7 +161,9 @@ class LwaClient:
             value = str(body["access_token"])
             lifetime = float(body["expires_in"])
         except (ValueError, KeyError, TypeError) as exc:
-            raise SpApiPermanentError("LWA answered 200 without a usable token", operation=_OPERATION) from exc
+            raise SpApiPermanentError(
+                "LWA answered 200 without a usable token", operation=_OPERATION
+            ) from exc
         now = self._clock()
         ahead = min(self._ahead, lifetime / 2)
         return AccessToken(value=value, refresh_at=now + lifetime - ahead, expires_at=now + lifetime)

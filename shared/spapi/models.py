@@ -1,14 +1,19 @@
-"""Typed results of the Reports 2021-06-30 operations the client uses."""
+"""Typed results of the operations the client uses, and how they are read from Amazon's JSON."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
+import pydantic
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
-__all__ = ["FINAL_STATUSES", "ProcessingStatus", "Report", "ReportDocument"]
+from shared.spapi.errors import SpApiPermanentError
+
+__all__ = ["FINAL_STATUSES", "ProcessingStatus", "Report", "ReportDocument", "action_names", "parse_model"]
 
 ProcessingStatus = Literal["IN_QUEUE", "IN_PROGRESS", "DONE", "CANCELLED", "FATAL"]
 FINAL_STATUSES: frozenset[str] = frozenset({"DONE", "CANCELLED", "FATAL"})
@@ -45,3 +50,31 @@ class ReportDocument(_Model):
     report_document_id: str
     url: str
     compression_algorithm: Literal["GZIP"] | None = None
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def parse_model(model: type[_M], body: Mapping[str, Any], operation: str) -> _M:
+    """``body`` as ``model``; a shape Amazon's contract does not allow is a permanent error."""
+    try:
+        return model.model_validate(body)
+    except pydantic.ValidationError as exc:
+        raise SpApiPermanentError(f"{operation}: unexpected response shape", operation=operation) from exc
+
+
+def action_names(body: Mapping[str, Any]) -> list[str]:
+    """Action names from a HAL ``get*ActionsForOrder`` body (``_links.actions[].name``)."""
+    links = body.get("_links")
+    actions = links.get("actions") if isinstance(links, dict) else None
+    names: list[str] = []
+    for action in actions if isinstance(actions, list) else []:
+        if not isinstance(action, dict):
+            continue
+        name = action.get("name")
+        if not name and isinstance(action.get("href"), str):
+            # "name" is optional in LinkObject; the href ends with the action's path suffix.
+            name = urlsplit(action["href"]).path.rstrip("/").rsplit("/", 1)[-1]
+        if isinstance(name, str) and name:
+            names.append(name)
+    return names

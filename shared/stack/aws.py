@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 from aiobotocore.config import AioConfig
-from aiobotocore.session import get_session
+from aiobotocore.session import AioSession, get_session
 
+from shared.stack.endpoints import LOCAL_ACCESS_KEY, AwsEnvironment, AwsResources
 from shared.stack.ports import LOOPBACK
 
 if TYPE_CHECKING:
@@ -39,39 +40,12 @@ log = logging.getLogger(__name__)
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_SENDER = "support@seller.example"
-LOCAL_ACCESS_KEY = "testing"
-"""moto accepts any credentials; this value is used for both the key id and the secret."""
 
 
-@dataclass(frozen=True, slots=True)
-class AwsResources:
-    """Names, URLs and ARNs of the local resources."""
-
-    spapi_queue_url: str
-    spapi_queue_arn: str
-    ses_topic_arn: str
-    ses_queue_url: str
-    ses_queue_arn: str
-    ses_subscription_arn: str
-    ses_raw_delivery: bool
-    ses_mail_bucket: str
-    ses_sender: str
-
-    @property
-    def ingest_queue_urls(self) -> list[str]:
-        """The queues the ingest service polls."""
-        return [self.spapi_queue_url, self.ses_queue_url]
-
-
-@dataclass(frozen=True, slots=True)
-class AwsEnvironment:
-    """Where local AWS answers and what was created there."""
-
-    endpoint_url: str
-    region: str
-    resources: AwsResources
-    access_key_id: str = LOCAL_ACCESS_KEY
-    secret_access_key: str = LOCAL_ACCESS_KEY
+@functools.cache
+def _session() -> AioSession:
+    # One session for all clients: it caches the parsed service models, which are slow to load.
+    return get_session()
 
 
 @overload
@@ -94,7 +68,7 @@ def aws_client(service: str, endpoint_url: str | None, region: str) -> AbstractA
     """An aiobotocore client for ``service`` against ``endpoint_url`` with the local credentials."""
     # Path-style S3 addressing: virtual hosts cannot resolve against a loopback IP endpoint.
     config = AioConfig(s3={"addressing_style": "path"}, retries={"max_attempts": 2, "mode": "standard"})
-    session: Any = get_session()
+    session: Any = _session()
     client = session.create_client(
         service,
         region_name=region,

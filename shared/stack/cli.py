@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from shared.stack.local import LocalStack, StackEndpoints
+from shared.stack.endpoints import StackEndpoints
 from shared.stack.paths import stack_dir
 from shared.stack.statefile import pid_alive, read_state, remove_state, write_state
 
@@ -54,15 +54,26 @@ def _quiet_logging() -> None:
 
 
 async def _serve(state_path: Path | None, database: str, eml_dir: Path | None, pgdata: Path | None) -> None:
+    # Imported here so `down` and `env` start quickly without loading every client library.
+    from shared.stack.local import LocalStack
+
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stopping.set)
+    signals = (signal.SIGINT, signal.SIGTERM)
+
+    def request_stop() -> None:
+        stopping.set()
+        # A second Ctrl-C gets the default behaviour, so a stuck shutdown can still be interrupted.
+        for signum in signals:
+            loop.remove_signal_handler(signum)
+
+    for signum in signals:
+        loop.add_signal_handler(signum, request_stop)
     stack = LocalStack(database_name=database, smtp_eml_dir=eml_dir, pg_data_dir=pgdata)
     async with stack:
-        print(_exports(stack.endpoints), flush=True)
         if state_path is not None:
             write_state(state_path, stack.endpoints)
+        print(_exports(stack.endpoints), flush=True)
         try:
             await stopping.wait()
         finally:

@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import importlib
-import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol, Self, cast
+from typing import Protocol, Self, cast
 
-from shared.stack.aws import (
-    DEFAULT_REGION,
-    DEFAULT_SENDER,
-    LOCAL_ACCESS_KEY,
-    AwsEnvironment,
-    AwsResources,
-    MotoServer,
-    create_resources,
-    start_moto,
-)
+from shared.stack.aws import DEFAULT_REGION, DEFAULT_SENDER, MotoServer, create_resources, start_moto
+from shared.stack.endpoints import StackEndpoints
 from shared.stack.kafka import KafkaBroker, start_kafka
 from shared.stack.ports import LOOPBACK
 from shared.stack.postgres import PostgresServer, create_database, drop_database, start_postgres
@@ -69,57 +58,6 @@ def standin_starter() -> StandinStarter | None:
             raise
         return None
     return cast(StandinStarter | None, getattr(module, "start_standin", None))
-
-
-@dataclass(frozen=True, slots=True)
-class StackEndpoints:
-    """Where every local component answers."""
-
-    kafka_bootstrap: str
-    database_admin_url: str
-    database_url: str
-    aws_endpoint_url: str
-    aws_region: str
-    aws: AwsResources
-    smtp_host: str
-    smtp_port: int
-    spapi_endpoint: str | None
-    lwa_endpoint: str | None
-
-    @property
-    def aws_environment(self) -> AwsEnvironment:
-        """The AWS part as one value (endpoint, region, credentials, resources)."""
-        return AwsEnvironment(self.aws_endpoint_url, self.aws_region, self.aws)
-
-    def env(self) -> dict[str, str]:
-        """The environment variables the services read (see ``shared.settings``)."""
-        env = {
-            "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
-            "DATABASE_URL": self.database_url,
-            "AWS_ENDPOINT_URL": self.aws_endpoint_url,
-            "AWS_DEFAULT_REGION": self.aws_region,
-            "AWS_ACCESS_KEY_ID": LOCAL_ACCESS_KEY,
-            "AWS_SECRET_ACCESS_KEY": LOCAL_ACCESS_KEY,
-            "INGEST_SQS_QUEUE_URLS": json.dumps(self.aws.ingest_queue_urls),
-            "MAIL_SMTP_HOST": self.smtp_host,
-            "MAIL_SMTP_PORT": str(self.smtp_port),
-        }
-        if self.spapi_endpoint is not None:
-            env["SPAPI_ENDPOINT"] = self.spapi_endpoint
-        if self.lwa_endpoint is not None:
-            env["SPAPI_LWA_ENDPOINT"] = self.lwa_endpoint
-        return env
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict (for the state file)."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> StackEndpoints:
-        """Inverse of ``to_json``."""
-        fields = dict(data)
-        fields["aws"] = AwsResources(**fields["aws"])
-        return cls(**fields)
 
 
 class LocalStack:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shared.stack.local import StackEndpoints
+from shared.stack.endpoints import StackEndpoints
 
 __all__ = ["StackState", "pid_alive", "read_state", "remove_state", "write_state"]
 

@@ -23,11 +23,13 @@ def _prefix() -> str:
 
 
 async def _receive_one(aws: AwsEnvironment, queue_url: str) -> str:
+    """The only message on the queue (long polling returns as soon as one is there)."""
     async with aws_client("sqs", aws.endpoint_url, aws.region) as sqs:
-        received = await sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=2)
-    messages = received.get("Messages", [])
-    assert len(messages) == 1
-    return messages[0]["Body"]
+        received = await sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=5)
+        rest = await sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+    assert rest.get("Messages", []) == []
+    [message] = received["Messages"]
+    return message["Body"]
 
 
 async def test_stack_ingest_queues_exist(aws: AwsEnvironment) -> None:

@@ -47,6 +47,9 @@ async def _started_consumer(bootstrap: str, topic: str, group: str) -> AIOKafkaC
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         fetch_max_wait_ms=50,
+        # Tansu settles a group join in about half the session timeout; keep it short for the test.
+        session_timeout_ms=2_000,
+        heartbeat_interval_ms=300,
     )
     listener = _Assigned()
     consumer.subscribe([topic], listener=listener)
@@ -59,6 +62,19 @@ async def _started_consumer(bootstrap: str, topic: str, group: str) -> AIOKafkaC
     except BaseException:
         await consumer.stop()
         raise
+    return consumer
+
+
+def _resuming_consumer(bootstrap: str, topic: str, group: str, partitions: int) -> AIOKafkaConsumer:
+    """Reads the group's committed offsets without joining (a rejoin waits for the old member to expire)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=50,
+    )
+    consumer.assign([TopicPartition(topic, p) for p in range(partitions)])
     return consumer
 
 
@@ -102,7 +118,8 @@ async def test_group_consumer_resumes_after_committed_offsets(kafka_bootstrap: s
 
         for i in range(2):
             await producer.send_and_wait(topic, f"b{i}".encode(), key=f"k{i}".encode())
-        second = await _started_consumer(kafka_bootstrap, topic, group)
+        second = _resuming_consumer(kafka_bootstrap, topic, group, 3)
+        await second.start()
         try:
             assert sorted(await _read(second, 2)) == [b"b0", b"b1"]
             assert await second.getmany(timeout_ms=300) == {}

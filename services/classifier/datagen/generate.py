@@ -21,6 +21,8 @@ _SLOT = re.compile(r"\{([a-z_]+?)(\d?)\}")
 _CJK = ("ja", "zh")
 _REGISTERS = ("tweet", "email", "review", "chat")
 _REGISTER_WEIGHTS = (35, 28, 27, 10)
+# OTHER is the broadest class (and most real traffic), so it gets more examples.
+_LABEL_SHARE = {"OTHER": 1.5}
 
 
 def _fill(template: str, bank: Bank, rng: random.Random, chosen: dict[str, tuple[str, ...]]) -> str:
@@ -41,32 +43,53 @@ def _pick(bank: Bank, part: str, rng: random.Random) -> str | None:
     return rng.choice(options) if options else None
 
 
+def _lead(bank: Bank, line: CoreLine, rng: random.Random) -> str:
+    """The core sentence, sometimes after a concessive lead ("Nice design, but ...")."""
+    lead = _pick(bank, "mixed.lead", rng) if line.tone != "pos" and rng.random() < 0.15 else None
+    if lead is None:
+        return line.text
+    text = line.text
+    if bank.language in _CJK:
+        return lead + text
+    if len(text) > 1 and text[1].islower():
+        text = text[0].lower() + text[1:]
+    return f"{lead} {text}"
+
+
+def _maybe(bank: Bank, part: str, rng: random.Random, p: float) -> str | None:
+    return _pick(bank, part, rng) if rng.random() < p else None
+
+
 def _frame(bank: Bank, label: str, line: CoreLine, rng: random.Random) -> list[str]:
     register = rng.choices(_REGISTERS, weights=_REGISTER_WEIGHTS)[0]
     same_tone = [c for c in bank.core[label] if c.tone == line.tone and c is not line]
     second = rng.choice(same_tone).text if same_tone and rng.random() < 0.22 else None
-    pieces: list[str | None] = []
+    core = _lead(bank, line, rng)
+    tone = line.tone
+    pieces: list[str | None]
     if register == "tweet":
-        pieces = [_pick(bank, "tweet.prefix", rng) if rng.random() < 0.35 else None, line.text, second]
-        pieces.append(_pick(bank, f"closer.{line.tone}", rng) if rng.random() < 0.5 else None)
+        pieces = [_maybe(bank, "tweet.prefix", rng, 0.35), _maybe(bank, "story", rng, 0.1), core, second]
+        pieces.append(_maybe(bank, f"closer.{tone}", rng, 0.5))
     elif register == "email":
         pieces = [
-            _pick(bank, "greeting", rng) if rng.random() < 0.8 else None,
-            _pick(bank, "context", rng) if rng.random() < 0.4 else None,
-            line.text,
+            _maybe(bank, "greeting", rng, 0.8),
+            _maybe(bank, "context", rng, 0.4),
+            _maybe(bank, "story", rng, 0.2),
+            core,
             second,
-            _pick(bank, f"request.{line.tone}", rng) if rng.random() < 0.6 else None,
-            _pick(bank, "signoff", rng) if rng.random() < 0.5 else None,
+            _maybe(bank, f"request.{tone}", rng, 0.6),
+            _maybe(bank, "signoff", rng, 0.5),
         ]
     elif register == "review":
         pieces = [
-            _pick(bank, f"review.{line.tone}", rng) if rng.random() < 0.4 else None,
-            line.text,
+            _maybe(bank, f"review.{tone}", rng, 0.35),
+            _maybe(bank, "story", rng, 0.35),
+            core,
             second,
-            _pick(bank, f"tail.{line.tone}", rng) if rng.random() < 0.4 else None,
+            _maybe(bank, f"tail.{tone}", rng, 0.4),
         ]
     else:
-        pieces = [line.text]
+        pieces = [core]
     return [p for p in pieces if p]
 
 
@@ -108,7 +131,7 @@ def _noise(text: str, language: str, rng: random.Random) -> str:
         text = text.upper()
     if rng.random() < 0.15:
         text = _strip_accents(text)
-    for _ in range(rng.choice((0, 0, 0, 1, 1, 2))):
+    for _ in range(rng.choice((0, 0, 0, 0, 1, 1, 2))):
         text = _typo(text, rng)
     if rng.random() < 0.15:
         text = text.rstrip(".!?")
@@ -152,5 +175,6 @@ def generate_rows(banks: list[Bank], *, per_label: int, seed: int = 20240601) ->
     for bank in sorted(banks, key=lambda b: b.language):
         for label in LABEL_SECTIONS:
             rng = random.Random(f"{seed}:{bank.language}:{label}")
-            rows.extend({**row, "label": label} for row in _rows_for(bank, label, per_label, rng))
+            n = round(per_label * _LABEL_SHARE.get(label, 1.0))
+            rows.extend({**row, "label": label} for row in _rows_for(bank, label, n, rng))
     return rows

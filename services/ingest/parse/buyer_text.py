@@ -1,9 +1,9 @@
 """Cut the buyer's own words out of a relay mail body: no Amazon frame, footer or quoted older mail.
 
 The rules are structural so they hold across languages and template eras (mail NOTES §1.4):
-- Amazon frames the message between two dashed delimiter lines with words in them (``--- Begin message ---``,
-  ``--- Messaggio: ---``, ``--- メッセージはここから ---``); the first one opens, a later one with closing words
-  (or simply the next one) closes.
+- Amazon frames the message between two dashed delimiter lines with words in them
+  (``--- Begin message ---``, ``--- Messaggio: ---``, ``--- メッセージはここから ---``); the first one opens,
+  a later one with closing words (or simply the next one) closes.
 - Quoted older mail starts at a quote header: a dashed line about an original/forwarded message, a dashed
   line followed by a ``From:``-style header block, an attribution line (``On … wrote:``, ``Am … schrieb``,
   ``Le … a écrit``, ``…のメッセージ:``, any line ending in ``:`` that holds an address and a digit) or an
@@ -14,6 +14,7 @@ The rules are structural so they hold across languages and template eras (mail N
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from enum import Enum
@@ -32,6 +33,7 @@ _QUOTE_WORDS = re.compile(
     re.IGNORECASE,
 )
 _HEADER_LINE = re.compile(r"^\s*[^\W\d][\w .'-]{0,24}?\s?[:：]\s*\S")
+_CLOCK = re.compile(r"\b\d{1,2}:\d{2}\b")
 _ADDRESS = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+|address removed|adresse (?:e-mail )?supprimée|mailto:", re.I)
 _ATTRIBUTION_VERB = re.compile(
     r"\b(?:wrote|writes|schrieb|a\s+écrit|escribió|ha\s+scritto|escreveu|schreef|skrev|napisał|yazdı)\b",
@@ -39,13 +41,15 @@ _ATTRIBUTION_VERB = re.compile(
 )
 _CJK_ATTRIBUTION = re.compile(r"のメッセージ|のメール|書きました|写道")
 _ATTRIBUTION_START = re.compile(r"^\s*(?:on|am|le|el|il|em|op|den|w dniu)\s", re.IGNORECASE)
-_ORDER_LINE = re.compile(r"^\W*(?:[^\W\d]+[\s./°#:]*){0,4}\d{3}-\d{7}-\d{7}\s*[:：]?\s*$")
+_ORDER_LINE = re.compile(r"^\W*(?:[^\W\d]+[\s./°#:]+){0,4}\d{3}-\d{7}-\d{7}\s*[:：]?\s*$")
+_MAX_HEADER_LINE = 998  # RFC 5322 line limit; longer lines are prose, and bound the regex work per line
 _ITEM_LINE = re.compile(r"\[?\s*ASIN\s*[:：]\s*[A-Z0-9]{10}\s*\]?", re.IGNORECASE)
 _WATERMARK = re.compile(r"^\s*(?:\[commMgrTok:[^\]]*\]|SPC-[A-Za-z]+-\d+)\s*$")
 _GREETINGS = re.compile(
     r"^\s*(?:you(?: have|'ve) received a message|sie haben eine nachricht erhalten|vous avez reçu un message|"
     r"hai ricevuto un messaggio|(?:recibiste|has recibido) un mensaje|você recebeu uma mensagem|"
-    r"(?:je hebt|u heeft) een bericht ontvangen|du har fått ett meddelande|otrzymał(?:eś|aś|eś\(aś\)) wiadomość|"
+    r"(?:je hebt|u heeft) een bericht ontvangen|du har fått ett meddelande|"
+    r"otrzymał(?:eś|aś|eś\(aś\)) wiadomość|"
     r"bir mesaj aldınız|メッセージを受信しました|メッセージが届きました)\s*[.!。:]?\s*$",
     re.IGNORECASE,
 )
@@ -74,18 +78,22 @@ def is_template_line(line: str) -> bool:
 
 
 def _header_block(lines: list[str], start: int, minimum: int) -> bool:
-    """``minimum`` consecutive ``Label: value`` lines from ``start`` (skipping blanks), one with an address."""
-    count, with_address = 0, False
-    for line in lines[start : start + minimum + 3]:
+    """``minimum`` consecutive ``Label: value`` lines from ``start`` holding an address or a clock time.
+
+    That is the shape of a quoted mail's header (``From: … [mailto:…]`` / ``Sent: … 10:02 AM``); Amazon's own
+    ``Item:`` / ``Quantity:`` notice lines have neither.
+    """
+    count, evidence = 0, False
+    for line in lines[start : start + minimum + 4]:
         if not line.strip():
             if count:
                 break
             continue
-        if not _HEADER_LINE.match(line):
+        if len(line) > _MAX_HEADER_LINE or not _HEADER_LINE.match(line):
             break
         count += 1
-        with_address = with_address or bool(_ADDRESS.search(line))
-    return count >= minimum and (with_address or count >= minimum + 1)
+        evidence = evidence or bool(_ADDRESS.search(line) or _CLOCK.search(line))
+    return count >= minimum and evidence
 
 
 def _is_attribution(line: str) -> bool:
@@ -143,7 +151,9 @@ def _first(kinds: list[_Kind | None], wanted: _Kind, start: int = 0) -> int | No
 
 
 def _clean(lines: list[str]) -> str:
-    kept = [line.rstrip() for line in lines if not line.lstrip().startswith(">") and not _WATERMARK.match(line)]
+    kept = [
+        line.rstrip() for line in lines if not line.lstrip().startswith(">") and not _WATERMARK.match(line)
+    ]
     while kept and (not kept[-1].strip() or _RULE.match(kept[-1])):
         kept.pop()
     text = "\n".join(kept).strip("\n")
@@ -183,7 +193,7 @@ def extract_buyer_text(body: str) -> BuyerText:
         return BuyerText(_clean(_before_quote(_without_template(lines[:first_close]))), framed=True)
     # No frame (Amazon's own notices, forwarded mail): the first non-empty block between separator rules.
     bounds = [-1, *(index for index, kind in enumerate(kinds) if kind is _Kind.RULE), len(lines)]
-    for start, end in zip(bounds, bounds[1:], strict=False):
+    for start, end in itertools.pairwise(bounds):
         text = _clean(_before_quote(_without_template(lines[start + 1 : end])))
         if text:
             return BuyerText(text, framed=False)

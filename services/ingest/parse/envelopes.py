@@ -141,7 +141,8 @@ def _ses(doc: Mapping[str, Any], sns_message_id: str | None) -> SesMail | SesS3R
             except (binascii.Error, ValueError) as exc:
                 raise ValidationError("SES content declared BASE64 but does not decode") from exc
         else:
-            raw = content.encode("utf-8", "surrogateescape")
+            # UTF8 mode already lost what UTF-8 cannot carry; never fail on a stray surrogate.
+            raw = content.encode("utf-8", "replace")
         return SesMail(raw, meta)
     if ci_str(action, "type") == "S3":
         bucket, key = ci_str(action, "bucketName"), ci_str(action, "objectKey")

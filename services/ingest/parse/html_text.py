@@ -8,10 +8,11 @@ from html.parser import HTMLParser
 
 __all__ = ["HtmlText", "html_to_text"]
 
-_BLOCK_TAGS = frozenset(
-    "address article aside blockquote br dd div dl dt fieldset figcaption figure footer form h1 h2 h3 h4 h5 h6 "
-    "header hr li main nav ol p pre section table tbody tfoot thead tr ul".split()
-)
+_BLOCK_TAGS = frozenset({
+    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "fieldset", "figcaption",
+    "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol",
+    "p", "pre", "section", "table", "tbody", "tfoot", "thead", "tr", "ul",
+})  # fmt: skip
 _SKIP_TAGS = frozenset({"script", "style", "head", "title", "template", "noscript"})
 _CELL_TAGS = frozenset({"td", "th"})
 
@@ -104,5 +105,7 @@ def html_to_text(html: str) -> HtmlText:
     collector = _Collector()
     collector.feed(html)
     collector.finish()
-    pre = tuple(block.replace("\r\n", "\n").replace("\xa0", " ").strip("\n") for block in collector.pre_blocks)
+    pre = tuple(
+        block.replace("\r\n", "\n").replace("\xa0", " ").strip("\n") for block in collector.pre_blocks
+    )
     return HtmlText(_tidy("".join(collector.parts)), pre)

@@ -1,4 +1,4 @@
-"""RFC 822 bytes to the parts a relay-mail parser needs: headers, best text body, HTML pre blocks, attachments."""
+"""RFC 822 bytes to what a relay-mail parser needs: headers, text body, HTML ``<pre>`` blocks, attachments."""
 
 from __future__ import annotations
 
@@ -108,7 +108,9 @@ def _addresses(msg: Message, name: str) -> tuple[Address, ...]:
 def _message_ids(value: str | None) -> tuple[str, ...]:
     if not value:
         return ()
-    ids = [token for token in value.replace(",", " ").split() if token.startswith("<") and token.endswith(">")]
+    ids = [
+        token for token in value.replace(",", " ").split() if token.startswith("<") and token.endswith(">")
+    ]
     return tuple(ids) if ids else (value.strip(),)
 
 

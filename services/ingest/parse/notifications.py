@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from services.ingest.parse import marketplaces
 from services.ingest.parse.build import build_event
 from services.ingest.parse.fields import ci_get, ci_mapping, ci_str, parse_timestamp
 from services.ingest.parse.order_context import ORDER_CONTEXT_TYPES, order_context_fields
@@ -103,7 +104,11 @@ def _seller_id(
 
 
 def _marketplace_id(body: Mapping[str, Any]) -> str | None:
-    return ci_str(body, "MarketplaceId") or ci_str(body, "Summary", "MarketplaceId")
+    return (
+        ci_str(body, "MarketplaceId")
+        or ci_str(body, "Summary", "MarketplaceId")
+        or ci_str(body, "OfferChangeTrigger", "MarketplaceId")
+    )
 
 
 def _report_fields(body: Mapping[str, Any]) -> tuple[str, str, str, str | None]:
@@ -152,6 +157,8 @@ def parse_notification(
         or received_at
     )
     dedup_key = dedup_key_for(notification_id)
+    marketplace_id = _marketplace_id(body)
+    market = marketplaces.by_id(marketplace_id)
     common: dict[str, Any] = {
         "event_id": event_id_for(dedup_key),
         "dedup_key": dedup_key,
@@ -159,8 +166,8 @@ def parse_notification(
         "seller_id": _seller_id(
             doc, body, ci_str(metadata, "SubscriptionId"), seller_for_subscription, default_seller_id
         ),
-        "marketplace_id": _marketplace_id(body),
-        "region": region,
+        "marketplace_id": marketplace_id,
+        "region": region or (market.region if market else None),
         "correlation_id": correlation_id,
         "source": source,
         "notification_id": notification_id,

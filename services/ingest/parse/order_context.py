@@ -56,9 +56,9 @@ def _order_change(body: Mapping[str, Any]) -> dict[str, Any]:
     trigger = ci_mapping(body, "OrderChangeTrigger") or {}
     amount, currency = _amount(summary)
     mapped_summary = (
-        "MarketplaceId OrderStatus FulfillmentType PurchaseDate EarliestShipDate LatestShipDate "
-        "EarliestDeliveryDate LatestDeliveryDate OrderTotal"
-    ).split()
+        "MarketplaceId", "OrderStatus", "FulfillmentType", "PurchaseDate", "EarliestShipDate",
+        "LatestShipDate", "EarliestDeliveryDate", "LatestDeliveryDate", "OrderTotal",
+    )  # fmt: skip
     details = without_keys(
         body, "SellerId", "AmazonOrderId", "OrderChangeType", "OrderChangeTrigger", "Summary"
     )

@@ -1,4 +1,4 @@
-"""Amazon buyer-seller relay mail and Amazon's own notices (A-to-z, returns, cancellations) to ComplaintSignalReceived."""
+"""Relayed buyer mail and Amazon's own notices (A-to-z, returns, cancellations) to ComplaintSignalReceived."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ _DEDUP_MAX = 500
 
 
 def email_dedup_key(message_id: str | None, ses_message_id: str | None, raw: bytes) -> str:
-    """``email:<Message-ID>``, else ``email:ses:<SES id>``, else a digest of the bytes (same mail, same key)."""
+    """``email:<Message-ID>``, else ``email:ses:<SES id>``, else a digest of the raw bytes."""
     if message_id and len(message_id) <= _DEDUP_MAX:
         return f"email:{message_id.strip()}"
     if ses_message_id:
@@ -71,7 +71,20 @@ def _seller(
     raise ValidationError("no seller owns any recipient of this mail and no default seller was given")
 
 
-def _language(mail: MailContent, market: marketplaces.Marketplace | None, relay: RelayAddress | None) -> str | None:
+def _short(value: str | None, limit: int = 32) -> str | None:
+    """A header value that fits its event field; an oversized one is noise, not a reason to reject the mail."""
+    return value if value and len(value) <= limit else None
+
+
+def _buyer_name(mail: MailContent, relay: RelayAddress | None) -> str | None:
+    # Only the buyer's own relay mailbox in From carries their name; notices name the seller or Amazon.
+    box = next((box for box in mail.from_ if relay is not None and box.addr == relay.address), None)
+    return buyer_name(box) if box is not None else None
+
+
+def _language(
+    mail: MailContent, market: marketplaces.Marketplace | None, relay: RelayAddress | None
+) -> str | None:
     if market is not None and market.language:
         return market.language
     for domain in (relay.domain if relay else None, *(box.addr.rpartition("@")[2] for box in mail.from_)):
@@ -102,13 +115,12 @@ def parse_relay_email(
     mail = read_mail(raw)
     seller_id, recipient = _seller(mail, envelope_recipients, seller_for_recipient, default_seller_id)
     found = find_relay((mail.reply_to, mail.from_, mail.sender))
-    mailbox, relay = found if found else (None, None)
+    relay = found[1] if found else None
     notice_type = mail.header("X-Space-Notification-Type")
     sender = mail.from_[0].addr if mail.from_ else None
     kind = notice_kind(notice_type, sender, relay is not None, mail.subject)
-    market = marketplaces.by_id(mail.header("X-Marketplace-ID")) or marketplaces.by_domain(
-        relay.domain if relay else None
-    )
+    header_market = mail.header("X-Marketplace-ID")
+    market = marketplaces.by_id(header_market) or marketplaces.by_domain(relay.domain if relay else None)
     whole_text = "\n".join(part for part in (mail.plain, mail.html_text) if part)
     item = find_item(whole_text)
     reason = find_return_reason(whole_text) if kind is SignalKind.RETURN_REQUEST else None
@@ -121,7 +133,7 @@ def parse_relay_email(
         dedup_key=dedup_key,
         occurred_at=mail.date or received_at,
         seller_id=seller_id,
-        marketplace_id=market.marketplace_id if market else mail.header("X-Marketplace-ID"),
+        marketplace_id=market.marketplace_id if market else _short(header_market),
         region=market.region if market else None,
         order_id=find_order_id(mail.subject, mail.plain, mail.html_text),
         correlation_id=correlation_id,
@@ -131,7 +143,7 @@ def parse_relay_email(
         subject=mail.subject,
         language_hint=_language(mail, market, relay),
         buyer_alias=relay.address if relay else None,
-        buyer_name=buyer_name(mailbox) if mailbox is not None and mailbox in mail.from_ else None,
+        buyer_name=_buyer_name(mail, relay),
         reply_to=reply_to,
         recipient=recipient,
         message_id=mail.message_id,

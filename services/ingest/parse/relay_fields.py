@@ -23,7 +23,9 @@ __all__ = [
 ]
 
 ORDER_ID = re.compile(r"(?<![\d-])\d{3}-\d{7}-\d{7}(?![\d-])")
-_RELAY = re.compile(r"^(?P<local>[a-z0-9._-]+?)(?:\+(?P<suffix>[^@\s]+))?@(?P<domain>marketplace\.amazon\.[a-z.]+)$")
+_RELAY = re.compile(
+    r"^(?P<local>[a-z0-9._-]+?)(?:\+(?P<suffix>[^@\s]+))?@(?P<domain>marketplace\.amazon\.[a-z.]+)$"
+)
 _NO_REPLY = re.compile(r"^(?:donotreply|do-not-reply|noreply|no-reply|auto-|atoz-guarantee)", re.IGNORECASE)
 _DISPLAY_SUFFIX = re.compile(r"\s*-\s*Amazon(?:\s+Marketplace)?\s*$", re.IGNORECASE)
 _ITEM_LINE = re.compile(
@@ -57,8 +59,9 @@ _SUBJECT_KINDS = (
     ),
     (
         SignalKind.RETURN_REQUEST,
-        r"return (?:request|authori[sz]ation)|autorizzazione del reso|richiesta di reso|rücksende(?:anfrage|"
-        r"genehmigung)|(?:demande|autorisation) de retour|(?:solicitud|autorización) de devolución|返品リクエスト",
+        r"return (?:request|authori[sz]ation)|autorizzazione del reso|richiesta di reso|"
+        r"rücksende(?:anfrage|genehmigung)|(?:demande|autorisation) de retour|"
+        r"(?:solicitud|autorización) de devolución|返品リクエスト",
     ),
     (
         SignalKind.CANCELLATION_REQUEST,
@@ -121,7 +124,9 @@ def buyer_name(mailbox: Address) -> str | None:
     return name or None
 
 
-def notice_kind(notice_type: str | None, sender: str | None, has_relay: bool, subject: str | None) -> SignalKind:
+def notice_kind(
+    notice_type: str | None, sender: str | None, has_relay: bool, subject: str | None
+) -> SignalKind:
     """Kind by X-Space-Notification-Type first, then sender, then subject keywords."""
     if notice_type:
         upper = notice_type.strip().upper()
@@ -177,6 +182,6 @@ def find_case_id(relay: RelayAddress | None, text: str) -> str | None:
 
 
 def find_return_reason(text: str) -> str | None:
-    """The reason line of a return-request notice (``Reason:``, ``Motivo:``, ``Grund:``, ``返品理由:`` ...)."""
+    """The reason line of a return-request notice (``Reason:``, ``Motivo:``, ``Grund:``, ``返品理由:``)."""
     match = _REASON.search(text)
     return match["reason"] if match else None

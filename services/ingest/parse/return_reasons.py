@@ -54,7 +54,7 @@ _CODES: dict[str, ReturnReasonBucket] = {
 }
 _CODE_PREFIXES = ("UNDELIVERABLE", "DAMAGED_")
 
-# Human-readable labels (listReturnReasonCodes descriptions, Seller Central's prepaid-label list, report text).
+# Human-readable labels: listReturnReasonCodes descriptions, Seller Central's prepaid-label list, report text.
 _LABELS: dict[str, ReturnReasonBucket] = {
     "no longer needed wanted": _B,
     "no longer needed or wanted": _B,
@@ -94,8 +94,16 @@ _KEYWORDS = (
     (re.compile(r"ordered (?:the )?wrong|bought (?:the )?wrong"), _B),
     (re.compile(r"\bin addition to\b|\bwrong item\b|\bnot as described\b|\bdescription\b|compatib"), _N),
     (re.compile(r"defect|damag|broken|does ?n[o ]?t work|not working|missing part|quality"), _D),
-    (re.compile(r"never arrived|not (?:been )?(?:received|delivered)|\blate\b|missed .*deliver|\blost\b"), _R),
-    (re.compile(r"no longer|unwanted|accident|mistake|better price|changed? (?:my )?mind|too (?:small|large)"), _B),
+    (
+        re.compile(r"never arrived|not (?:been )?(?:received|delivered)|\blate\b|missed .*deliver|\blost\b"),
+        _R,
+    ),
+    (
+        re.compile(
+            r"no longer|unwanted|accident|mistake|better price|changed? (?:my )?mind|too (?:small|large)"
+        ),
+        _B,
+    ),
 )
 
 

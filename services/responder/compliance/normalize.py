@@ -37,10 +37,8 @@ def normalize(text: str) -> Normalized:
     for i, ch in enumerate(text):
         if ch in _INVISIBLE:
             continue
-        if ch in _DASHES or (ch == _CHOONPU and prev_digit):
-            rep = "-"
-        else:
-            rep = unicodedata.normalize("NFKC", ch)
+        dash = ch in _DASHES or (ch == _CHOONPU and prev_digit)
+        rep = "-" if dash else unicodedata.normalize("NFKC", ch)
         for r in rep:
             out.append(r)
             origin.append(i)

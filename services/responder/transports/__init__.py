@@ -36,6 +36,7 @@ class OutboundMessage:
     subject: str | None
     body: str
     language: str | None
+    template_id: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
 
 

@@ -13,7 +13,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from services.responder.mail import build_reply_email
+from services.responder.mail import SMTP_POLICY, build_reply_email
 from services.responder.transports import OutboundMessage, OutcomeUnknown
 from shared.errors import PermanentError, RetryableError
 from shared.settings import AwsSettings, MailSettings
@@ -56,7 +56,9 @@ class SesTransport:
         async with get_session().create_client("ses", **kwargs) as ses:
             try:
                 await ses.send_raw_email(
-                    Source=sender, Destinations=[message.to], RawMessage={"Data": email.as_bytes()}
+                    Source=sender,
+                    Destinations=[message.to],
+                    RawMessage={"Data": email.as_bytes(policy=SMTP_POLICY)},
                 )
             except (EndpointConnectionError, ConnectTimeoutError) as exc:
                 raise RetryableError("ses unreachable", code="ses_connect") from exc

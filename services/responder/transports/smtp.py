@@ -6,7 +6,7 @@ import asyncio
 import smtplib
 from datetime import UTC, datetime
 
-from services.responder.mail import build_reply_email
+from services.responder.mail import SMTP_POLICY, build_reply_email
 from services.responder.transports import OutboundMessage, OutcomeUnknown
 from shared.errors import PermanentError, RetryableError
 from shared.settings import MailSettings
@@ -41,7 +41,7 @@ class SmtpTransport:
             message_key=message.outbox_id,
             date=datetime.now(UTC),
         )
-        await asyncio.to_thread(self._deliver, sender, message.to, email.as_bytes())
+        await asyncio.to_thread(self._deliver, sender, message.to, email.as_bytes(policy=SMTP_POLICY))
 
     def _deliver(self, sender: str, to: str, payload: bytes) -> None:
         s = self._settings
@@ -60,6 +60,10 @@ class SmtpTransport:
             except (TimeoutError, OSError, smtplib.SMTPException) as exc:
                 # The payload went out; the server may have queued it before the connection died.
                 raise OutcomeUnknown(f"smtp connection lost during DATA: {type(exc).__name__}") from exc
+            if 400 <= code < 500:
+                raise RetryableError(f"smtp data deferred {code}", code="smtp_4xx")
+            if 500 <= code < 600:
+                raise PermanentError(f"smtp data refused {code}: {resp[:100]!r}", code="smtp_5xx")
             if code != 250:
                 raise OutcomeUnknown(f"unexpected smtp reply {code}: {resp[:100]!r}")
         finally:

@@ -1,0 +1,161 @@
+"""`complaints ingest`: SQS receivers, the inbound HTTP endpoints (with health routes) and the reports backfill.
+
+Shutdown on SIGTERM/SIGINT: readiness turns 503, receivers stop asking SQS for more, batches in hand are
+published, acked and deleted, in-flight HTTP requests finish, then the producer flushes and the process exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable
+from contextlib import AsyncExitStack
+from typing import Any
+
+import uvicorn
+from aiokafka.errors import KafkaError
+
+from services.ingest.aws import S3MailStore, create_client
+from services.ingest.backfill import run_backfill
+from services.ingest.config import IngestRuntimeSettings
+from services.ingest.deps import IngestDeps
+from services.ingest.http import create_app
+from services.ingest.intake import Intake
+from services.ingest.sqs import SqsPoller
+from shared.db.session import Database
+from shared.health import HealthState, QuietServer
+from shared.kafka.producer import EventProducer
+from shared.logging import configure_logging
+from shared.settings import Settings
+from shared.spapi import SpApiClient
+
+__all__ = ["main", "run"]
+
+log = logging.getLogger(__name__)
+
+_HOST = "0.0.0.0"  # containers listen on all interfaces; probes come from the kubelet
+
+
+async def _connect(producer: EventProducer, stop: asyncio.Event) -> None:
+    """Start the producer, retrying while the broker is down (readiness stays 503 meanwhile)."""
+    delay = 0.5
+    while not stop.is_set():
+        try:
+            await producer.start()
+            log.info("ingest.kafka_connected")
+            return
+        except (KafkaError, OSError, TimeoutError) as exc:
+            log.warning("ingest.kafka_unavailable", extra={"error": type(exc).__name__})
+            with contextlib.suppress(KafkaError, OSError, TimeoutError):
+                await producer.stop()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=delay)
+        delay = min(delay * 2, 10.0)
+
+
+async def run(
+    settings: Settings, runtime: IngestRuntimeSettings, stop: asyncio.Event, health: HealthState
+) -> None:
+    """Run every ingest component until ``stop`` is set, then drain them in order."""
+    async with AsyncExitStack() as stack:
+        db = Database(settings.database)
+        stack.push_async_callback(db.dispose)
+        producer = EventProducer(settings.kafka)
+        stack.push_async_callback(producer.stop)
+        sqs = await stack.enter_async_context(
+            create_client("sqs", settings.aws, read_timeout=settings.ingest.sqs_wait_seconds + 15)
+        )
+        s3 = await stack.enter_async_context(create_client("s3", settings.aws))
+        spapi = SpApiClient(settings.spapi) if settings.spapi.refresh_tokens else None
+        if spapi is not None:
+            stack.push_async_callback(spapi.aclose)
+        deps = IngestDeps(
+            db=db,
+            producer=producer,
+            intake=Intake(
+                default_seller_id=settings.ingest.default_seller_id or None,
+                recipient_sellers={k.lower(): v for k, v in runtime.recipient_sellers.items()},
+                subscription_sellers=runtime.subscription_sellers,
+                mail_store=S3MailStore(s3),
+            ),
+            settings=settings.ingest,
+            runtime=runtime,
+            reports_api=spapi,
+        )
+        health.add_check("database", db.ping)
+        health.add_check("kafka", producer.ping)
+        server = QuietServer(
+            uvicorn.Config(
+                create_app(deps=deps, health=health),
+                host=_HOST,
+                port=settings.ingest.http_port,
+                log_config=None,
+                access_log=False,
+                lifespan="off",
+            )
+        )
+        # HTTP first: /healthz must answer while the broker is still unreachable.
+        http_task = asyncio.create_task(server.serve())
+        workers: list[Awaitable[None]] = [_connect(producer, stop)]
+        workers += [SqsPoller(sqs, url, deps=deps).run(stop) for url in settings.ingest.sqs_queue_urls]
+        workers.append(run_backfill(stop, deps=deps, sellers=settings.spapi.refresh_tokens.keys()))
+        tasks = [asyncio.ensure_future(worker) for worker in workers]
+        log.info(
+            "ingest.started",
+            extra={"queues": len(settings.ingest.sqs_queue_urls), "port": settings.ingest.http_port},
+        )
+        try:
+            await _until(stop, [*tasks, http_task])
+        finally:
+            stop.set()
+            # Receivers finish their batches (deletes after acks); only then does HTTP stop and Kafka flush.
+            await asyncio.gather(*tasks, return_exceptions=True)
+            server.should_exit = True
+            await asyncio.gather(http_task, return_exceptions=True)
+    log.info("ingest.stopped")
+
+
+async def _until(stop: asyncio.Event, tasks: list[asyncio.Future[None]]) -> None:
+    """Wait for ``stop``; a component that crashes first raises here (the process exits non-zero)."""
+    waiter = asyncio.ensure_future(stop.wait())
+    pending: set[asyncio.Future[Any]] = {waiter, *tasks}
+    try:
+        while not stop.is_set():
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if task is not waiter:
+                    task.result()
+    finally:
+        waiter.cancel()
+
+
+async def _serve(settings: Settings, runtime: IngestRuntimeSettings) -> None:
+    stop = asyncio.Event()
+    health = HealthState()
+    loop = asyncio.get_running_loop()
+
+    def on_signal(sig: signal.Signals) -> None:
+        log.info("service.signal", extra={"service": "ingest", "signal": sig.name})
+        health.draining = True
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal, sig)
+    try:
+        await run(settings, runtime, stop, health)
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+
+
+def main() -> None:
+    """Entry point."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    asyncio.run(_serve(settings, IngestRuntimeSettings()))
+
+
+if __name__ == "__main__":
+    main()

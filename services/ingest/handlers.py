@@ -1,0 +1,128 @@
+"""One shape for every raw input (SQS message, EventBridge post, inbound mail): parse, publish, reject.
+
+Each input ends in one verdict: ``done`` (its events are acked and recorded, the source may forget it),
+``rejected`` (it is on the rejected topic with its reason, the source may forget it too) or ``retry``
+(something transient failed; the source must deliver it again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from services.ingest.deps import IngestDeps
+from services.ingest.intake import Parsed
+from services.ingest.metrics import EVENTS_PUBLISHED, INPUTS
+from services.ingest.publisher import publish_new
+from services.ingest.rejects import reject
+from services.ingest.reports import process_report
+from shared.errors import PermanentError, RetryableError
+
+__all__ = ["InboundInput", "InputResult", "ParseFn", "Verdict", "handle_inputs"]
+
+log = logging.getLogger(__name__)
+
+Verdict = Literal["done", "rejected", "retry"]
+
+
+@dataclass(frozen=True, slots=True)
+class InboundInput:
+    """One raw input with what a dead letter must keep about it."""
+
+    key: str
+    body: bytes
+    received_at: datetime
+    correlation_id: str
+    source: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class InputResult:
+    """The verdict on one input, the ids of its events and the error behind a reject or retry."""
+
+    verdict: Verdict
+    event_ids: tuple[str, ...] = ()
+    error: BaseException | None = None
+
+
+ParseFn = Callable[[InboundInput], Awaitable[Parsed]]
+
+
+async def _parse_one(parse: ParseFn, item: InboundInput) -> Parsed | BaseException:
+    try:
+        return await parse(item)
+    except (PermanentError, RetryableError) as exc:
+        return exc
+    except Exception as exc:  # a parser bug must dead-letter the input, not crash-loop the service
+        log.exception("ingest.parser_crashed", extra={"source": item.source, "key": item.key})
+        return PermanentError(f"parser failed: {type(exc).__name__}: {exc}", code="parser_bug")
+
+
+async def handle_inputs(
+    items: Sequence[InboundInput], *, parse: ParseFn, deps: IngestDeps
+) -> dict[str, InputResult]:
+    """Parse every input, publish the new events (acked), run ready reports, dead-letter the unparsable."""
+    parsed = await asyncio.gather(*(_parse_one(parse, item) for item in items))
+    results: dict[str, InputResult] = {}
+    good: list[tuple[InboundInput, Parsed]] = []
+    for item, outcome in zip(items, parsed, strict=True):
+        if isinstance(outcome, Parsed):
+            good.append((item, outcome))
+        elif isinstance(outcome, RetryableError):
+            results[item.key] = InputResult("retry", error=outcome)
+        else:
+            results[item.key] = await _reject(item, outcome, deps)
+    if good:
+        results.update(await _publish(good, deps))
+    for item in items:
+        INPUTS.labels(source=item.source, verdict=results[item.key].verdict).inc()
+    return results
+
+
+async def _reject(item: InboundInput, error: BaseException, deps: IngestDeps) -> InputResult:
+    try:
+        await reject(
+            deps.producer,
+            body=item.body,
+            error=error,
+            source=item.source,
+            headers=item.headers,
+            key=item.key.encode(),
+            topic=deps.rejected_topic,
+        )
+    except RetryableError as exc:
+        return InputResult("retry", error=exc)
+    return InputResult("rejected", error=error)
+
+
+async def _publish(good: list[tuple[InboundInput, Parsed]], deps: IngestDeps) -> dict[str, InputResult]:
+    events = [event for _, parsed in good for event in parsed.events]
+    try:
+        result = await publish_new(events, db=deps.db, producer=deps.producer, topic=deps.events_topic)
+    except RetryableError as exc:
+        log.warning("ingest.publish_failed", extra={"code": exc.code, "inputs": len(good)})
+        return {item.key: InputResult("retry", error=exc) for item, _ in good}
+    for event in result.published:
+        EVENTS_PUBLISHED.labels(source=str(event.source), event_type=type(event).__name__).inc()
+    out: dict[str, InputResult] = {}
+    for item, parsed in good:
+        ids = tuple(str(event.event_id) for event in parsed.events)
+        out[item.key] = await _reports(item, parsed, ids, deps)
+    return out
+
+
+async def _reports(item: InboundInput, parsed: Parsed, ids: tuple[str, ...], deps: IngestDeps) -> InputResult:
+    for ready in parsed.reports:
+        try:
+            await process_report(ready, deps=deps)
+        except RetryableError as exc:
+            # The notification is published; the report is tracked as requested, so a redelivery or the
+            # backfill poller finishes it.
+            log.warning("report.retry", extra={"report_id": ready.report_id, "code": exc.code})
+            return InputResult("retry", ids, exc)
+    return InputResult("done", ids)

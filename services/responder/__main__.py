@@ -1,0 +1,94 @@
+"""`complaints responder`: tickets from classified complaints, and the outbox sender."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from services.responder.handlers import ResponderDeps, handle_batch
+from services.responder.replies import ReplyComposer
+from services.responder.sender import OutboxSender, SenderConfig
+from services.responder.transports import Transport
+from services.responder.transports.messaging import MessagingTransport
+from services.responder.transports.ses import SesTransport
+from services.responder.transports.smtp import SmtpTransport
+from shared.crypto import PiiCipher
+from shared.db.session import Database, unit_of_work
+from shared.health import HealthState
+from shared.kafka.consumer import ConsumerLoop, Record
+from shared.kafka.producer import EventProducer
+from shared.logging import configure_logging
+from shared.runtime import run_service, wait_stop_or_crash
+from shared.settings import Settings
+from shared.spapi.client import SpApiClient
+from shared.topics import AMAZON_EVENTS, CLASSIFIED
+
+__all__ = ["main", "run"]
+
+
+async def run(settings: Settings, stop: asyncio.Event, health: HealthState) -> None:
+    """Run the ticket consumer and the outbox sender until ``stop`` is set."""
+    db = Database(settings.database)
+    producer = EventProducer(settings.kafka)
+    await producer.start()
+    cipher = PiiCipher(settings.responder.pii_encryption_key.get_secret_value())
+    composer = ReplyComposer(responder=settings.responder, mail=settings.mail)
+    deps = ResponderDeps(cipher=cipher, composer=composer)
+    spapi = SpApiClient(settings.spapi)
+    email: Transport = (
+        SesTransport(settings.mail, settings.aws) if settings.mail.transport == "ses" else SmtpTransport(settings.mail)
+    )
+    sender = OutboxSender(
+        db=db,
+        transports={"email": email, "messaging": MessagingTransport(spapi, composer)},
+        cipher=cipher,
+        config=SenderConfig(
+            batch=settings.responder.sender_batch,
+            poll_interval_s=settings.responder.sender_poll_interval_s,
+            lease=timedelta(seconds=settings.responder.sender_lease_s),
+        ),
+    )
+
+    async def on_batch(records: Sequence[Record]) -> None:
+        async with unit_of_work(db) as session:
+            await handle_batch(records, session=session, deps=deps, now=datetime.now(UTC))
+
+    loop = ConsumerLoop(
+        settings=settings.kafka,
+        group_id="responder",
+        topics=[CLASSIFIED, AMAZON_EVENTS],
+        handler=on_batch,
+        producer=producer,
+    )
+    health.add_check("database", db.ping)
+    health.add_check("kafka", producer.ping)
+    consumer_task = asyncio.create_task(loop.run(), name="consumer")
+    sender_stop = asyncio.Event()
+    sender_task = asyncio.create_task(sender.run(sender_stop), name="sender")
+    try:
+        await wait_stop_or_crash(stop, consumer_task, sender_task)
+    finally:
+        loop.stop()
+        sender_stop.set()
+        await asyncio.gather(consumer_task, sender_task, return_exceptions=True)
+        await spapi.aclose()
+        await producer.stop()
+        await db.dispose()
+
+
+def main() -> None:
+    """Entry point."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    asyncio.run(
+        run_service(
+            "responder",
+            port=settings.responder.worker_port,
+            main=lambda stop, health: run(settings, stop, health),
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

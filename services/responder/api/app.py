@@ -1,0 +1,89 @@
+"""``create_app(settings)``: the FastAPI app, its routes under /v1, health routes and the lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, FastAPI
+
+from services.responder.api.config import ApiSettings
+from services.responder.api.errors import install_error_handlers
+from services.responder.api.keystore import KeyStore
+from services.responder.api.ratelimit import TokenBuckets
+from services.responder.api.routes import buyers, replies, stats, templates, tickets
+from services.responder.api.runtime import ApiRuntime
+from services.responder.api.workers import background_tasks
+from shared.crypto import PiiCipher
+from shared.db.session import Database
+from shared.health import HealthState, health_router
+from shared.settings import Settings
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    api: ApiSettings | None = None,
+    clock: Callable[[], datetime] = _utcnow,
+    health: HealthState | None = None,
+) -> FastAPI:
+    """The API app; the database and background tasks live in its lifespan (nothing connects at import)."""
+    api_settings = api or ApiSettings()
+    state = health or HealthState()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings.database)
+        runtime = ApiRuntime(
+            settings=settings,
+            api=api_settings,
+            db=db,
+            cipher=PiiCipher(settings.responder.pii_encryption_key.get_secret_value()),
+            keys=KeyStore(
+                db=db,
+                pepper=settings.responder.api_key_pepper.get_secret_value(),
+                ttl=api_settings.key_cache_s,
+            ),
+            limiter=TokenBuckets(rate=api_settings.rate_limit_per_s, burst=api_settings.rate_limit_burst),
+            clock=clock,
+            health=state,
+        )
+        state.add_check("database", db.ping)
+        app.state.runtime = runtime
+        stop = asyncio.Event()
+        tasks = background_tasks(runtime, stop)
+        log.info("api.started", extra={"background_tasks": len(tasks)})
+        try:
+            yield
+        finally:
+            state.draining = True
+            stop.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            app.state.runtime = None
+            await db.dispose()
+            log.info("api.stopped")
+
+    app = FastAPI(
+        title="Complaints API",
+        version="1.0.0",
+        summary="Tickets, replies and statistics of the complaint-routing system (internal).",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    v1 = APIRouter(prefix="/v1")
+    for module in (tickets, replies, stats, buyers, templates):
+        v1.include_router(module.router)
+    app.include_router(v1)
+    app.include_router(health_router(state))
+    return app

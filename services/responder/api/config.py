@@ -1,0 +1,42 @@
+"""RESPONDER_API_*: settings of the API process beyond ``ResponderSettings`` (limits, alerts, retention)."""
+
+from __future__ import annotations
+
+import os
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["ApiSettings"]
+
+
+class ApiSettings(BaseSettings):
+    """Typed, validated at start-up, passed explicitly."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RESPONDER_API_",
+        extra="ignore",
+        secrets_dir=os.environ.get("SECRETS_DIR") or None,
+        env_file=None,
+        frozen=True,
+    )
+
+    host: str = "0.0.0.0"  # containers listen on all interfaces; the Service fronts it
+    rate_limit_per_s: float = Field(
+        default=20.0, gt=0, description="Default refill rate of each key's bucket."
+    )
+    rate_limit_burst: float = Field(default=60.0, ge=1, description="Bucket size: requests allowed at once.")
+    key_cache_s: float = Field(default=5.0, ge=0, description="How long a verified key is trusted unchanged.")
+    max_page_size: int = Field(default=200, ge=1, le=1000)
+    sla_window_hours: float = Field(default=4.0, gt=0, description="'due soon' = due within this window.")
+    sla_alerts_enabled: bool = True
+    sla_alert_interval_s: float = Field(default=60.0, gt=0)
+    sla_webhook_url: str | None = None
+    sla_webhook_secret: SecretStr | None = None
+    webhook_max_attempts: int = Field(default=5, ge=1, le=20)
+    webhook_backoff_s: float = Field(default=1.0, gt=0)
+    webhook_timeout_s: float = Field(default=5.0, gt=0)
+    retention_enabled: bool = True
+    retention_interval_s: float = Field(default=3600.0, gt=0)
+    drain_s: float = Field(default=2.0, ge=0, description="Readiness is 503 this long before shutdown.")
+    graceful_shutdown_s: float = Field(default=20.0, ge=0)

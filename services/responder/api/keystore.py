@@ -1,0 +1,69 @@
+"""Verifying bearer keys against the database, with a short in-memory cache so reads stay one query."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from services.responder.api.repositories import keys as keys_repo
+from services.responder.api.security import Principal, hash_key, key_prefix, keys_match
+from shared.db.session import Database, unit_of_work
+
+__all__ = ["KeyStore"]
+
+
+class KeyStore:
+    """``verify(key)`` -> the key's principal, or None for unknown, malformed or revoked keys.
+
+    Results (also negative ones) are cached for ``ttl`` seconds: a revocation takes at most that long to
+    reach a running process.
+    """
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        pepper: str,
+        ttl: float,
+        clock: Callable[[], float] = time.monotonic,
+        max_entries: int = 10_000,
+    ) -> None:
+        self._db = db
+        self._pepper = pepper
+        self._ttl = ttl
+        self._clock = clock
+        self._max = max_entries
+        self._cache: dict[str, tuple[Principal | None, float]] = {}
+
+    async def verify(self, key: str) -> Principal | None:
+        """The principal of a valid, active key."""
+        prefix = key_prefix(key)
+        if prefix is None:
+            return None
+        digest = hash_key(key, pepper=self._pepper)
+        now = self._clock()
+        hit = self._cache.get(digest)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        principal = await self._load(key, prefix)
+        if self._ttl > 0:
+            if len(self._cache) >= self._max:
+                self._cache.clear()  # guessed keys must not grow memory without bound
+            self._cache[digest] = (principal, now + self._ttl)
+        return principal
+
+    async def _load(self, key: str, prefix: str) -> Principal | None:
+        async with unit_of_work(self._db) as session:
+            row = await keys_repo.get_key_by_prefix(session, prefix=prefix)
+        if row is None or row.revoked_at is not None:
+            return None
+        if not keys_match(key, row.key_hash, pepper=self._pepper):
+            return None
+        return Principal.of(
+            key_id=row.id,
+            name=row.name,
+            prefix=row.prefix,
+            scopes=row.scopes,
+            sellers=row.sellers,
+            rate_limit_per_s=row.rate_limit_per_s,
+        )

@@ -1,0 +1,46 @@
+"""GET /v1/templates and POST /v1/templates/{id}/preview."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from services.responder.api import templates_service as service
+from services.responder.api.deps import CallerDep, RuntimeDep, SessionDep
+from services.responder.api.schemas.common import error_responses
+from services.responder.api.schemas.replies import PreviewOut, PreviewRequest, TemplateOut
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["templates"])
+
+
+@router.get(
+    "/templates",
+    response_model=list[TemplateOut],
+    summary="List reply templates",
+    responses=error_responses(401, 429),
+)
+async def list_templates(caller: CallerDep) -> list[TemplateOut]:
+    """Every repo template with its version and source."""
+    return service.templates()
+
+
+@router.post(
+    "/templates/{template_id:path}/preview",
+    response_model=PreviewOut,
+    summary="Render a template and lint it",
+    responses=error_responses(401, 403, 404, 422, 429),
+)
+async def preview_template(
+    template_id: Annotated[str, Path(max_length=100, examples=["email/not_received/en"])],
+    body: PreviewRequest,
+    caller: CallerDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> PreviewOut:
+    """With ticket_id (tickets:read): the ticket's order and subject fill the variables; else sample values."""
+    return await service.preview(
+        session, template_id=template_id, request=body, caller=caller, cipher=runtime.cipher
+    )

@@ -1,0 +1,93 @@
+"""GET /v1/tickets, GET /v1/tickets/{id}, PATCH /v1/tickets/{id}."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Response
+
+from services.responder.api import tickets_service as service
+from services.responder.api.deps import CallerDep, NowDep, RuntimeDep, SessionDep, requires
+from services.responder.api.schemas.common import error_responses
+from services.responder.api.schemas.tickets import TicketDetail, TicketPage, TicketPatch, TicketQuery
+from services.responder.api.security import TICKETS_WRITE, Principal
+from services.responder.api.views import etag_of
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["tickets"])
+
+
+@router.get(
+    "/tickets",
+    response_model=TicketPage,
+    summary="List tickets",
+    responses=error_responses(400, 401, 403, 422, 429),
+)
+async def list_tickets(
+    query: Annotated[TicketQuery, Query()],
+    caller: CallerDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    now: NowDep,
+) -> TicketPage:
+    """Filter, sort and page the caller's tickets (keyset pagination: pass next_cursor back as cursor)."""
+    return await service.list_tickets(
+        session,
+        query=query,
+        caller=caller,
+        now=now,
+        window=runtime.sla_window,
+        max_page=runtime.api.max_page_size,
+    )
+
+
+@router.get(
+    "/tickets/{ticket_id}",
+    response_model=TicketDetail,
+    summary="Read a ticket with its timeline",
+    responses=error_responses(401, 404, 422, 429),
+)
+async def get_ticket(
+    ticket_id: uuid.UUID,
+    response: Response,
+    caller: CallerDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    now: NowDep,
+) -> TicketDetail:
+    """The ticket, its classification, timeline, replies and order context (ETag = version)."""
+    ticket = await service.load_ticket(session, ticket_id=ticket_id, caller=caller)
+    response.headers["ETag"] = etag_of(ticket)
+    return await service.read_ticket(
+        session, ticket=ticket, caller=caller, cipher=runtime.cipher, now=now, window=runtime.sla_window
+    )
+
+
+@router.patch(
+    "/tickets/{ticket_id}",
+    response_model=TicketDetail,
+    summary="Change status, assignee, priority override, tags or 'no response needed'",
+    responses=error_responses(401, 403, 404, 412, 422, 428, 429),
+)
+async def patch_ticket(
+    ticket_id: uuid.UUID,
+    patch: TicketPatch,
+    response: Response,
+    caller: Annotated[Principal, Depends(requires(TICKETS_WRITE))],
+    session: SessionDep,
+    runtime: RuntimeDep,
+    now: NowDep,
+    if_match: Annotated[
+        str | None, Header(max_length=200, description="The ETag of the version you saw.")
+    ] = None,
+) -> TicketDetail:
+    """Optimistic concurrency: If-Match is required (428 without, 412 when stale)."""
+    ticket = await service.change_ticket(
+        session, ticket_id=ticket_id, patch=patch, if_match=if_match, caller=caller, now=now
+    )
+    response.headers["ETag"] = etag_of(ticket)
+    return await service.read_ticket(
+        session, ticket=ticket, caller=caller, cipher=runtime.cipher, now=now, window=runtime.sla_window
+    )

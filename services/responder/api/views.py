@@ -1,0 +1,181 @@
+"""Ticket rows to API models (pure): effective priority, SLA state, PII decrypted only when allowed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from services.responder.api.schemas.tickets import (
+    Classification,
+    OrderContextOut,
+    ReplyOut,
+    TagOut,
+    TicketDetail,
+    TicketPii,
+    TicketSummary,
+    TimelineEntry,
+)
+from services.responder.api.sla import sla_state
+from services.responder.tables import OrderContextRow, OutboxMessage, Ticket, TicketEvent
+from shared.crypto import PiiCipher
+from shared.errors import PermanentError
+
+__all__ = ["detail_of", "etag_of", "reply_of", "summary_of"]
+
+
+def etag_of(ticket: Ticket) -> str:
+    """Strong ETag of a ticket: its version."""
+    return f'"{ticket.version}"'
+
+
+def _summary_fields(ticket: Ticket, *, now: datetime, window: timedelta) -> dict[str, Any]:
+    return {
+        "id": ticket.id,
+        "seller_id": ticket.seller_id,
+        "marketplace_id": ticket.marketplace_id,
+        "order_id": ticket.order_id,
+        "status": ticket.status,
+        "priority": ticket.priority_override or ticket.priority,
+        "priority_auto": ticket.priority,
+        "priority_override": ticket.priority_override,
+        "category": ticket.category,
+        "tags": [TagOut(name=str(t["name"]), confidence=float(t["confidence"])) for t in ticket.tags or []],
+        "confidence": ticket.confidence,
+        "language": ticket.language,
+        "asin": ticket.asin,
+        "sku": ticket.sku,
+        "assignee": ticket.assignee,
+        "no_response_needed": ticket.no_response_needed,
+        "due_at": ticket.due_at,
+        "sla_state": sla_state(
+            status=ticket.status,
+            due_at=ticket.due_at,
+            now=now,
+            window=window,
+        ),
+        "sla_alerted": ticket.sla_alerted,
+        "ageing": ticket.ageing,
+        "first_response_at": ticket.first_response_at,
+        "last_buyer_message_at": ticket.last_buyer_message_at,
+        "message_count": ticket.message_count,
+        "abusive_score": ticket.abusive_score,
+        "buyer_hash": ticket.buyer_hash,
+        "version": ticket.version,
+        "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at,
+        "pii_redacted_at": ticket.pii_redacted_at,
+    }
+
+
+def summary_of(ticket: Ticket, *, now: datetime, window: timedelta) -> TicketSummary:
+    """A list row."""
+    return TicketSummary(**_summary_fields(ticket, now=now, window=window))
+
+
+def _text(cipher: PiiCipher, token: bytes | None) -> str | None:
+    try:
+        return cipher.decrypt(token)
+    except PermanentError:
+        return None  # encrypted under a retired key: shown as absent rather than failing the request
+
+
+def _doc(cipher: PiiCipher, token: bytes | None) -> dict[str, Any] | None:
+    try:
+        doc = cipher.decrypt_json(token)
+    except PermanentError:
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def _timeline(events: Sequence[TicketEvent], cipher: PiiCipher | None) -> list[TimelineEntry]:
+    return [
+        TimelineEntry(
+            id=e.id,
+            kind=e.kind,
+            actor=e.actor,
+            occurred_at=e.occurred_at,
+            recorded_at=e.recorded_at,
+            event_id=e.event_id,
+            data=dict(e.data or {}),
+            pii=_doc(cipher, e.pii_enc) if cipher is not None else None,
+        )
+        for e in events
+    ]
+
+
+def reply_of(r: OutboxMessage, cipher: PiiCipher | None) -> ReplyOut:
+    """An outbox row; subject and body only with a cipher (tickets:read)."""
+    return ReplyOut(
+        id=r.id,
+        status=r.status,
+        channel=r.channel,
+        action=r.action,
+        template_id=r.template_id,
+        template_version=r.template_version,
+        language=r.language,
+        fallback=r.fallback,
+        lint=list(r.lint or []),
+        attempts=r.attempts,
+        last_error=r.last_error,
+        created_by=r.created_by,
+        created_at=r.created_at,
+        sent_at=r.sent_at,
+        subject=_text(cipher, r.subject_enc) if cipher is not None else None,
+        body=_text(cipher, r.body_enc) if cipher is not None else None,
+    )
+
+
+def _order(row: OrderContextRow | None) -> OrderContextOut | None:
+    if row is None:
+        return None
+    return OrderContextOut(
+        order_id=row.order_id,
+        marketplace_id=row.marketplace_id,
+        order_status=row.order_status,
+        fulfillment_type=row.fulfillment_type,
+        purchase_date=row.purchase_date,
+        earliest_delivery_date=row.earliest_delivery_date,
+        latest_delivery_date=row.latest_delivery_date,
+        latest_ship_date=row.latest_ship_date,
+        tracking_milestone=row.tracking_milestone,
+        carrier=row.carrier,
+        order_amount=row.order_amount,
+        currency=row.currency,
+        last_event_at=row.last_event_at,
+    )
+
+
+def detail_of(
+    ticket: Ticket,
+    *,
+    events: Sequence[TicketEvent],
+    replies: Sequence[OutboxMessage],
+    order: OrderContextRow | None,
+    cipher: PiiCipher | None,
+    now: datetime,
+    window: timedelta,
+) -> TicketDetail:
+    """The full view; ``cipher`` is None for keys that may not see PII."""
+    pii = (
+        TicketPii(
+            buyer_alias=_text(cipher, ticket.buyer_alias_enc), subject=_text(cipher, ticket.subject_enc)
+        )
+        if cipher is not None
+        else None
+    )
+    return TicketDetail(
+        **_summary_fields(ticket, now=now, window=window),
+        classification=Classification(
+            category=ticket.category,
+            confidence=ticket.confidence,
+            language=ticket.language,
+            model_version=ticket.model_version,
+            abusive_score=ticket.abusive_score,
+            reasons=list(ticket.reasons or []),
+        ),
+        pii=pii,
+        order=_order(order),
+        timeline=_timeline(events, cipher),
+        replies=[reply_of(r, cipher) for r in replies],
+    )

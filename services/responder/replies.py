@@ -1,0 +1,225 @@
+"""Compose the reply a classified complaint gets: policy decision, template, lint, outbox values.
+
+Nothing is sent here. The result is an outbox row: ``pending`` (the sender delivers it), ``draft`` (held for a
+human with the prepared text) or ``blocked`` (the linter said no; kept with its violations).
+
+Proactive (Messaging API) replies are decided with the actions the policy prefers; the sender asks
+``getMessagingActionsForOrder`` right before sending and only sends an action Amazon lists for the order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from services.responder.compliance import language_of_locale
+from services.responder.mail import reply_subject
+from services.responder.policy import ReplyContext, decide_reply
+from services.responder.tables import OrderContextRow
+from services.responder.templating import (
+    RenderedReply,
+    TemplateNotFoundError,
+    TemplateOverride,
+    TemplateVariableError,
+    render_reply,
+)
+from services.responder.threads import outbox_key
+from services.responder.transports import OutboundMessage
+from shared.crypto import PiiCipher
+from shared.events import ComplaintClassified
+from shared.settings import MailSettings, ResponderSettings
+
+__all__ = ["PROVISIONAL_ACTIONS", "ReplyComposer", "ReplyDraft"]
+
+PROVISIONAL_ACTIONS = ("unexpectedProblem", "confirmDeliveryDetails")
+"""What the policy may pick before the sender confirms it with getMessagingActionsForOrder."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyDraft:
+    """A reply ready to become an outbox row."""
+
+    status: str  # pending | draft | blocked
+    channel: str  # email | messaging
+    action: str | None
+    to: str | None
+    subject: str | None
+    body: str
+    headers: dict[str, str]
+    template_id: str | None
+    template_version: str | None
+    language: str | None
+    fallback: str | None
+    lint: list[dict[str, object]]
+    reason_codes: tuple[str, ...]
+    idempotency_key: str
+
+    def outbox_values(
+        self, *, ticket_id: uuid.UUID, event: ComplaintClassified, cipher: PiiCipher
+    ) -> dict[str, Any]:
+        """Column values for ``outbox_messages`` (PII encrypted)."""
+        return {
+            "idempotency_key": self.idempotency_key,
+            "ticket_id": ticket_id,
+            "seller_id": event.seller_id,
+            "marketplace_id": event.marketplace_id,
+            "order_id": event.order_id,
+            "channel": self.channel,
+            "action": self.action,
+            "status": self.status,
+            "template_id": self.template_id,
+            "template_version": self.template_version,
+            "language": self.language,
+            "fallback": self.fallback,
+            "lint": self.lint,
+            "mail_headers": self.headers,
+            "to_enc": cipher.encrypt(self.to),
+            "subject_enc": cipher.encrypt(self.subject),
+            "body_enc": cipher.encrypt(self.body),
+            "created_by": "auto",
+        }
+
+
+class ReplyComposer:
+    """Turns a classified complaint into the reply the seller's policy and Amazon's rules allow."""
+
+    def __init__(
+        self,
+        *,
+        responder: ResponderSettings,
+        mail: MailSettings,
+        overrides: Mapping[str, Mapping[str, str | TemplateOverride]] | None = None,
+    ) -> None:
+        self._settings = responder
+        self._mail = mail
+        self._overrides = overrides or {}
+
+    def seller_name(self, seller_id: str) -> str:
+        """How the seller signs replies."""
+        return self._settings.seller_names.get(seller_id, "Customer Service")
+
+    def variables(self, event: ComplaintClassified, order: OrderContextRow | None) -> dict[str, object]:
+        """Template variables from the complaint and the order context."""
+        s = event.signal
+        values: dict[str, object] = {
+            "order_id": event.order_id,
+            "seller_name": self.seller_name(event.seller_id),
+        }
+        optional = {
+            "buyer_name": s.buyer_name,
+            "item_title": s.item_title,
+            "asin": s.asin,
+            "original_subject": s.subject,
+            "latest_delivery_date": order.latest_delivery_date if order else None,
+            "carrier": order.carrier if order else None,
+        }
+        values.update({k: v for k, v in optional.items() if v})
+        return values
+
+    def render(
+        self,
+        *,
+        category: str,
+        channel: str,
+        locale: str | None,
+        event: ComplaintClassified,
+        order: OrderContextRow | None,
+    ) -> RenderedReply:
+        """Render one template (the seller's override first)."""
+        return render_reply(
+            category=category,
+            channel=channel,
+            buyer_locale=locale,
+            marketplace_id=event.marketplace_id,
+            variables=self.variables(event, order),
+            overrides=self._overrides.get(event.seller_id),
+        )
+
+    def rerender(self, message: OutboundMessage, *, action: str, locale: str) -> str | None:
+        """The queued text again in the buyer's locale (GetAttributes); None when no compliant text exists."""
+        if language_of_locale(locale) == message.language and message.action == action:
+            return message.body
+        parts = (message.template_id or "").split("/")
+        if len(parts) < 3 or not message.order_id:
+            return None
+        rendered = render_reply(
+            category=parts[-2],
+            channel=f"messaging:{action}",
+            buyer_locale=locale,
+            marketplace_id=None,
+            variables={"order_id": message.order_id, "seller_name": self.seller_name(message.seller_id)},
+            overrides=self._overrides.get(message.seller_id),
+        )
+        if rendered.fallback is not None or not rendered.lint.ok:
+            return None
+        return rendered.text
+
+    def compose(
+        self, event: ComplaintClassified, *, order: OrderContextRow | None, thread: str
+    ) -> ReplyDraft | None:
+        """The reply to queue, or None when nothing needs saying."""
+        milestones = (order.tracking_milestone,) if order and order.tracking_milestone else ()
+        decision = decide_reply(
+            event,
+            available_actions=PROVISIONAL_ACTIONS,
+            settings=self._settings,
+            order_context=ReplyContext(tracking_milestones=milestones),
+        )
+        if decision.action == "no_reply" or decision.channel is None or decision.category is None:
+            return None
+        s = event.signal
+        email = decision.channel == "email"
+        reasons = list(decision.reasons)
+        try:
+            rendered = self.render(
+                category=decision.category,
+                channel=decision.channel,
+                locale=s.language_hint or event.language,
+                event=event,
+                order=order,
+            )
+        except (TemplateVariableError, TemplateNotFoundError) as exc:
+            rendered = None
+            reasons.append(f"template_unavailable:{exc.code}")
+        status = "pending" if decision.action == "send" else "draft"
+        lint: list[dict[str, object]] = []
+        if rendered is None:
+            status = "draft"
+        else:
+            lint = [v.as_dict() for v in rendered.lint.violations]
+            if not rendered.lint.ok:
+                status = "blocked"
+            elif not email and rendered.fallback is not None and status == "pending":
+                status, reasons = "draft", [*reasons, f"language_fallback:{rendered.fallback}"]
+        headers: dict[str, str] = {}
+        if email and s.message_id:
+            headers["In-Reply-To"] = s.message_id
+            headers["References"] = " ".join([*s.references, s.message_id])
+        template_id = rendered.template_id if rendered else f"{decision.channel}/{decision.category}"
+        version = rendered.template_version if rendered else "none"
+        return ReplyDraft(
+            status=status,
+            channel="email" if email else "messaging",
+            action=None if email else decision.channel.split(":", 1)[1],
+            to=(s.reply_to or s.buyer_alias) if email else None,
+            subject=(rendered.subject if rendered and rendered.subject else reply_subject(s.subject))
+            if email
+            else None,
+            body=rendered.text if rendered else "",
+            headers=headers,
+            template_id=template_id,
+            template_version=version,
+            language=rendered.language if rendered else None,
+            fallback=rendered.fallback if rendered else None,
+            lint=lint,
+            reason_codes=tuple(reasons),
+            idempotency_key=outbox_key(
+                seller_id=event.seller_id,
+                order_id=event.order_id,
+                thread=thread,
+                template_id=template_id,
+                version=version,
+            ),
+        )

@@ -1,0 +1,1 @@
+"""Demo and test inputs shaped like what Amazon really sends: relay e-mails, SES/SNS envelopes, notifications."""

@@ -1,0 +1,84 @@
+"""Start the stack and the services as processes, migrate, feed the demo, print where to look."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from services.responder.tables import Ticket
+from shared.db.migrate import upgrade_head_async
+from shared.demo.scenario import DEMO_SELLER, demo_inputs
+from shared.devrun.feed import feed
+from shared.devrun.processes import SystemProcesses, service_env
+from shared.stack import LocalStack
+
+__all__ = ["run_everything", "wait_for_tickets"]
+
+log = logging.getLogger(__name__)
+_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _say(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+async def wait_for_tickets(database_url: str, *, count: int, within: float = 60.0) -> int:
+    """Poll until at least ``count`` tickets exist; returns how many there are."""
+    engine = create_async_engine(database_url)
+    try:
+        async with asyncio.timeout(within):
+            while True:
+                async with engine.connect() as conn:
+                    n = int((await conn.execute(select(func.count()).select_from(Ticket))).scalar_one())
+                if n >= count:
+                    return n
+                await asyncio.sleep(0.3)
+    finally:
+        await engine.dispose()
+
+
+async def run_everything(*, demo: bool, api_port: int) -> None:
+    """The body of `complaints run`."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    _say("Starting the local stack (Kafka/Tansu, PostgreSQL, moto, SMTP, SP-API stand-in)...")
+    run_dir = _ROOT / ".stack" / "run"
+    async with LocalStack(smtp_eml_dir=run_dir / "outbox-mail") as stack:
+        ep = stack.endpoints
+        await upgrade_head_async(ep.database_url)
+        env = service_env(ep.env(), seller_id=DEMO_SELLER)
+        system = SystemProcesses(env=env, log_dir=run_dir / "logs", api_port=api_port)
+        try:
+            _say("Starting ingest, classifier, responder and the API...")
+            await system.start()
+            api = system.services["api"].base_url
+            if demo:
+                inputs = demo_inputs(now=datetime.now(UTC), seller_address="support@seller.example")
+                await feed(ep.aws_environment, inputs)
+                expected = len({i.order_id for i in inputs})
+                n = await wait_for_tickets(ep.database_url, count=expected)
+                _say(f"Demo fed: {len(inputs)} inputs -> {n} tickets.")
+                if stack.smtp is not None:
+                    with contextlib.suppress(TimeoutError):
+                        await stack.smtp.wait_for(1, timeout=15)
+                    _say(f"Replies received by the loopback SMTP server: {len(stack.smtp.messages)}")
+            _say("")
+            _say(f"Tickets API:   {api}/v1/tickets")
+            _say(f"OpenAPI docs:  {api}/docs")
+            _say(f"Logs:          {run_dir / 'logs'}")
+            _say("Press Ctrl-C to stop everything.")
+            await stop.wait()
+        finally:
+            _say("Stopping...")
+            await system.stop()
