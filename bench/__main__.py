@@ -6,7 +6,9 @@ import asyncio
 import sys
 import tempfile
 import uuid
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from bench.kafka_bench import raw_kafka_throughput
 from bench.pipeline_bench import pipeline_throughput
@@ -65,7 +67,9 @@ async def kafka_and_pipeline(events: int) -> None:
 def main() -> None:
     """Run every section; a failing section prints its error and the others still run."""
     events = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
-    sections = [("kafka + pipeline", lambda: kafka_and_pipeline(events))]
+    sections: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = [
+        ("kafka + pipeline", lambda: kafka_and_pipeline(events))
+    ]
     for title, section in sections:
         say(f"== {title}")
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -136,7 +136,7 @@ async def buyer_history(session: AsyncSession, *, buyer_hash: str, now: datetime
     """Counts over rolling windows for one buyer."""
     e = BuyerEventRow
 
-    def count(kind: str, days: int) -> object:
+    def count(kind: str, days: int) -> ColumnElement[int]:
         return func.count().filter(and_(e.kind == kind, e.occurred_at >= now - timedelta(days=days)))
 
     reasons_90d = func.count(func.distinct(case((e.occurred_at >= now - timedelta(days=90), e.reason))))

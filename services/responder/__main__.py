@@ -37,7 +37,9 @@ async def run(settings: Settings, stop: asyncio.Event, health: HealthState) -> N
     deps = ResponderDeps(cipher=cipher, composer=composer)
     spapi = SpApiClient(settings.spapi)
     email: Transport = (
-        SesTransport(settings.mail, settings.aws) if settings.mail.transport == "ses" else SmtpTransport(settings.mail)
+        SesTransport(settings.mail, settings.aws)
+        if settings.mail.transport == "ses"
+        else SmtpTransport(settings.mail)
     )
     sender = OutboxSender(
         db=db,

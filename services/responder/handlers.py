@@ -45,9 +45,9 @@ async def handle_batch(
         if record.topic == CLASSIFIED:
             events.append(decode_classified(record.value))
         else:
-            event = decode_amazon_event(record.value)
-            if isinstance(event, OrderContextUpdated):
-                events.append(event)
+            amazon = decode_amazon_event(record.value)
+            if isinstance(amazon, OrderContextUpdated):
+                events.append(amazon)
     fresh = await claim_events(session, consumer=CONSUMER, event_ids=(e.event_id for e in events))
     for event in events:
         if event.event_id not in fresh:

@@ -138,7 +138,7 @@ class OutboxSender:
 
     def _backoff(self, attempts: int, retry_after: float | None) -> float:
         base = min(self._config.backoff_max_s, self._config.backoff_s * 2 ** max(0, attempts - 1))
-        return max(retry_after or 0.0, base * (0.5 + random.random() / 2))  # jitter only
+        return float(max(retry_after or 0.0, base * (0.5 + random.random() / 2)))  # jitter only
 
     async def _record(
         self, message: OutboundMessage, *, status: str, error: str | None, retry_at: datetime | None
@@ -168,7 +168,11 @@ class OutboxSender:
                 )
         log.info(
             "sender.outcome",
-            extra={"outbox_id": message.outbox_id, "status": status, "error": (error or "").split(":")[0][:60]},
+            extra={
+                "outbox_id": message.outbox_id,
+                "status": status,
+                "error": (error or "").split(":")[0][:60],
+            },
         )
 
 
@@ -180,4 +184,3 @@ def _apply_outcome(ticket: Ticket, *, status: str, now: datetime) -> None:
     elif status in ("unknown", "failed"):
         ticket.status = "escalated"
     ticket.version += 1
-

@@ -42,6 +42,9 @@ def service_env(
             "PYTHONUNBUFFERED": "1",
             "INGEST_DEFAULT_SELLER_ID": seller_id,
             "INGEST_SQS_WAIT_SECONDS": "1",
+            # Tansu waits out a departed member's session before rebalancing; real Kafka needs >= 6 s.
+            "KAFKA_SESSION_TIMEOUT_MS": "2000",
+            "KAFKA_HEARTBEAT_INTERVAL_MS": "300",
             "CLASSIFIER_BUYER_HASH_SALT": "local-demo-salt",
             "RESPONDER_PII_ENCRYPTION_KEY": "local-demo-pii-key",
             "RESPONDER_API_KEY_PEPPER": "local-demo-pepper",

@@ -20,8 +20,9 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer
 from prometheus_client import Counter, Histogram
 
 from shared.errors import PermanentError, RetryableError
@@ -34,7 +35,26 @@ __all__ = ["BatchHandler", "ConsumerLoop", "Record", "header"]
 
 log = logging.getLogger(__name__)
 
-Record = ConsumerRecord  # aiokafka's record: topic, partition, offset, key, value, headers, timestamp
+
+class Record(Protocol):
+    """What handlers read of a consumed record (aiokafka's ConsumerRecord has these)."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+    @property
+    def headers(self) -> Sequence[tuple[str, bytes]]: ...
+    @property
+    def timestamp(self) -> int: ...
+
+
 BatchHandler = Callable[[Sequence[Record]], Awaitable[None]]
 
 RECORDS = Counter("consumer_records_total", "Records processed", ["group", "topic", "outcome"])

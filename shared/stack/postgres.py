@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Literal
 
-import asyncpg  # type: ignore[import-untyped] # asyncpg ships no type information
+import asyncpg
 from sqlalchemy.engine import make_url
 
 from shared.stack import pg_embedded

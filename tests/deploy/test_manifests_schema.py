@@ -7,7 +7,7 @@ import re
 import subprocess
 from pathlib import Path
 
-import jsonschema  # type: ignore[import-untyped]  # no stubs: types-jsonschema is not a dev dependency
+import jsonschema
 import pytest
 import yaml
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
+import pytest
 import pytest_asyncio
 
 from shared.db.migrate import upgrade_head_async
@@ -38,7 +38,9 @@ class RunningSystem:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def running_system(local_stack: LocalStack, tmp_path_factory: object) -> AsyncIterator[RunningSystem]:
+async def running_system(
+    local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[RunningSystem]:
     """Ingest, classifier and responder as processes; torn down (SIGTERM) after the module."""
     ep = local_stack.endpoints
     name = f"e2e_{uuid.uuid4().hex[:10]}"
@@ -54,7 +56,7 @@ async def running_system(local_stack: LocalStack, tmp_path_factory: object) -> A
             "INGEST_SQS_QUEUE_URLS": f'["{resources.spapi_queue_url}", "{resources.ses_queue_url}"]',
         }
         env = service_env(stack_env, seller_id=DEMO_SELLER, extra={"RESPONDER_SENDER_LEASE_S": "5"})
-        log_dir = Path(str(getattr(tmp_path_factory, "mktemp")("e2e-logs")))
+        log_dir = tmp_path_factory.mktemp("e2e-logs")
         processes = SystemProcesses(env=env, log_dir=log_dir)
         try:
             await processes.start(("ingest", "classifier", "responder"))

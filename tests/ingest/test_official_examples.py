@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import jsonschema  # type: ignore[import-untyped]  # jsonschema has no bundled stubs; types-jsonschema is not installed
+import jsonschema
 import pytest
 
 from services.ingest.parse.fields import ci_get, parse_timestamp

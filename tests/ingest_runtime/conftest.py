@@ -14,11 +14,13 @@ from services.ingest.aws import S3MailStore, create_client
 from services.ingest.config import IngestRuntimeSettings
 from services.ingest.deps import IngestDeps, ReportsApi
 from services.ingest.intake import Intake
+from shared.db.migrate import upgrade_head_async
 from shared.db.session import Database
 from shared.kafka.producer import EventProducer
 from shared.settings import AwsSettings, DatabaseSettings, IngestSettings, KafkaSettings, SpApiSettings
 from shared.spapi import SpApiClient
 from shared.stack.aws import AwsEnvironment, aws_client
+from shared.stack.postgres import create_database, drop_database
 from shared.stack.spapi_standin import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, StandinHandle, start_standin
 from shared.topics import dlq
 from tests.ingest_runtime.payloads import SELLER
@@ -32,9 +34,27 @@ if TYPE_CHECKING:
     from types_aiobotocore_sqs.client import SQSClient
 
 
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def shared_ingest_db_url(database_admin_url: str) -> AsyncIterator[str]:
+    """One migrated database for the tests whose keys are unique per test (migrating costs ~2 s a time)."""
+    name = f"ingest_rt_{uuid.uuid4().hex[:10]}"
+    url = await create_database(database_admin_url, name)
+    await upgrade_head_async(url)
+    yield url
+    await drop_database(database_admin_url, name)
+
+
 @pytest_asyncio.fixture
-async def ingest_db(migrated_db: str) -> AsyncIterator[Database]:
-    """The ingest tables on a fresh database."""
+async def ingest_db(shared_ingest_db_url: str) -> AsyncIterator[Database]:
+    """The ingest tables (shared by the tests of this folder; every test uses its own dedup keys)."""
+    db = Database(DatabaseSettings(url=SecretStr(shared_ingest_db_url), pool_size=5))
+    yield db
+    await db.dispose()
+
+
+@pytest_asyncio.fixture
+async def fresh_ingest_db(migrated_db: str) -> AsyncIterator[Database]:
+    """The ingest tables on a database of this test alone (report ids repeat across stand-ins)."""
     db = Database(DatabaseSettings(url=SecretStr(migrated_db), pool_size=5))
     yield db
     await db.dispose()
@@ -92,13 +112,14 @@ def make_deps(ingest_db: Database, producer: EventProducer, topics: Topics, s3: 
 
     def make(
         *,
+        db: Database | None = None,
         settings: IngestSettings | None = None,
         runtime: IngestRuntimeSettings | None = None,
         reports_api: ReportsApi | None = None,
         events_producer: EventProducer | None = None,
     ) -> IngestDeps:
         return IngestDeps(
-            db=ingest_db,
+            db=db or ingest_db,
             producer=events_producer or producer,
             intake=Intake(default_seller_id=SELLER, mail_store=S3MailStore(s3)),
             settings=settings or ingest_settings(),

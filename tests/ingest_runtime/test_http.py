@@ -74,17 +74,18 @@ async def test_eventbridge_event_is_published_before_the_2xx(
     assert [str(event.event_id)] == response.json()["event_ids"]
 
 
-@pytest.mark.parametrize("headers", [{}, {"x-api-key": "wrong"}, {"x-api-key": API_KEY + "x"}])
 async def test_eventbridge_refuses_a_missing_or_wrong_key(
-    headers: dict[str, str], make_deps: DepsFactory, topics: Topics, kafka_bootstrap: str
+    make_deps: DepsFactory, topics: Topics, kafka_bootstrap: str
 ) -> None:
+    body = eventbridge_event(order_change())
     async with serving(make_deps()) as client:
-        response = await client.post(
-            EVENTBRIDGE_PATH, json=eventbridge_event(order_change()), headers=headers
-        )
+        statuses = [
+            (await client.post(EVENTBRIDGE_PATH, json=body, headers=headers)).status_code
+            for headers in ({}, {"x-api-key": "wrong"}, {"x-api-key": API_KEY + "x"}, {"x-api-key": ""})
+        ]
         health = await client.get("/healthz")
 
-    assert response.status_code == 401
+    assert statuses == [401, 401, 401, 401]
     assert health.status_code == 200
     assert await read_all(kafka_bootstrap, topics.events) == []
     assert await read_all(kafka_bootstrap, topics.rejected) == []

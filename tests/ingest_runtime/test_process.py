@@ -140,3 +140,32 @@ async def test_kill_9_mid_batch_then_restart_yields_each_message_once(
     # same event ids (consumers dedupe on event_id). The second kill comes after the commit; the first one
     # lands a few milliseconds after "batch_received", sometimes inside that window: at most one batch.
     assert len(mine) - 20 <= 10
+
+
+async def test_without_kafka_the_service_stays_alive_not_ready_and_leaves_the_queue_alone(
+    stack_endpoints: StackEndpoints, migrated_db: str, sqs: SQSClient, queue_url: str
+) -> None:
+    await sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(order_change()))
+    port = free_port()
+    env = {
+        **stack_endpoints.env(),
+        "KAFKA_BOOTSTRAP_SERVERS": f"{LOOPBACK}:{free_port()}",
+        "DATABASE_URL": migrated_db,
+        "INGEST_SQS_QUEUE_URLS": json.dumps([queue_url]),
+        "INGEST_SQS_WAIT_SECONDS": "1",
+        "INGEST_HTTP_PORT": str(port),
+        "INGEST_REPORT_BACKFILL_HOURS": "0",
+    }
+    async with ingest_process(env) as running, httpx.AsyncClient(trust_env=False) as client:
+        await asyncio.wait_for(running.wait_for_log("ingest.kafka_unavailable"), 30)
+        live = await client.get(f"http://{LOOPBACK}:{port}/healthz")
+        ready = await client.get(f"http://{LOOPBACK}:{port}/readyz")
+        running.proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(running.finish(), 20) == 0
+
+    assert live.status_code == 200
+    assert ready.status_code == 503
+    assert "kafka" in ready.json()["failing"]
+    assert "sqs.batch_received" not in running.events
+    attrs = await sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"])
+    assert attrs["Attributes"]["ApproximateNumberOfMessages"] == "1"

@@ -35,12 +35,13 @@ def _event(key: str) -> NotificationReceived:
 
 
 async def test_remember_inserts_only_new_keys_and_seen_finds_them(ingest_db: Database) -> None:
-    rows = [SeenRow(key, event_id_for(key), "sqs") for key in ("k:a", "k:b")]
+    a, b, c, unknown = (f"test:{uuid.uuid4()}" for _ in range(4))
+    rows = [SeenRow(key, event_id_for(key), "sqs") for key in (a, b)]
     async with unit_of_work(ingest_db) as session:
-        assert await repository.remember(session, rows) == {"k:a", "k:b"}
+        assert await repository.remember(session, rows) == {a, b}
     async with unit_of_work(ingest_db) as session:
-        assert await repository.remember(session, [*rows, SeenRow("k:c", uuid.uuid4(), "sqs")]) == {"k:c"}
-        assert await repository.seen(session, ["k:a", "k:c", "k:z"]) == {"k:a", "k:c"}
+        assert await repository.remember(session, [*rows, SeenRow(c, uuid.uuid4(), "sqs")]) == {c}
+        assert await repository.seen(session, [a, c, unknown]) == {a, c}
 
 
 async def test_concurrent_publishers_of_one_key_produce_one_record(

@@ -45,7 +45,7 @@ async def test_report_finished_publishes_one_event_per_row_and_rejects_bad_rows(
     sqs: SQSClient,
     queue_url: str,
     make_deps: DepsFactory,
-    ingest_db: Database,
+    fresh_ingest_db: Database,
     topics: Topics,
     kafka_bootstrap: str,
 ) -> None:
@@ -66,7 +66,9 @@ async def test_report_finished_publishes_one_event_per_row_and_rejects_bad_rows(
     for _ in range(2):  # SQS delivers at least once
         await sqs.send_message(QueueUrl=queue_url, MessageBody=body)
     poller = SqsPoller(
-        sqs, queue_url, deps=make_deps(settings=ingest_settings([queue_url]), reports_api=spapi)
+        sqs,
+        queue_url,
+        deps=make_deps(db=fresh_ingest_db, settings=ingest_settings([queue_url]), reports_api=spapi),
     )
 
     stop = asyncio.Event()
@@ -89,7 +91,7 @@ async def test_report_finished_publishes_one_event_per_row_and_rejects_bad_rows(
     assert header(rejected[0], "report.row") == "4"
     assert "quantity" in (header(rejected[0], "dlq.reason") or "")
     assert json.loads(rejected[0].value)["row"]["orderid"] == "111-0000003-0000003"
-    assert await _status(ingest_db, report.report_id) == ("done", 2)
+    assert await _status(fresh_ingest_db, report.report_id) == ("done", 2)
     downloads = [r for r in standin.state.requests if r.operation == "getReportDocument"]
     assert len(downloads) == 1
 
@@ -98,7 +100,7 @@ async def test_backfill_requests_each_report_once_per_period_and_processes_them(
     standin: StandinHandle,
     spapi: SpApiClient,
     make_deps: DepsFactory,
-    ingest_db: Database,
+    fresh_ingest_db: Database,
     topics: Topics,
     kafka_bootstrap: str,
 ) -> None:
@@ -107,7 +109,7 @@ async def test_backfill_requests_each_report_once_per_period_and_processes_them(
         SELLER, FEEDBACK, feedback_report("111-0000009-0000009"), gzip=True, polls_until_done=2
     )
     runtime = IngestRuntimeSettings(report_backfill_hours=6, report_marketplace_ids={SELLER: [US]})
-    deps = make_deps(runtime=runtime, reports_api=spapi)
+    deps = make_deps(db=fresh_ingest_db, runtime=runtime, reports_api=spapi)
     now = datetime.now(UTC)
 
     created = await request_due_reports(deps=deps, sellers=[SELLER], now=now)
@@ -131,7 +133,7 @@ async def test_backfill_requests_each_report_once_per_period_and_processes_them(
         (SignalKind.RETURN_REPORT_ROW, "111-0000001-0000001"),
     ]
     assert not [e for e in events if isinstance(e, NotificationReceived)]
-    statuses = {report.report_type: await _status(ingest_db, report.report_id) for report in requested}
+    statuses = {report.report_type: await _status(fresh_ingest_db, report.report_id) for report in requested}
     assert statuses == {
         MFN_RETURNS_FLAT: ("done", 1),
         FEEDBACK: ("done", 1),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from shared.events import (
     ComplaintClassified,
@@ -23,7 +24,7 @@ def classified(
     *,
     order_id: str = "123-1234567-1234567",
     text: str = "My package never arrived.",
-    category: str = "not_received",
+    category: Literal["not_received", "not_as_described", "defective", "none"] = "not_received",
     kind: SignalKind = SignalKind.BUYER_MESSAGE,
     seller_id: str = "A2SELLER",
     alias: str | None = None,
@@ -66,7 +67,7 @@ def classified(
         correlation_id=dedup_key,
         source=SignalSource.EMAIL,
         signal=signal,
-        category=category,  # type: ignore[arg-type]
+        category=category,
         tags=(Tag(name=category, confidence=0.9),) if category != "none" else (),
         confidence=0.9,
         language=language,

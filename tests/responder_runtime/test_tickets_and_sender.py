@@ -60,6 +60,7 @@ async def test_classified_complaint_opens_ticket_and_queues_one_linted_reply(db:
     assert outbox.lint == []
     assert CIPHER.decrypt(outbox.to_enc) == event.signal.reply_to
     body = CIPHER.decrypt(outbox.body_enc) or ""
+    assert event.order_id is not None
     assert event.order_id in body
     assert outbox.mail_headers["In-Reply-To"] == event.signal.message_id
     assert kinds == ["signal", "classification", "reply_queued"]

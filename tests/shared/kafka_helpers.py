@@ -22,16 +22,16 @@ async def fresh_topic(bootstrap: str, *, partitions: int = 1) -> str:
 
 
 async def drain(
-    bootstrap: str, topics: Sequence[str], *, expect: int, timeout: float = 15.0
+    bootstrap: str, topics: Sequence[str], *, expect: int, within: float = 15.0
 ) -> list[ConsumerRecord]:
-    """Read ``expect`` records from the start of the topics (no group), or fail after ``timeout``."""
+    """Read ``expect`` records from the start of the topics (no group), or fail after ``within`` seconds."""
     consumer = AIOKafkaConsumer(
         *topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest", fetch_max_wait_ms=50
     )
     await consumer.start()
     out: list[ConsumerRecord] = []
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within):
             while len(out) < expect:
                 batches = await consumer.getmany(timeout_ms=200)
                 for records in batches.values():

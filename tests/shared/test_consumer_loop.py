@@ -32,10 +32,10 @@ async def producer(kafka_settings: KafkaSettings) -> AsyncIterator[EventProducer
     await p.stop()
 
 
-async def _run_until(loop: ConsumerLoop, done: asyncio.Event, timeout: float = 20.0) -> None:
+async def _run_until(loop: ConsumerLoop, done: asyncio.Event, within: float = 20.0) -> None:
     task = asyncio.create_task(loop.run())
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within):
             await done.wait()
     finally:
         loop.stop()
@@ -46,7 +46,8 @@ async def _committed(bootstrap: str, group: str, topic: str) -> int | None:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
-        return await consumer.committed(TopicPartition(topic, 0))
+        offset: int | None = await consumer.committed(TopicPartition(topic, 0))
+        return offset
     finally:
         await consumer.stop()
 
@@ -103,7 +104,7 @@ async def test_retryable_failure_is_retried_then_committed_once(
     await _run_until(loop, done)
     assert calls == 3
     assert await _committed(kafka_bootstrap, "g-retry", topic) == 1
-    assert await drain(kafka_bootstrap, [dlq(topic)], expect=0, timeout=1) == []
+    assert await drain(kafka_bootstrap, [dlq(topic)], expect=0, within=1) == []
 
 
 async def test_exhausted_retries_rewind_instead_of_skipping(

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from jsonschema import Draft4Validator  # type: ignore[import-untyped] # no stubs: types-jsonschema is not a dev dependency
+from jsonschema import Draft4Validator
 
 from shared.spapi.ratelimit import DEFAULT_RATE_LIMITS as CLIENT_RATE_LIMITS
 from shared.stack.spapi_standin import DEFAULT_RATE_LIMITS, StandinHandle

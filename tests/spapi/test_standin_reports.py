@@ -6,7 +6,7 @@ import gzip
 from typing import Any
 
 import httpx
-from jsonschema import Draft4Validator  # type: ignore[import-untyped] # no stubs: types-jsonschema is not a dev dependency
+from jsonschema import Draft4Validator
 
 from shared.stack.spapi_standin import StandinHandle, StandinState, start_standin
 from tests.spapi.conftest import US, FakeClock, access_token

@@ -6,7 +6,7 @@ import os
 import uuid
 from pathlib import Path
 
-import asyncpg  # type: ignore[import-untyped] # asyncpg ships no type information
+import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
