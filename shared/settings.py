@@ -147,7 +147,20 @@ class ResponderSettings(BaseSettings):
     sender_batch: int = 50
     api_port: int = 8080
     worker_port: int = 8083
-    sender_lease_s: float = Field(default=120.0, gt=0, description="A send still 'sending' after this is unknown.")
+    sender_lease_s: float = Field(
+        default=120.0, gt=0, description="A send still 'sending' after this is unknown."
+    )
+    send_budget_per_order: float = Field(
+        default=5.0, ge=0, description="Daily budget: messages per order/day."
+    )
+    send_budget_base: int = Field(default=600, ge=0, description="Daily budget: messages on top of that.")
+    average_daily_orders: dict[str, float] = Field(
+        default_factory=dict,
+        description="seller_id -> orders/day (else counted from 30 days of order context)",
+    )
+    send_budget_limits: dict[str, int] = Field(
+        default_factory=dict, description="seller_id -> explicit daily message limit (overrides the formula)"
+    )
     api_key_pepper: SecretStr = SecretStr(_PLACEHOLDER)
     pii_encryption_key: SecretStr = SecretStr(_PLACEHOLDER)
     pii_retention_days: int = 30

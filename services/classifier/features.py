@@ -21,6 +21,8 @@ __all__ = [
     "FeatureSpec",
     "char_ngram_index",
     "featurize",
+    "hashed_features",
+    "inverse_document_frequency",
     "normalize",
     "word_feature_index",
 ]
@@ -166,8 +168,8 @@ def _dedup(rows: npt.NDArray[np.int64], cols: npt.NDArray[np.int64], bits: int) 
     return keys[keep]
 
 
-def featurize(texts: Sequence[str], spec: FeatureSpec, *, normalized: bool = False) -> FeatureBatch:
-    """Binary hashed features per text, block-weighted and L2-normalized."""
+def hashed_features(texts: Sequence[str], spec: FeatureSpec, *, normalized: bool = False) -> FeatureBatch:
+    """Binary hashed features per text with their block weights, not yet IDF-weighted or normalized."""
     normed = list(texts) if normalized else [normalize(t) for t in texts]
     mask = np.int64((1 << spec.bits) - 1)
     keys = []
@@ -185,9 +187,30 @@ def featurize(texts: Sequence[str], spec: FeatureSpec, *, normalized: bool = Fal
         empty = np.zeros(0, np.int64)
         return FeatureBatch(empty, empty, np.zeros(0, np.float32), len(normed))
     key = np.concatenate(keys)
-    val = np.concatenate(weights)
-    rows = key >> np.int64(spec.bits)
-    cols = key & mask
-    norms = np.sqrt(np.bincount(rows, weights=val.astype(np.float64) ** 2, minlength=len(normed)))
-    val = (val / norms[rows]).astype(np.float32)
-    return FeatureBatch(rows, cols, val, len(normed))
+    return FeatureBatch(key >> np.int64(spec.bits), key & mask, np.concatenate(weights), len(normed))
+
+
+def inverse_document_frequency(batch: FeatureBatch, bits: int) -> npt.NDArray[np.float32]:
+    """Smoothed IDF per bucket, ``ln((1 + N) / (1 + df)) + 1``; 0 for buckets never seen in training."""
+    df = np.bincount(batch.cols, minlength=1 << bits).astype(np.float64)
+    idf = np.log((1.0 + batch.n_rows) / (1.0 + df)) + 1.0
+    return np.where(df > 0, idf, 0.0).astype(np.float32)
+
+
+def featurize(
+    texts: Sequence[str],
+    spec: FeatureSpec,
+    *,
+    idf: npt.NDArray[np.float32] | None = None,
+    normalized: bool = False,
+) -> FeatureBatch:
+    """Hashed features, IDF-weighted (unseen buckets dropped) and L2-normalized per text."""
+    fb = hashed_features(texts, spec, normalized=normalized)
+    rows, cols, val = fb.rows, fb.cols, fb.values
+    if idf is not None:
+        val = val * idf[cols]
+        keep = val > 0
+        rows, cols, val = rows[keep], cols[keep], val[keep]
+    norms = np.sqrt(np.bincount(rows, weights=val.astype(np.float64) ** 2, minlength=fb.n_rows))
+    val = (val / np.maximum(norms[rows], 1e-12)).astype(np.float32)
+    return FeatureBatch(rows, cols, val, fb.n_rows)

@@ -8,12 +8,13 @@ which the responder deduplicates.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.classifier import repository
+from services.classifier import repository_batch as batch
 from services.classifier.engine import Classifier, Verdict, buyer_hash
 from shared.db.idempotency import claim_events
 from shared.decoding import decode_amazon_event
@@ -31,7 +32,7 @@ from shared.kafka.producer import EventProducer
 from shared.settings import ClassifierSettings
 from shared.topics import CLASSIFIED
 
-__all__ = ["ClassifierDeps", "build_classified", "handle_batch", "handle_event"]
+__all__ = ["ClassifierDeps", "build_classified", "classify_signals", "handle_batch"]
 
 CONSUMER = "classifier"
 
@@ -50,69 +51,92 @@ class ClassifierDeps:
 async def handle_batch(
     records: Sequence[Record], *, session: AsyncSession, deps: ClassifierDeps, now: datetime
 ) -> None:
-    """Apply a batch in order; publish the classified events and wait for their acks."""
+    """Apply a batch: context events in order, then every new signal classified against that context.
+
+    Context of the whole batch is loaded in a few queries and written back in bulk; a context event later in
+    the same batch as a signal (seconds apart) is already visible to it.
+    """
     events = [decode_amazon_event(r.value) for r in records]
     fresh = await claim_events(session, consumer=CONSUMER, event_ids=(e.event_id for e in events))
-    outputs: list[ComplaintClassified] = []
+    todo: list[AmazonEvent] = []
     for event in events:
-        if event.event_id not in fresh:
-            continue
-        fresh.discard(event.event_id)  # the same event twice in one batch is applied once
-        out = await handle_event(event, session=session, deps=deps, now=now)
-        if out is not None:
-            outputs.append(out)
+        if event.event_id in fresh:
+            fresh.discard(event.event_id)  # the same event twice in one batch is applied once
+            todo.append(event)
+    for event in todo:
+        if isinstance(event, OrderContextUpdated):
+            await repository.upsert_order(session, event=event)
+        elif isinstance(event, SellerAccountStatusChanged):
+            await repository.set_seller_status(
+                session, seller_id=event.seller_id, status=event.current_status
+            )
+    signals = [e for e in todo if isinstance(e, ComplaintSignalReceived)]
+    outputs = await classify_signals(signals, session=session, deps=deps, now=now)
     await deps.producer.publish_many(CLASSIFIED, outputs)
 
 
-async def handle_event(
-    event: AmazonEvent, *, session: AsyncSession, deps: ClassifierDeps, now: datetime
-) -> ComplaintClassified | None:
-    """Context events update state; a complaint signal yields its classification."""
-    if isinstance(event, OrderContextUpdated):
-        await repository.upsert_order(session, event=event)
-        return None
-    if isinstance(event, SellerAccountStatusChanged):
-        await repository.set_seller_status(session, seller_id=event.seller_id, status=event.current_status)
-        return None
-    if not isinstance(event, ComplaintSignalReceived):
-        return None
-    context = await repository.load_order_context(session, seller_id=event.seller_id, order_id=event.order_id)
+async def classify_signals(
+    signals: Sequence[ComplaintSignalReceived], *, session: AsyncSession, deps: ClassifierDeps, now: datetime
+) -> list[ComplaintClassified]:
+    """Classify signals with their order context and buyer history; record contacts and history."""
+    if not signals:
+        return []
     salt = deps.settings.buyer_hash_salt.get_secret_value()
-    hashed = buyer_hash(event.buyer_alias, salt) if event.buyer_alias else None
-    history = await repository.buyer_history(session, buyer_hash=hashed, now=now) if hashed else None
-    verdict = deps.classifier.classify(
-        event, context=context, history=history, now=now, settings=deps.settings
-    )
-    if event.order_id:
-        await repository.record_contact(
-            session, seller_id=event.seller_id, order_id=event.order_id, at=event.occurred_at
+    hashes = {s.event_id: buyer_hash(s.buyer_alias, salt) for s in signals if s.buyer_alias}
+    contexts = await batch.order_contexts(session, keys=[(s.seller_id, s.order_id) for s in signals])
+    histories = await batch.buyer_histories(session, hashes=hashes.values(), now=now)
+    contacts: dict[tuple[str, str], batch.Contact] = {}
+    buyer_rows: list[batch.BuyerEvent] = []
+    outputs: list[ComplaintClassified] = []
+    for signal in signals:
+        context = contexts[(signal.seller_id, signal.order_id)]
+        earlier = contacts.get((signal.seller_id, signal.order_id or ""))
+        if earlier is not None:  # an earlier signal of this batch on the same order
+            context = replace(
+                context,
+                prior_contacts=context.prior_contacts + earlier.count,
+                first_contact_at=context.first_contact_at or earlier.first_at,
+            )
+        hashed = hashes.get(signal.event_id)
+        history = histories.get(hashed) if hashed else None
+        verdict = deps.classifier.classify(
+            signal, context=context, history=history, now=now, settings=deps.settings
         )
-    if hashed:
-        await _remember_buyer_event(session, event=event, verdict=verdict, buyer=hashed)
-    return build_classified(event, verdict, buyer=hashed)
+        if signal.order_id:
+            key = (signal.seller_id, signal.order_id)
+            contacts[key] = batch.Contact(
+                signal.seller_id,
+                signal.order_id,
+                earlier.first_at if earlier else signal.occurred_at,
+                (earlier.count if earlier else 0) + 1,
+            )
+        if hashed:
+            row = _buyer_event(signal, verdict, hashed)
+            if row is not None:
+                buyer_rows.append(row)
+        outputs.append(build_classified(signal, verdict, buyer=hashed))
+    await batch.record_contacts(session, contacts=list(contacts.values()))
+    await batch.add_buyer_events(session, events=buyer_rows)
+    return outputs
 
 
-async def _remember_buyer_event(
-    session: AsyncSession, *, event: ComplaintSignalReceived, verdict: Verdict, buyer: str
-) -> None:
-    if event.kind is SignalKind.A_TO_Z_CLAIM or event.a_to_z_claim:
+def _buyer_event(signal: ComplaintSignalReceived, verdict: Verdict, buyer: str) -> batch.BuyerEvent | None:
+    if signal.kind is SignalKind.A_TO_Z_CLAIM or signal.a_to_z_claim:
         kind = "a_to_z"
-    elif event.kind in _RETURN_KINDS:
+    elif signal.kind in _RETURN_KINDS:
         kind = "return"
     elif verdict.category != "none":
         kind = "complaint"
     else:
-        return
-    await repository.add_buyer_event(
-        session,
-        event_id=event.event_id,
+        return None
+    return batch.BuyerEvent(
+        event_id=signal.event_id,
         buyer_hash=buyer,
-        seller_id=event.seller_id,
-        order_id=event.order_id,
+        seller_id=signal.seller_id,
+        order_id=signal.order_id,
         kind=kind,
-        reason=event.return_reason or verdict.category,
-        long_use=False,
-        occurred_at=event.occurred_at,
+        reason=signal.return_reason or verdict.category,
+        occurred_at=signal.occurred_at,
     )
 
 

@@ -20,7 +20,7 @@ Scoring:
   ageing (open past ``ageing_days``)              +1
   ==============================================  ======
 
-  and mapped: >= 6 -> P1, 4-5 -> P2, 2-3 -> P3, 0-1 -> P4.
+  and mapped: >= 6 -> P1, 3-5 -> P2, 1-2 -> P3, 0 -> P4.
 * **Clock**: buyer messages, return and cancellation requests are due ``buyer_message_sla_hours`` (24)
   calendar hours after the signal's own time, weekends and nights included (Amazon counts calendar hours).
   Because the clock starts at ``occurred_at`` and never at processing time, reprocessing after a restart
@@ -177,7 +177,7 @@ def assess_priority(
     )
     total = sum(r.weight or 0 for r in points)
     priority = (
-        Priority.P1 if total >= 6 else Priority.P2 if total >= 4 else Priority.P3 if total >= 2 else Priority.P4
+        Priority.P1 if total >= 6 else Priority.P2 if total >= 3 else Priority.P3 if total >= 1 else Priority.P4
     )
     reasons.extend(points)
     reasons.append(Reason(rule_id="priority.points", detail=f"{total:g} points -> {priority.value}", weight=total))

@@ -1,8 +1,8 @@
 """The linear text model: a compact, content-addressed artifact scored with numpy only.
 
-Artifact layout (``services/classifier/model/``): ``weights.npz`` holds the non-zero rows of the hashed
-weight matrix (``cols`` uint32, ``weights`` float16 of shape (rows, classes), ``bias`` float32) written as a
-zip with fixed timestamps, and ``meta.json`` holds the feature spec, labels and training facts. The version
+Artifact layout (``services/classifier/model/``): ``weights.npz`` holds the rows of the hashed weight matrix
+for buckets seen in training (``cols`` uint32, ``weights`` float16 of shape (rows, classes), ``idf`` float16,
+``bias`` float32) written as a zip with fixed timestamps, and ``meta.json`` holds the feature spec, labels and training facts. The version
 is a hash of both, so the same training run always yields the same version.
 """
 
@@ -64,13 +64,16 @@ def write_artifact(
     *,
     coef: npt.NDArray[np.floating[Any]],
     bias: npt.NDArray[np.floating[Any]],
+    idf: npt.NDArray[np.floating[Any]],
     spec: FeatureSpec,
     info: Mapping[str, Any],
 ) -> str:
     """Write weights.npz + meta.json for a (classes, features) coefficient matrix; return the version."""
     w16 = coef.T.astype(np.float16)
-    cols = np.flatnonzero(np.any(w16 != 0, axis=1)).astype(np.uint32)
-    weights = _npz_bytes({"cols": cols, "weights": w16[cols], "bias": bias.astype(np.float32)})
+    idf16 = idf.astype(np.float16)
+    cols = np.flatnonzero((idf16 > 0) & np.any(w16 != 0, axis=1)).astype(np.uint32)
+    arrays = {"cols": cols, "weights": w16[cols], "idf": idf16[cols], "bias": bias.astype(np.float32)}
+    weights = _npz_bytes(arrays)
     meta: dict[str, Any] = {"labels": list(LABELS), "spec": asdict(spec), "info": dict(info)}
     meta["version"] = artifact_version(weights, meta)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -85,6 +88,7 @@ class TextModel:
 
     spec: FeatureSpec
     weights: npt.NDArray[np.float32]  # (2**bits, classes)
+    idf: npt.NDArray[np.float32]  # (2**bits,), 0 for buckets unseen in training
     bias: npt.NDArray[np.float32]
     version: str
 
@@ -97,14 +101,17 @@ class TextModel:
             raise ValueError(f"model labels {meta['labels']} != {LABELS}")
         spec = FeatureSpec(**meta["spec"])
         with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
+            cols = npz["cols"].astype(np.int64)
             dense = np.zeros((1 << spec.bits, len(LABELS)), dtype=np.float32)
-            dense[npz["cols"].astype(np.int64)] = npz["weights"].astype(np.float32)
+            dense[cols] = npz["weights"].astype(np.float32)
+            idf = np.zeros(1 << spec.bits, dtype=np.float32)
+            idf[cols] = npz["idf"].astype(np.float32)
             bias = npz["bias"].astype(np.float32)
-        return cls(spec=spec, weights=dense, bias=bias, version=artifact_version(raw, meta))
+        return cls(spec=spec, weights=dense, idf=idf, bias=bias, version=artifact_version(raw, meta))
 
     def logits(self, normed: Sequence[str]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
         """Per-text class scores for normalized texts, and the number of active features per text."""
-        fb = featurize(normed, self.spec, normalized=True)
+        fb = featurize(normed, self.spec, idf=self.idf, normalized=True)
         n = fb.n_rows
         out = np.empty((n, len(LABELS)), dtype=np.float64)
         contrib = self.weights[fb.cols] * fb.values[:, None]
@@ -114,7 +121,7 @@ class TextModel:
 
     def explain(self, normed: str, label: int, top: int = 6) -> list[tuple[str, float]]:
         """Text features that pushed ``normed`` towards ``label`` most, versus the other labels' mean."""
-        fb = featurize([normed], self.spec, normalized=True)
+        fb = featurize([normed], self.spec, idf=self.idf, normalized=True)
         value = dict(zip(fb.cols.tolist(), fb.values.tolist(), strict=True))
         w = self.weights
         margin = w[:, label] - (w.sum(axis=1) - w[:, label]) / (len(LABELS) - 1)

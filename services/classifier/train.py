@@ -20,7 +20,7 @@ import numpy.typing as npt
 from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
 
-from services.classifier.features import FeatureSpec, featurize
+from services.classifier.features import FeatureSpec, featurize, hashed_features, inverse_document_frequency
 from services.classifier.textmodel import DEFAULT_MODEL_DIR, LABELS, TextModel, write_artifact
 
 __all__ = ["DATA_DIR", "fit", "load_rows", "main", "train_artifact"]
@@ -41,16 +41,17 @@ def load_rows(path: Path) -> list[dict[str, Any]]:
 
 def fit(
     texts: Sequence[str], labels: Sequence[str], *, spec: FeatureSpec, c: float = DEFAULT_C
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Multinomial logistic regression over hashed features; returns (coef[classes, features], bias)."""
-    fb = featurize(texts, spec)
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float32]]:
+    """Multinomial logistic regression over IDF-weighted hashed features; returns (coef, bias, idf)."""
+    idf = inverse_document_frequency(hashed_features(texts, spec), spec.bits)
+    fb = featurize(texts, spec, idf=idf)
     x = csr_matrix((fb.values, (fb.rows, fb.cols)), shape=(fb.n_rows, 1 << spec.bits), dtype=np.float64)
     y = np.asarray([LABELS.index(label) for label in labels])
-    model = LogisticRegression(C=c, max_iter=3000, tol=1e-5, class_weight="balanced")
+    model = LogisticRegression(C=c, max_iter=3000, tol=1e-5)
     model.fit(x, y)
     if list(model.classes_) != list(range(len(LABELS))):
         raise ValueError("training data must contain every label")
-    return np.asarray(model.coef_), np.asarray(model.intercept_)
+    return np.asarray(model.coef_), np.asarray(model.intercept_), idf
 
 
 def train_artifact(
@@ -59,7 +60,7 @@ def train_artifact(
     """Fit on ``rows`` and write the artifact to ``out_dir``; returns its version."""
     texts = [str(r["text"]) for r in rows]
     labels = [str(r["label"]) for r in rows]
-    coef, bias = fit(texts, labels, spec=spec, c=c)
+    coef, bias, idf = fit(texts, labels, spec=spec, c=c)
     digest = hashlib.sha256("\n".join(f"{r['id']}\t{r['label']}\t{r['text']}" for r in rows).encode())
     info = {
         "c": c,
@@ -68,7 +69,7 @@ def train_artifact(
         "labels": dict(sorted(Counter(labels).items())),
         "languages": dict(sorted(Counter(str(r.get("language")) for r in rows).items())),
     }
-    return write_artifact(out_dir, coef=coef, bias=bias, spec=spec, info=info)
+    return write_artifact(out_dir, coef=coef, bias=bias, idf=idf, spec=spec, info=info)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from services.ingest import repository
 from services.ingest.deps import IngestDeps
+from services.ingest.handlers import failure_fields
 from services.ingest.parse import SUPPORTED_REPORT_TYPES, ReportReady
 from services.ingest.reports import ReportOutcome, process_report
 from shared.db.session import unit_of_work
@@ -57,6 +59,16 @@ async def request_due_reports(*, deps: IngestDeps, sellers: Iterable[str], now: 
                         data_end_time=now,
                     )
                 except SpApiPermanentError as exc:
+                    # Recorded like a request, so a refusal (revoked authorization, missing role) is retried
+                    # next period, not every round.
+                    await repository.finish_report(
+                        session,
+                        report_id=f"refused:{uuid.uuid4().hex}",
+                        seller_id=seller_id,
+                        report_type=report_type,
+                        status="failed",
+                        error=f"createReport: {exc}"[:1000],
+                    )
                     log.warning(
                         "report.request_refused",
                         extra={"seller_id": seller_id, "report_type": report_type, "error": exc.code},
@@ -137,20 +149,25 @@ async def poll_pending(*, deps: IngestDeps, now: datetime) -> PollResult:
 
 
 async def run_backfill(stop: asyncio.Event, *, deps: IngestDeps, sellers: Iterable[str]) -> None:
-    """Request due reports and poll pending ones until ``stop``; a failed round is retried the next one."""
+    """Request due reports (unless the period is 0) and poll pending ones until ``stop``.
+
+    Polling runs even without scheduled requests: it finishes reports a notification started and a crash
+    interrupted. A failed round is retried the next one.
+    """
     sellers = tuple(sellers)
     runtime = deps.runtime
-    if runtime.report_backfill_hours <= 0 or deps.reports_api is None:
+    if deps.reports_api is None:
         log.info("report.backfill_disabled")
         return
     while not stop.is_set():
         now = datetime.now(UTC)
         waiting = 0
         try:
-            await request_due_reports(deps=deps, sellers=sellers, now=now)
+            if runtime.report_backfill_hours > 0:
+                await request_due_reports(deps=deps, sellers=sellers, now=now)
             waiting = (await poll_pending(deps=deps, now=now)).waiting
-        except Exception:  # the loop outlives one bad round; state is in the database
-            log.exception("report.backfill_failed")
+        except Exception as exc:  # noqa: BLE001  # the loop outlives one bad round; state is in the database
+            log.error("report.backfill_failed", extra=failure_fields(exc))
         delay = runtime.report_check_interval_s
         if waiting:
             delay = min(runtime.report_poll_interval_s, delay)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import traceback
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,7 +23,7 @@ from services.ingest.rejects import reject
 from services.ingest.reports import process_report
 from shared.errors import PermanentError, RetryableError
 
-__all__ = ["InboundInput", "InputResult", "ParseFn", "Verdict", "handle_inputs"]
+__all__ = ["InboundInput", "InputResult", "ParseFn", "Verdict", "failure_fields", "handle_inputs"]
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +54,20 @@ class InputResult:
 ParseFn = Callable[[InboundInput], Awaitable[Parsed]]
 
 
+def failure_fields(exc: BaseException) -> dict[str, str]:
+    """Log keys for an unexpected failure: its type and where it happened, not its message (may hold PII)."""
+    return {"error": type(exc).__name__, "trace": "".join(traceback.format_tb(exc.__traceback__, limit=-4))}
+
+
 async def _parse_one(parse: ParseFn, item: InboundInput) -> Parsed | BaseException:
     try:
         return await parse(item)
     except (PermanentError, RetryableError) as exc:
         return exc
-    except Exception as exc:  # a parser bug must dead-letter the input, not crash-loop the service
-        log.exception("ingest.parser_crashed", extra={"source": item.source, "key": item.key})
+    except Exception as exc:  # noqa: BLE001  # a parser bug must dead-letter the input, not crash-loop the service
+        log.error(
+            "ingest.parser_crashed", extra={"source": item.source, "key": item.key, **failure_fields(exc)}
+        )
         return PermanentError(f"parser failed: {type(exc).__name__}: {exc}", code="parser_bug")
 
 

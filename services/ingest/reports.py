@@ -102,16 +102,14 @@ async def _process_locked(ready: ReportReady, *, deps: IngestDeps) -> ReportOutc
         return _failed(ready.report_id, "no SP-API client configured")
     marketplace = deps.marketplaces_of(ready.seller_id)[0]
     try:
-        document_id = ready.report_document_id
-        report_marketplace: str | None = marketplace
         report = await api.get_report(ready.seller_id, ready.report_id, marketplace_id=marketplace)
-        document_id = document_id or report.report_document_id
-        report_marketplace = report.marketplace_ids[0] if report.marketplace_ids else marketplace
+        document_id = ready.report_document_id or report.report_document_id
         if document_id is None:
             return _failed(ready.report_id, "report has no document")
         data = await api.download_report(ready.seller_id, document_id, marketplace_id=marketplace)
     except SpApiPermanentError as exc:
         return _failed(ready.report_id, f"SP-API: {exc}")
+    report_marketplace = report.marketplace_ids[0] if report.marketplace_ids else marketplace
     correlation_id = f"report:{ready.report_id}"
     headers = {
         "report.id": ready.report_id,

@@ -23,7 +23,7 @@ import aiohttp
 from botocore.exceptions import BotoCoreError, ClientError
 
 from services.ingest.deps import IngestDeps
-from services.ingest.handlers import InboundInput, InputResult, handle_inputs
+from services.ingest.handlers import InboundInput, InputResult, failure_fields, handle_inputs
 from services.ingest.intake import Parsed
 from services.ingest.metrics import SQS_BATCH_SECONDS, SQS_RECEIVE_COUNT
 from services.ingest.parse import decode_sqs_body
@@ -142,7 +142,8 @@ class SqsPoller:
             except _AWS_ERRORS as exc:
                 failures += 1
                 log.warning(
-                    "sqs.receive_failed", extra={"queue": self._queue_url, "error": type(exc).__name__}
+                    "sqs.receive_failed",
+                    extra={"queue": self._queue_url, "receiver": number, "error": type(exc).__name__},
                 )
                 await _sleep_unless(stop, min(30.0, 0.5 * 2**failures))
                 continue
@@ -185,13 +186,10 @@ class SqsPoller:
         async with _Heartbeat(self._sqs, self._queue_url, list(handles.values()), self._visibility):
             try:
                 results = await handle_inputs(inputs, parse=self._parse, deps=self._deps)
-            except Exception as exc:  # an unexpected failure: nothing is deleted, SQS redelivers the batch
-                log.exception("sqs.batch_failed", extra={"queue": self._queue_url})
+            except Exception as exc:  # noqa: BLE001  # an unexpected failure: nothing is deleted, SQS redelivers the batch
+                log.error("sqs.batch_failed", extra={"queue": self._queue_url, **failure_fields(exc)})
                 results = {item.key: InputResult("retry", error=exc) for item in inputs}
-        log.info(
-            "sqs.batch_published",
-            extra={"queue": self._queue_url, **_tally(results)},
-        )
+        log.info("sqs.batch_handled", extra={"queue": self._queue_url, **_tally(results)})
         for item in inputs:
             result = results[item.key]
             if result.verdict != "done":

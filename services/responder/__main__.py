@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from services.responder.budget import BudgetPolicy
 from services.responder.handlers import ResponderDeps, handle_batch
 from services.responder.replies import ReplyComposer
 from services.responder.sender import OutboxSender, SenderConfig
@@ -49,6 +50,7 @@ async def run(settings: Settings, stop: asyncio.Event, health: HealthState) -> N
             batch=settings.responder.sender_batch,
             poll_interval_s=settings.responder.sender_poll_interval_s,
             lease=timedelta(seconds=settings.responder.sender_lease_s),
+            budget=BudgetPolicy.from_settings(settings.responder),
         ),
     )
 

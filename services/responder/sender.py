@@ -2,7 +2,12 @@
 
 Each row goes pending -> sending (committed before any network I/O) -> sent | pending (retry later, only when
 the remote certainly did not act) | unknown | failed. A crash while a row is 'sending' leaves it there; after
-the lease it becomes 'unknown' and is surfaced for a human instead of being re-sent.
+the lease it becomes 'unknown', its ticket is escalated, and it is surfaced for a human instead of re-sent.
+
+Pacing: rows are claimed oldest first with at most ``per_seller`` in flight per seller, so one seller's
+backlog neither starves the others nor sits 'sending' while it waits for rate-limit tokens (which would make
+a crash look like many unknown sends). Rows over the seller's daily budget wait for the next day (budget.py).
+A 429 never makes a row fail: Amazon did not act, so it stays due.
 """
 
 from __future__ import annotations
@@ -12,15 +17,25 @@ import contextlib
 import logging
 import random
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from prometheus_client import Counter
+from prometheus_client import Counter as Metric
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responder import repository
+from services.responder.budget import BudgetPolicy, SendBudget, defer_to_next_day
 from services.responder.tables import OutboxMessage, Ticket
-from services.responder.transports import OutboundMessage, OutcomeUnknown, Transport
+from services.responder.transports import (
+    OutboundMessage,
+    OutcomeUnknown,
+    Throttled,
+    Transport,
+    decrypt_row,
+)
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
 from shared.errors import PermanentError, RetryableError
@@ -29,12 +44,14 @@ __all__ = ["OutboxSender", "SenderConfig"]
 
 log = logging.getLogger(__name__)
 
-SENT = Counter("outbox_messages_total", "Outbox outcomes", ["channel", "outcome"])
+SENT = Metric("outbox_messages_total", "Outbox outcomes", ["channel", "outcome"])
+DEFERRED = Metric("outbox_deferred_total", "Rows deferred to the next day by the daily send budget")
+STALE = "sender stopped mid-send; outcome unknown"
 
 
 @dataclass(frozen=True, slots=True)
 class SenderConfig:
-    """Pacing and retry policy of the sender."""
+    """Pacing, retry policy and daily budget of the sender."""
 
     batch: int = 50
     poll_interval_s: float = 0.2
@@ -42,7 +59,16 @@ class SenderConfig:
     max_attempts: int = 8
     backoff_s: float = 2.0
     backoff_max_s: float = 300.0
-    concurrency: int = 16
+    concurrency: int = 256
+    per_seller: int = 2
+    budget: BudgetPolicy = field(default_factory=BudgetPolicy)
+
+
+@dataclass(frozen=True, slots=True)
+class _Claimed:
+    message: OutboundMessage
+    ticket_id: uuid.UUID
+    attempts: int
 
 
 class OutboxSender:
@@ -62,92 +88,167 @@ class OutboxSender:
         self._cipher = cipher
         self._config = config
         self._clock = clock
+        self._budget = SendBudget(config.budget)
+        self._in_flight: Counter[str] = Counter()
+        self._own: set[uuid.UUID] = set()  # rows this sender is sending now: never expired under its feet
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Poll until ``stop``; a message in flight is finished and recorded before returning."""
-        while not stop.is_set():
-            try:
-                done = await self.tick()
-            except RetryableError as exc:
-                log.warning("sender.db_unavailable", extra={"error": exc.code})
-                done = 0
-            if done == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=self._config.poll_interval_s)
+        """Keep sends in flight until ``stop``; messages in flight are finished and recorded before returning."""
+        tasks: set[asyncio.Task[None]] = set()
+        loop = asyncio.get_running_loop()
+        next_expiry = 0.0
+        try:
+            while not stop.is_set():
+                claimed: list[_Claimed] = []
+                try:
+                    if loop.time() >= next_expiry:
+                        next_expiry = loop.time() + self._config.poll_interval_s
+                        await self.expire_stale()
+                    room = self._config.concurrency - len(tasks)
+                    if room > 0:
+                        claimed = await self._claim(limit=min(self._config.batch, room))
+                except RetryableError as exc:
+                    log.warning("sender.db_unavailable", extra={"error": exc.code})
+                for item in claimed:
+                    task = asyncio.create_task(self._deliver(item))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+                if not claimed or len(tasks) >= self._config.concurrency:
+                    await self._pause(stop, tasks)
+        finally:
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
 
     async def tick(self) -> int:
         """Expire stale claims, claim a batch, send it, record the outcomes. Returns rows handled."""
+        await self.expire_stale()
+        claimed = await self._claim(limit=self._config.batch)
+        await asyncio.gather(*(self._deliver(item) for item in claimed))
+        return len(claimed)
+
+    async def expire_stale(self) -> int:
+        """Rows left 'sending' past the lease (a crash mid-send) become 'unknown'; their tickets escalate."""
         now = self._clock()
         async with unit_of_work(self._db) as session:
-            expired = await repository.mark_stale_sending_unknown(session, now=now, lease=self._config.lease)
+            stale = [
+                (i, t)
+                for i, t in await _stale_claims(session, before=now - self._config.lease)
+                if i not in self._own
+            ]
+            if not stale:
+                return 0
+            tickets = {
+                ticket_id: await _lock_ticket(session, ticket_id)
+                for ticket_id in sorted({t for _, t in stale})
+            }
+            expired = await _expire_claims(
+                session, ids=[i for i, _ in stale], before=now - self._config.lease
+            )
+            for row in expired:
+                ticket = tickets.get(row.ticket_id)
+                if ticket is not None:
+                    await _record_on_ticket(session, ticket, row, status="unknown", error=STALE, now=now)
+        for row in expired:
+            SENT.labels(row.channel, "unknown").inc()
         if expired:
-            log.warning("sender.outcome_unknown", extra={"rows": expired})
+            log.warning("sender.outcome_unknown", extra={"rows": len(expired)})
+        return len(expired)
+
+    async def _pause(self, stop: asyncio.Event, tasks: set[asyncio.Task[None]]) -> None:
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait(
+                {stopping, *tasks}, timeout=self._config.poll_interval_s, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            stopping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await stopping
+
+    async def _claim(self, *, limit: int) -> list[_Claimed]:
+        """Claim due rows fairly across sellers; hold back what the seller's in-flight cap or budget exceeds."""
+        now = self._clock()
+        cap = self._config.per_seller
+        busy = [seller for seller, n in self._in_flight.items() if n >= cap]
         async with unit_of_work(self._db) as session:
-            rows = await repository.claim_outbox(session, now=now, limit=self._config.batch)
-            messages = [(row.attempts, self._decrypt(row)) for row in rows]
-        if not messages:
-            return 0
-        gate = asyncio.Semaphore(self._config.concurrency)
-
-        async def one(item: tuple[int, OutboundMessage]) -> None:
-            async with gate:
-                attempts, message = item
-                await self._send_and_record(message, attempts)
-
-        await asyncio.gather(*(one(m) for m in messages))
-        return len(messages)
-
-    def _decrypt(self, row: OutboxMessage) -> OutboundMessage:
-        return OutboundMessage(
-            outbox_id=str(row.id),
-            seller_id=row.seller_id,
-            marketplace_id=row.marketplace_id,
-            order_id=row.order_id,
-            channel=row.channel,
-            action=row.action,
-            to=self._cipher.decrypt(row.to_enc),
-            subject=self._cipher.decrypt(row.subject_enc),
-            body=self._cipher.decrypt(row.body_enc) or "",
-            language=row.language,
-            template_id=row.template_id,
-            headers={str(k): str(v) for k, v in (row.mail_headers or {}).items()},
-        )
-
-    async def _send_and_record(self, message: OutboundMessage, attempts: int) -> None:
-        transport = self._transports.get(message.channel)
-        status, error, retry_at = "sent", None, None
-        if transport is None:
-            status, error = "failed", f"no transport for channel {message.channel}"
-        else:
-            try:
-                await transport.send(message)
-            except OutcomeUnknown as exc:
-                status, error = "unknown", str(exc)
-            except PermanentError as exc:
-                status, error = "failed", f"{exc.code}: {exc}"
-            except RetryableError as exc:
-                if attempts >= self._config.max_attempts:
-                    status, error = "failed", f"gave up after {attempts} attempts: {exc}"
+            rows = await _claim_due(session, now=now, limit=limit, per_seller=cap, exclude=busy)
+            room = {seller: cap - self._in_flight[seller] for seller in {r.seller_id for r in rows}}
+            kept: list[OutboxMessage] = []
+            for row in rows:
+                if room[row.seller_id] > 0:
+                    room[row.seller_id] -= 1
+                    kept.append(row)
                 else:
-                    status, error = "pending", f"{exc.code}: {exc}"
-                    retry_at = self._clock() + timedelta(seconds=self._backoff(attempts, exc.retry_after))
-            except Exception as exc:  # noqa: BLE001  # an unclassified failure may have sent: never resend
-                status, error = "unknown", f"unexpected {type(exc).__name__}: {exc}"
-        SENT.labels(message.channel, status).inc()
-        await self._record(message, status=status, error=error, retry_at=retry_at)
+                    _unclaim(row)
+            await session.flush()
+            deferred = await self._budget.over_budget(session, claimed=kept, now=now)
+            for row in deferred:
+                _unclaim(row)
+                await defer_to_next_day(session, row, now=now)
+            claimed = [
+                _Claimed(decrypt_row(row, self._cipher), row.ticket_id, row.attempts)
+                for row in kept
+                if row not in deferred
+            ]
+        if deferred:
+            DEFERRED.inc(len(deferred))
+            log.warning("sender.budget_deferred", extra={"rows": len(deferred)})
+        for item in claimed:
+            self._in_flight[item.message.seller_id] += 1
+            self._own.add(uuid.UUID(item.message.outbox_id))
+        return claimed
+
+    async def _deliver(self, item: _Claimed) -> None:
+        seller = item.message.seller_id
+        try:
+            status, error, retry_at = await self._send(item)
+            SENT.labels(item.message.channel, status).inc()
+            await self._record(item, status=status, error=error, retry_at=retry_at)
+        except Exception as exc:  # noqa: BLE001  # recording failed: the row stays 'sending' and ends 'unknown'
+            log.error(
+                "sender.record_failed",
+                extra={"outbox_id": item.message.outbox_id, "error": type(exc).__name__},
+            )
+        finally:
+            self._own.discard(uuid.UUID(item.message.outbox_id))
+            self._in_flight[seller] -= 1
+            if self._in_flight[seller] <= 0:
+                del self._in_flight[seller]
+
+    async def _send(self, item: _Claimed) -> tuple[str, str | None, datetime | None]:
+        message, attempts = item.message, item.attempts
+        transport = self._transports.get(message.channel)
+        if transport is None:
+            return "failed", f"no transport for channel {message.channel}", None
+        try:
+            await transport.send(message)
+        except OutcomeUnknown as exc:
+            return "unknown", str(exc), None
+        except PermanentError as exc:
+            return "failed", f"{exc.code}: {exc}", None
+        except RetryableError as exc:
+            if attempts >= self._config.max_attempts and not isinstance(exc, Throttled):
+                return "failed", f"gave up after {attempts} attempts: {exc}", None
+            retry_at = self._clock() + timedelta(seconds=self._backoff(attempts, exc.retry_after))
+            return "pending", f"{exc.code}: {exc}", retry_at
+        except Exception as exc:  # noqa: BLE001  # an unclassified failure may have sent: never resend
+            return "unknown", f"unexpected {type(exc).__name__}: {exc}", None
+        return "sent", None, None
 
     def _backoff(self, attempts: int, retry_after: float | None) -> float:
         base = min(self._config.backoff_max_s, self._config.backoff_s * 2 ** max(0, attempts - 1))
         return float(max(retry_after or 0.0, base * (0.5 + random.random() / 2)))  # jitter only
 
     async def _record(
-        self, message: OutboundMessage, *, status: str, error: str | None, retry_at: datetime | None
+        self, item: _Claimed, *, status: str, error: str | None, retry_at: datetime | None
     ) -> None:
         now = self._clock()
         async with unit_of_work(self._db) as session:
+            # The ticket first, then the outbox row: the same lock order as the handlers, so no deadlock.
+            ticket = await _lock_ticket(session, item.ticket_id)
             row = await repository.record_outcome(
                 session,
-                message_id=uuid.UUID(message.outbox_id),
+                message_id=uuid.UUID(item.message.outbox_id),
                 status=status,
                 now=now,
                 error=error,
@@ -155,28 +256,33 @@ class OutboxSender:
             )
             if row is None:
                 return  # the lease expired meanwhile and the row is 'unknown' already
-            ticket = await session.get(Ticket, row.ticket_id, with_for_update=True)
             if ticket is not None:
-                _apply_outcome(ticket, status=status, now=now)
-                await repository.add_timeline(
-                    session,
-                    ticket_id=ticket.id,
-                    kind="reply_" + status,
-                    occurred_at=now,
-                    actor=row.created_by,
-                    data={"outbox_id": message.outbox_id, "channel": row.channel, "error": error},
-                )
+                await _record_on_ticket(session, ticket, row, status=status, error=error, now=now)
         log.info(
             "sender.outcome",
             extra={
-                "outbox_id": message.outbox_id,
+                "outbox_id": item.message.outbox_id,
                 "status": status,
                 "error": (error or "").split(":")[0][:60],
             },
         )
 
 
-def _apply_outcome(ticket: Ticket, *, status: str, now: datetime) -> None:
+def _unclaim(row: OutboxMessage) -> None:
+    row.status = "pending"
+    row.claimed_at = None
+    row.attempts -= 1
+
+
+async def _record_on_ticket(
+    session: AsyncSession,
+    ticket: Ticket,
+    row: OutboxMessage,
+    *,
+    status: str,
+    error: str | None,
+    now: datetime,
+) -> None:
     if status == "sent":
         ticket.first_response_at = ticket.first_response_at or now
         if ticket.status in ("new", "awaiting_reply", "escalated"):
@@ -184,3 +290,67 @@ def _apply_outcome(ticket: Ticket, *, status: str, now: datetime) -> None:
     elif status in ("unknown", "failed"):
         ticket.status = "escalated"
     ticket.version += 1
+    await repository.add_timeline(
+        session,
+        ticket_id=ticket.id,
+        kind="reply_" + status,
+        occurred_at=now,
+        actor=row.created_by,
+        data={"outbox_id": str(row.id), "channel": row.channel, "error": error},
+    )
+
+
+# -- the sender's own queries (candidates for services/responder/repository.py) -------------------------------
+
+
+async def _lock_ticket(session: AsyncSession, ticket_id: uuid.UUID) -> Ticket | None:
+    return await session.get(Ticket, ticket_id, with_for_update=True)
+
+
+async def _claim_due(
+    session: AsyncSession, *, now: datetime, limit: int, per_seller: int, exclude: Sequence[str]
+) -> Sequence[OutboxMessage]:
+    """Due pending rows, oldest first, at most ``per_seller`` per seller, marked 'sending' (SKIP LOCKED)."""
+    o = OutboxMessage
+    rank = func.row_number().over(partition_by=o.seller_id, order_by=(o.created_at, o.id))
+    due = [o.status == "pending", or_(o.not_before.is_(None), o.not_before <= now)]
+    if exclude:
+        due.append(o.seller_id.not_in(list(exclude)))
+    ranked = select(o.id, o.created_at, rank.label("rank")).where(*due).subquery()
+    ids = select(ranked.c.id).where(ranked.c.rank <= per_seller).order_by(ranked.c.created_at).limit(limit)
+    stmt = (
+        select(o)
+        .where(o.id.in_(ids), o.status == "pending")
+        .order_by(o.created_at)
+        .with_for_update(skip_locked=True)
+    )
+    rows = (await session.execute(stmt)).scalars().all()
+    for row in rows:
+        row.status = "sending"
+        row.claimed_at = now
+        row.attempts += 1
+    await session.flush()
+    return rows
+
+
+async def _stale_claims(session: AsyncSession, *, before: datetime) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    stmt = select(OutboxMessage.id, OutboxMessage.ticket_id).where(
+        OutboxMessage.status == "sending", OutboxMessage.claimed_at < before
+    )
+    return [(i, t) for i, t in (await session.execute(stmt)).all()]
+
+
+async def _expire_claims(
+    session: AsyncSession, *, ids: Sequence[uuid.UUID], before: datetime
+) -> Sequence[OutboxMessage]:
+    stmt = (
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(list(ids)),
+            OutboxMessage.status == "sending",
+            OutboxMessage.claimed_at < before,
+        )
+        .values(status="unknown", last_error=STALE, updated_at=func.now())
+        .returning(OutboxMessage)
+    )
+    return (await session.execute(stmt)).scalars().all()

@@ -163,8 +163,7 @@ _UV_PASSTHROUGH = frozenset(
 
 
 def _host_env() -> dict[str, str]:
-    """The machine's network, TLS and cache settings (the real builder has its own), minus anything that
-    would point the build at another environment (an active venv, PYTHONPATH, other UV_* options)."""
+    """The machine's network, TLS and cache settings, without what would point uv at another environment."""
     dropped = {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP"}
     return {
         key: value

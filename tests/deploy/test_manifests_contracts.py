@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from shared.settings import Settings
-from shared.topics import ALL_TOPICS
+from shared.topics import ALL_TOPICS, dlq
 from tests.deploy.contracts import consumer_subscriptions, settings_env_vars
 from tests.deploy.support import (
     REPO_ROOT,
@@ -98,6 +98,9 @@ def test_keda_scales_each_consumer_on_its_real_group_and_topics(objs: list[Obj],
     subscriptions = consumer_subscriptions(REPO_ROOT / "services" / component)
     assert group in subscriptions, f"services/{component} has no consumer with group_id={group!r}"
     assert sorted(t["topic"] for t in triggers) == sorted(subscriptions[group])
+    # The consumer loop dead-letters to <topic>.dlq; Strimzi clusters do not auto-create topics.
+    topic_names = {t["spec"]["topicName"] for t in find(objs, "KafkaTopic")}
+    assert {dlq(t) for t in subscriptions[group]} <= topic_names
     partitions = min(t.partitions for t in ALL_TOPICS if t.name in subscriptions[group])
     # More consumers than partitions sit idle; zero would stop the responder's outbox sender too.
     assert 1 <= scaled["spec"]["minReplicaCount"] <= scaled["spec"]["maxReplicaCount"] <= partitions

@@ -83,6 +83,15 @@ async def ingest_process(env: Mapping[str, str]) -> AsyncIterator[IngestProcess]
         await running.finish()
 
 
+async def _when_listening(client: httpx.AsyncClient, url: str) -> httpx.Response:
+    """GET ``url`` once the server accepts connections (it binds shortly after start)."""
+    async with asyncio.timeout(20):
+        while True:
+            with contextlib.suppress(httpx.ConnectError):
+                return await client.get(url)
+            await asyncio.sleep(0.1)
+
+
 async def _kill_when(env: Mapping[str, str], event: str) -> None:
     async with ingest_process(env) as running:
         await asyncio.wait_for(running.wait_for_log(event), 30)
@@ -119,11 +128,11 @@ async def test_kill_9_mid_batch_then_restart_yields_each_message_once(
     # Right after SQS handed out a batch (nothing published yet), then after a batch was acked and recorded
     # but before its messages were deleted.
     await _kill_when(env, "sqs.batch_received")
-    await _kill_when(env, "sqs.batch_published")
+    await _kill_when(env, "sqs.batch_handled")
     async with ingest_process(env) as running:
         await eventually(lambda: queue_empty(sqs, queue_url), within=40)
         async with httpx.AsyncClient(trust_env=False) as client:
-            ready = await client.get(f"http://{LOOPBACK}:{port}/readyz")
+            ready = await _when_listening(client, f"http://{LOOPBACK}:{port}/readyz")
         running.proc.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(running.finish(), 20) == 0
     assert ready.status_code == 200
@@ -158,7 +167,7 @@ async def test_without_kafka_the_service_stays_alive_not_ready_and_leaves_the_qu
     }
     async with ingest_process(env) as running, httpx.AsyncClient(trust_env=False) as client:
         await asyncio.wait_for(running.wait_for_log("ingest.kafka_unavailable"), 30)
-        live = await client.get(f"http://{LOOPBACK}:{port}/healthz")
+        live = await _when_listening(client, f"http://{LOOPBACK}:{port}/healthz")
         ready = await client.get(f"http://{LOOPBACK}:{port}/readyz")
         running.proc.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(running.finish(), 20) == 0

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from services.ingest import repository
-from services.ingest.backfill import BACKFILL_REPORT_TYPES, poll_pending, request_due_reports
+from services.ingest.backfill import BACKFILL_REPORT_TYPES, poll_pending, request_due_reports, run_backfill
 from services.ingest.config import IngestRuntimeSettings
 from services.ingest.parse.reports import FEEDBACK, MFN_RETURNS_FLAT
 from services.ingest.sqs import SqsPoller
@@ -112,8 +112,10 @@ async def test_backfill_requests_each_report_once_per_period_and_processes_them(
     deps = make_deps(db=fresh_ingest_db, runtime=runtime, reports_api=spapi)
     now = datetime.now(UTC)
 
-    created = await request_due_reports(deps=deps, sellers=[SELLER], now=now)
-    not_due = await request_due_reports(deps=deps, sellers=[SELLER], now=now + timedelta(hours=5))
+    # The second seller never authorized the app: refused once per period, not on every round.
+    sellers = [SELLER, "A3NOTAUTHORIZED"]
+    created = await request_due_reports(deps=deps, sellers=sellers, now=now)
+    not_due = await request_due_reports(deps=deps, sellers=sellers, now=now + timedelta(hours=5))
 
     assert len(created) == len(BACKFILL_REPORT_TYPES)
     assert not_due == []
@@ -140,5 +142,27 @@ async def test_backfill_requests_each_report_once_per_period_and_processes_them(
         # Amazon cancels a report that has no data; the stand-in has none seeded for these two.
         **{t: ("cancelled", None) for t in BACKFILL_REPORT_TYPES if t not in (MFN_RETURNS_FLAT, FEEDBACK)},
     }
-    later = await request_due_reports(deps=deps, sellers=[SELLER], now=now + timedelta(hours=7))
+    later = await request_due_reports(deps=deps, sellers=sellers, now=now + timedelta(hours=7))
     assert len(later) == len(BACKFILL_REPORT_TYPES)
+    assert {r.seller_id for r in standin.state.reports.reports.values()} == {SELLER}
+
+
+async def test_backfill_loop_requests_polls_and_stops(
+    standin: StandinHandle, spapi: SpApiClient, make_deps: DepsFactory, fresh_ingest_db: Database
+) -> None:
+    standin.state.set_report(SELLER, FEEDBACK, feedback_report("111-0000009-0000009"), polls_until_done=1)
+    runtime = IngestRuntimeSettings(report_check_interval_s=0.1, report_poll_interval_s=0.1)
+    deps = make_deps(db=fresh_ingest_db, runtime=runtime, reports_api=spapi)
+    stop = asyncio.Event()
+
+    task = asyncio.create_task(run_backfill(stop, deps=deps, sellers=[SELLER]))
+
+    async def all_finished() -> bool:
+        reports = list(standin.state.reports.reports.values())
+        statuses = [await _status(fresh_ingest_db, report.report_id) for report in reports]
+        return len(reports) == len(BACKFILL_REPORT_TYPES) and all(s and s[0] != "requested" for s in statuses)
+
+    await eventually(all_finished)
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert len(standin.state.reports.reports) == len(BACKFILL_REPORT_TYPES)

@@ -8,16 +8,19 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responder.api.errors import ApiError
 from services.responder.api.runtime import ApiRuntime
 from services.responder.api.security import Principal
 from shared.db.session import unit_of_work
+from shared.errors import RetryableError
 
 __all__ = [
     "CallerDep",
     "NowDep",
+    "ReadSessionDep",
     "RuntimeDep",
     "SessionDep",
     "get_runtime",
@@ -27,7 +30,7 @@ __all__ = [
 _bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bearer cpk_...`")
 
 
-def get_runtime(request: Request) -> ApiRuntime:
+async def get_runtime(request: Request) -> ApiRuntime:
     """The process runtime (set by the lifespan)."""
     runtime = getattr(request.app.state, "runtime", None)
     if not isinstance(runtime, ApiRuntime):
@@ -48,7 +51,23 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-def get_now(runtime: RuntimeDep) -> datetime:
+async def get_read_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    """A session for reads only, in autocommit mode.
+
+    Under READ COMMITTED every statement takes its own snapshot even inside a transaction, so dropping
+    BEGIN/COMMIT changes nothing a reader can see and saves two round trips per request.
+    """
+    try:
+        async with runtime.db.sessions(bind=runtime.read_engine) as session:
+            yield session
+    except (OperationalError, OSError, ConnectionError) as exc:
+        raise RetryableError(f"database unavailable: {type(exc).__name__}", code="db") from exc
+
+
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
+
+
+async def get_now(runtime: RuntimeDep) -> datetime:
     """The request's notion of now (one value per request)."""
     return runtime.clock()
 

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from services.responder.api.config import ApiSettings
 from services.responder.api.keystore import KeyStore
 from services.responder.api.ratelimit import TokenBuckets
@@ -28,7 +30,12 @@ class ApiRuntime:
     keys: KeyStore
     limiter: TokenBuckets
     clock: Callable[[], datetime]
+    read_engine: AsyncEngine = field(init=False)
     health: HealthState = field(default_factory=HealthState)
+
+    def __post_init__(self) -> None:
+        # The pool's engine in autocommit mode: the same connections, without BEGIN/COMMIT.
+        self.read_engine = self.db.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @property
     def sla_window(self) -> timedelta:

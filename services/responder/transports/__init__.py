@@ -1,6 +1,7 @@
 """Ways a queued reply leaves the system, each classifying its failures the same way.
 
 send() returns normally      -> the message was accepted (sent)
+Throttled                    -> refused for rate reasons before anything happened: stays due, never given up
 RetryableError               -> certainly NOT accepted (refused before the payload went out): retry later
 OutcomeUnknown               -> the payload may have been accepted: never re-sent automatically
 PermanentError               -> refused for good (bad address, not allowed for this order)
@@ -11,15 +12,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from shared.errors import ComplaintsError
+from services.responder.tables import OutboxMessage
+from shared.crypto import PiiCipher
+from shared.errors import ComplaintsError, RetryableError
 
-__all__ = ["OutboundMessage", "OutcomeUnknown", "Transport"]
+__all__ = ["OutboundMessage", "OutcomeUnknown", "Throttled", "Transport", "decrypt_row"]
 
 
 class OutcomeUnknown(ComplaintsError):
     """The request may have reached the remote side; nobody knows whether it acted."""
 
     code = "outcome_unknown"
+
+
+class Throttled(RetryableError):
+    """The remote refused for rate reasons (429) before acting: try again later, however often."""
+
+    code = "throttled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +47,24 @@ class OutboundMessage:
     language: str | None
     template_id: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+
+
+def decrypt_row(row: OutboxMessage, cipher: PiiCipher) -> OutboundMessage:
+    """The message of an outbox row, PII decrypted."""
+    return OutboundMessage(
+        outbox_id=str(row.id),
+        seller_id=row.seller_id,
+        marketplace_id=row.marketplace_id,
+        order_id=row.order_id,
+        channel=row.channel,
+        action=row.action,
+        to=cipher.decrypt(row.to_enc),
+        subject=cipher.decrypt(row.subject_enc),
+        body=cipher.decrypt(row.body_enc) or "",
+        language=row.language,
+        template_id=row.template_id,
+        headers={str(k): str(v) for k, v in (row.mail_headers or {}).items()},
+    )
 
 
 class Transport(Protocol):

@@ -1,17 +1,26 @@
-"""Proactive messages through the Messaging API: only an action Amazon lists for the order, in the buyer's locale."""
+"""Proactive messages through the Messaging API: only an action Amazon lists for the order, in the buyer's locale.
+
+Order of calls: getMessagingActionsForOrder (which message types the order allows now), GetAttributes (the
+buyer's locale), then the one POST. The action is the queued one when Amazon lists it, else
+``unexpectedProblem``, else ``confirmDeliveryDetails`` for a delivery problem. When none fits, the message fails
+for good (the sender escalates the ticket) without a POST: never a 403 loop.
+"""
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from services.responder.transports import OutboundMessage, OutcomeUnknown
+from services.responder.transports import OutboundMessage, OutcomeUnknown, Throttled
 from shared.errors import PermanentError
 from shared.spapi.client import SpApiClient
-from shared.spapi.errors import OutcomeUnknownError
+from shared.spapi.errors import OutcomeUnknownError, ThrottledError
 
-__all__ = ["LocaleRenderer", "MessagingTransport"]
+__all__ = ["DELIVERY_CATEGORIES", "LocaleRenderer", "MessagingTransport", "choose_action"]
 
-_PREFERENCE = ("unexpectedProblem", "confirmDeliveryDetails")
+UNEXPECTED_PROBLEM = "unexpectedProblem"
+CONFIRM_DELIVERY = "confirmDeliveryDetails"
+DELIVERY_CATEGORIES = frozenset({"not_received"})
+"""Complaint categories about delivery, where confirmDeliveryDetails fits the message's purpose."""
 
 
 class LocaleRenderer(Protocol):
@@ -20,6 +29,23 @@ class LocaleRenderer(Protocol):
     def rerender(self, message: OutboundMessage, *, action: str, locale: str) -> str | None:
         """The text for ``action`` in ``locale``."""
         ...
+
+
+def _category(message: OutboundMessage) -> str | None:
+    parts = (message.template_id or "").split("/")
+    return parts[-2] if len(parts) >= 3 else None
+
+
+def choose_action(message: OutboundMessage, allowed: set[str]) -> str | None:
+    """The message type to send, from those Amazon allows for the order now (None: nothing fits)."""
+    if message.action and message.action in allowed:
+        return message.action
+    if UNEXPECTED_PROBLEM in allowed:
+        return UNEXPECTED_PROBLEM
+    delivery = message.action == CONFIRM_DELIVERY or _category(message) in DELIVERY_CATEGORIES
+    if delivery and CONFIRM_DELIVERY in allowed:
+        return CONFIRM_DELIVERY
+    return None
 
 
 class MessagingTransport:
@@ -34,19 +60,22 @@ class MessagingTransport:
         if not message.order_id or not message.marketplace_id:
             raise PermanentError("a Messaging API message needs an order and a marketplace", code="no_order")
         seller, order, mp = message.seller_id, message.order_id, message.marketplace_id
-        allowed = set(await self._client.get_messaging_actions(seller, order, mp))
-        wanted = [message.action] if message.action else []
-        action = next((a for a in [*wanted, *_PREFERENCE] if a in allowed), None)
-        if action is None:
-            raise PermanentError("no suitable message action is available for this order", code="no_action")
-        text = message.body
-        if self._renderer is not None:
-            locale = await self._client.get_attributes(seller, order, mp)
-            rendered = self._renderer.rerender(message, action=action, locale=locale)
-            if rendered is None:
-                raise PermanentError(f"no compliant text in the buyer's locale {locale}", code="locale")
-            text = rendered
         try:
+            allowed = set(await self._client.get_messaging_actions(seller, order, mp))
+            action = choose_action(message, allowed)
+            if action is None:
+                raise PermanentError(
+                    "no suitable message action is available for this order", code="no_action"
+                )
+            text = message.body
+            if self._renderer is not None:
+                locale = await self._client.get_attributes(seller, order, mp)
+                rendered = self._renderer.rerender(message, action=action, locale=locale)
+                if rendered is None:
+                    raise PermanentError(f"no compliant text in the buyer's locale {locale}", code="locale")
+                text = rendered
             await self._client.send_message(seller, order, mp, action, {"text": text})
+        except ThrottledError as exc:
+            raise Throttled(str(exc), retry_after=exc.retry_after) from exc
         except OutcomeUnknownError as exc:
             raise OutcomeUnknown(str(exc)) from exc

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 from botocore.exceptions import (
     ClientError,
@@ -14,13 +15,13 @@ from botocore.exceptions import (
 )
 
 from services.responder.mail import SMTP_POLICY, build_reply_email
-from services.responder.transports import OutboundMessage, OutcomeUnknown
+from services.responder.transports import OutboundMessage, OutcomeUnknown, Throttled
 from shared.errors import PermanentError, RetryableError
 from shared.settings import AwsSettings, MailSettings
 
 __all__ = ["SesTransport"]
 
-_THROTTLED = {"Throttling", "ThrottlingException", "TooManyRequestsException", "ServiceUnavailable"}
+_THROTTLED = {"Throttling", "ThrottlingException", "TooManyRequestsException"}
 
 
 class SesTransport:
@@ -47,6 +48,8 @@ class SesTransport:
             date=datetime.now(UTC),
         )
         kwargs: dict[str, Any] = {
+            # botocore would repeat a timed-out or 5xx SendRawEmail: the buyer could get it twice.
+            "config": AioConfig(retries={"total_max_attempts": 1}),
             "region_name": self._aws.region,
             "aws_access_key_id": self._aws.access_key_id.get_secret_value(),
             "aws_secret_access_key": self._aws.secret_access_key.get_secret_value(),
@@ -67,5 +70,9 @@ class SesTransport:
             except ClientError as exc:
                 code = str(exc.response.get("Error", {}).get("Code", ""))
                 if code in _THROTTLED:
-                    raise RetryableError(f"ses throttled: {code}", code="ses_throttled") from exc
+                    raise Throttled(f"ses throttled: {code}", code="ses_throttled") from exc
+                if code == "ServiceUnavailable":
+                    raise RetryableError("ses unavailable", code="ses_unavailable") from exc
+                if int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0) >= 500:
+                    raise OutcomeUnknown(f"ses failed after the request was sent: {code}") from exc
                 raise PermanentError(f"ses refused: {code}", code="ses_refused") from exc

@@ -87,8 +87,11 @@ class SmtpTransport:
             code, _ = client.rcpt(to)
             if code not in (250, 251):
                 raise _refused(code, "RCPT TO")
-        except (TimeoutError, OSError, smtplib.SMTPServerDisconnected) as exc:
-            raise RetryableError(f"smtp dropped before DATA: {type(exc).__name__}", code="smtp_drop") from exc
+        except smtplib.SMTPAuthenticationError as exc:
+            raise PermanentError(f"smtp login refused {exc.smtp_code}", code="smtp_auth") from exc
+        except (TimeoutError, OSError, smtplib.SMTPException) as exc:
+            # Nothing of the message has left yet: safe to try again later.
+            raise RetryableError(f"smtp failed before DATA: {type(exc).__name__}", code="smtp_drop") from exc
 
 
 def _refused(code: int, stage: str) -> Exception:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 
 from services.responder.api import buyers_service as service
-from services.responder.api.deps import NowDep, RuntimeDep, SessionDep, requires
+from services.responder.api.deps import NowDep, ReadSessionDep, RuntimeDep, requires
 from services.responder.api.schemas.buyers import BuyerOut
 from services.responder.api.schemas.common import error_responses
 from services.responder.api.security import TICKETS_READ, Principal
@@ -26,7 +26,7 @@ router = APIRouter(tags=["buyers"])
 async def get_buyer(
     buyer_hash: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{8,64}$", description="The salted buyer hash.")],
     caller: Annotated[Principal, Depends(requires(TICKETS_READ))],
-    session: SessionDep,
+    session: ReadSessionDep,
     runtime: RuntimeDep,
     now: NowDep,
 ) -> BuyerOut:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from services.responder.api import stats_service as service
-from services.responder.api.deps import CallerDep, NowDep, SessionDep
+from services.responder.api.deps import CallerDep, NowDep, ReadSessionDep
 from services.responder.api.schemas.common import error_responses
 from services.responder.api.schemas.stats import StatsOut, StatsQuery
 
@@ -23,7 +23,7 @@ router = APIRouter(tags=["stats"])
     responses=error_responses(400, 401, 403, 422, 429),
 )
 async def get_stats(
-    query: Annotated[StatsQuery, Query()], caller: CallerDep, session: SessionDep, now: NowDep
+    query: Annotated[StatsQuery, Query()], caller: CallerDep, session: ReadSessionDep, now: NowDep
 ) -> StatsOut:
     """Tickets by creation time in [from, to), bucketed by day, week or month (UTC)."""
     return await service.stats(session, query=query, caller=caller, now=now)

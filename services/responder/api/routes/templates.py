@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from services.responder.api import templates_service as service
-from services.responder.api.deps import CallerDep, RuntimeDep, SessionDep
+from services.responder.api.deps import CallerDep, ReadSessionDep, RuntimeDep
 from services.responder.api.schemas.common import error_responses
 from services.responder.api.schemas.replies import PreviewOut, PreviewRequest, TemplateOut
 
@@ -37,7 +37,7 @@ async def preview_template(
     template_id: Annotated[str, Path(max_length=100, examples=["email/not_received/en"])],
     body: PreviewRequest,
     caller: CallerDep,
-    session: SessionDep,
+    session: ReadSessionDep,
     runtime: RuntimeDep,
 ) -> PreviewOut:
     """With ticket_id (tickets:read): the ticket's order and subject fill the variables; else sample values."""

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Response
 
 from services.responder.api import tickets_service as service
-from services.responder.api.deps import CallerDep, NowDep, RuntimeDep, SessionDep, requires
+from services.responder.api.deps import CallerDep, NowDep, ReadSessionDep, RuntimeDep, SessionDep, requires
 from services.responder.api.schemas.common import error_responses
 from services.responder.api.schemas.tickets import TicketDetail, TicketPage, TicketPatch, TicketQuery
 from services.responder.api.security import TICKETS_WRITE, Principal
@@ -28,7 +28,7 @@ router = APIRouter(tags=["tickets"])
 async def list_tickets(
     query: Annotated[TicketQuery, Query()],
     caller: CallerDep,
-    session: SessionDep,
+    session: ReadSessionDep,
     runtime: RuntimeDep,
     now: NowDep,
 ) -> TicketPage:
@@ -53,7 +53,7 @@ async def get_ticket(
     ticket_id: uuid.UUID,
     response: Response,
     caller: CallerDep,
-    session: SessionDep,
+    session: ReadSessionDep,
     runtime: RuntimeDep,
     now: NowDep,
 ) -> TicketDetail:

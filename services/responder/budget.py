@@ -1,0 +1,182 @@
+"""The daily send budget per seller: a ceiling on buyer messages per UTC day, so a runaway never spams.
+
+Limit = ``per_order`` x average daily orders + ``base`` (default 5 x orders + 600), unless the seller has an
+explicit limit. The average comes from the seller's setting when there is one, else from the order context
+rows of the last ``window_days`` days. Every message that may have reached a buyer today counts: sent,
+unknown and in flight. A row over the budget is not dropped and not escalated: it stays ``pending`` with
+``not_before`` at the start of the next UTC day, and the ticket's timeline says so. Rows a person queued
+(``created_by`` other than ``auto``) count but are never deferred: the budget guards against automation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.responder import repository
+from services.responder.tables import OrderContextRow, OutboxMessage
+from shared.settings import ResponderSettings
+
+__all__ = [
+    "COUNTED_STATUSES",
+    "BudgetPolicy",
+    "SendBudget",
+    "budget_day",
+    "daily_limit",
+    "defer_to_next_day",
+    "orders_since",
+    "rows_to_defer",
+    "sends_since",
+]
+
+COUNTED_STATUSES = ("sent", "unknown", "sending")
+"""Outbox states that may have reached a buyer: they use up budget."""
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetPolicy:
+    """How the daily limit of each seller is set."""
+
+    per_order: float = 5.0
+    base: int = 600
+    average_daily_orders: Mapping[str, float] = field(default_factory=dict)
+    limits: Mapping[str, int] = field(default_factory=dict)
+    window_days: int = 30
+    cache_ttl: timedelta = timedelta(minutes=10)
+    enabled: bool = True
+
+    @classmethod
+    def from_settings(cls, settings: ResponderSettings) -> BudgetPolicy:
+        """The policy configured with ``RESPONDER_SEND_BUDGET_*`` and ``RESPONDER_AVERAGE_DAILY_ORDERS``."""
+        return cls(
+            per_order=settings.send_budget_per_order,
+            base=settings.send_budget_base,
+            average_daily_orders=dict(settings.average_daily_orders),
+            limits=dict(settings.send_budget_limits),
+        )
+
+
+def daily_limit(policy: BudgetPolicy, seller_id: str, *, counted_orders: int) -> int:
+    """Messages ``seller_id`` may send per day (``counted_orders``: orders seen in the window)."""
+    explicit = policy.limits.get(seller_id)
+    if explicit is not None:
+        return max(0, explicit)
+    average = policy.average_daily_orders.get(seller_id)
+    if average is None:
+        average = counted_orders / max(1, policy.window_days)
+    return max(0, math.ceil(policy.per_order * average) + policy.base)
+
+
+def budget_day(now: datetime) -> tuple[datetime, datetime]:
+    """Start of ``now``'s UTC day and of the next one (the budget resets at UTC midnight)."""
+    start = datetime.combine(now.date(), time(), tzinfo=now.tzinfo)
+    return start, start + timedelta(days=1)
+
+
+def rows_to_defer(
+    claimed: Sequence[OutboxMessage], *, used: Mapping[str, int], limits: Mapping[str, int]
+) -> list[OutboxMessage]:
+    """Claimed automatic rows beyond their seller's limit, newest first (``used`` includes ``claimed``)."""
+    deferred: list[OutboxMessage] = []
+    by_seller: dict[str, list[OutboxMessage]] = {}
+    for row in claimed:
+        by_seller.setdefault(row.seller_id, []).append(row)
+    for seller_id, rows in by_seller.items():
+        over = used.get(seller_id, 0) - limits.get(seller_id, 0)
+        automatic = [
+            r for r in sorted(rows, key=lambda r: r.created_at, reverse=True) if r.created_by == "auto"
+        ]
+        deferred.extend(automatic[: max(0, over)])
+    return deferred
+
+
+async def defer_to_next_day(session: AsyncSession, row: OutboxMessage, *, now: datetime) -> None:
+    """Keep an unclaimed row pending until the next budget day, and say so on the ticket's timeline."""
+    row.not_before = budget_day(now)[1]
+    row.last_error = "daily send budget reached; deferred to the next day"
+    await repository.add_timeline(
+        session,
+        ticket_id=row.ticket_id,
+        kind="reply_deferred",
+        occurred_at=now,
+        data={
+            "outbox_id": str(row.id),
+            "reason": "daily_send_budget",
+            "not_before": row.not_before.isoformat(),
+        },
+    )
+
+
+class SendBudget:
+    """Daily limits per seller, cached for ``cache_ttl`` (the order count changes slowly)."""
+
+    def __init__(self, policy: BudgetPolicy) -> None:
+        self.policy = policy
+        self._cache: dict[str, tuple[datetime, int]] = {}
+
+    async def limits(
+        self, session: AsyncSession, *, seller_ids: Iterable[str], now: datetime
+    ) -> dict[str, int]:
+        """The current daily limit of each seller."""
+        wanted = set(seller_ids)
+        fresh = {s: hit[1] for s in wanted if (hit := self._cache.get(s)) and hit[0] > now}
+        missing = sorted(wanted - fresh.keys())
+        if missing:
+            counted: Mapping[str, int] = {}
+            if any(
+                s not in self.policy.limits and s not in self.policy.average_daily_orders for s in missing
+            ):
+                since = now - timedelta(days=self.policy.window_days)
+                counted = await orders_since(session, seller_ids=missing, since=since)
+            for seller_id in missing:
+                limit = daily_limit(self.policy, seller_id, counted_orders=counted.get(seller_id, 0))
+                self._cache[seller_id] = (now + self.policy.cache_ttl, limit)
+                fresh[seller_id] = limit
+        return fresh
+
+    async def over_budget(
+        self, session: AsyncSession, *, claimed: Sequence[OutboxMessage], now: datetime
+    ) -> list[OutboxMessage]:
+        """Which of the just-claimed rows must wait for tomorrow."""
+        if not self.policy.enabled or not claimed:
+            return []
+        sellers = {row.seller_id for row in claimed}
+        limits = await self.limits(session, seller_ids=sellers, now=now)
+        used = await sends_since(session, seller_ids=sellers, since=budget_day(now)[0])
+        return rows_to_defer(claimed, used=used, limits=limits)
+
+
+# -- queries (the budget's own; candidates for services/responder/repository.py) ----------------------------
+
+
+async def sends_since(session: AsyncSession, *, seller_ids: Iterable[str], since: datetime) -> dict[str, int]:
+    """Per seller: messages that may have reached a buyer since ``since`` (sent, unknown, in flight)."""
+    sent_or_claimed = func.coalesce(OutboxMessage.sent_at, OutboxMessage.claimed_at)
+    stmt = (
+        select(OutboxMessage.seller_id, func.count())
+        .where(
+            OutboxMessage.seller_id.in_(list(seller_ids)),
+            OutboxMessage.status.in_(COUNTED_STATUSES),
+            sent_or_claimed >= since,
+        )
+        .group_by(OutboxMessage.seller_id)
+    )
+    return {seller: int(n) for seller, n in (await session.execute(stmt)).all()}
+
+
+async def orders_since(
+    session: AsyncSession, *, seller_ids: Iterable[str], since: datetime
+) -> dict[str, int]:
+    """Per seller: orders purchased (or, without a purchase date, last heard of) since ``since``."""
+    when = func.coalesce(OrderContextRow.purchase_date, OrderContextRow.last_event_at)
+    stmt = (
+        select(OrderContextRow.seller_id, func.count())
+        .where(OrderContextRow.seller_id.in_(list(seller_ids)), when >= since)
+        .group_by(OrderContextRow.seller_id)
+    )
+    return {seller: int(n) for seller, n in (await session.execute(stmt)).all()}
