@@ -155,13 +155,18 @@ async def _serve(url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     }
     with log.open("wb") as out:
         process = subprocess.Popen(  # noqa: ASYNC220  # one child for the whole run
-            [sys.executable, "-m", "services.responder.api"], cwd=_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "services.responder.api"],
+            cwd=_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     base = f"http://{LOOPBACK}:{port}"
     async with httpx.AsyncClient(base_url=base) as probe, asyncio.timeout(60):
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"api exited: {log.read_text()[-2000:]}")
+                output = await asyncio.to_thread(log.read_text)
+                raise RuntimeError(f"api exited: {output[-2000:]}")
             try:
                 if (await probe.get("/readyz")).status_code == 200:
                     return process, base
@@ -170,7 +175,9 @@ async def _serve(url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
             await asyncio.sleep(0.2)
 
 
-async def api_throughput(*, tickets: int = 5000, requests: int = 5000, concurrency: int = 32) -> list[ApiBenchResult]:
+async def api_throughput(
+    *, tickets: int = 5000, requests: int = 5000, concurrency: int = 32
+) -> list[ApiBenchResult]:
     """Seed, serve, drive both endpoints; the server is stopped and the database dropped afterwards."""
     async with postgres_server() as pg:
         name = f"bench_api_{uuid.uuid4().hex[:8]}"
@@ -183,17 +190,43 @@ async def api_throughput(*, tickets: int = 5000, requests: int = 5000, concurren
                 try:
                     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
                     headers = {"Authorization": f"Bearer {key}"}
-                    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=30) as client:
+                    async with httpx.AsyncClient(
+                        base_url=base, headers=headers, limits=limits, timeout=30
+                    ) as client:
                         one = lambda: f"/v1/tickets/{random.choice(ids)}"  # noqa: E731  # tiny path factories
                         page = lambda: random.choice(  # noqa: E731
-                            ("/v1/tickets?limit=50", "/v1/tickets?status=new&limit=50", "/v1/tickets?sort=due_at&order=asc&limit=50")
+                            (
+                                "/v1/tickets?limit=50",
+                                "/v1/tickets?status=new&limit=50",
+                                "/v1/tickets?sort=due_at&order=asc&limit=50",
+                            )
                         )
-                        await _drive(client, "warm-up", one, requests=min(500, requests), concurrency=concurrency)
+                        await _drive(
+                            client, "warm-up", one, requests=min(500, requests), concurrency=concurrency
+                        )
                         return [
                             # No auth, no database: the ceiling of this load generator and uvicorn here.
-                            await _drive(client, "GET /healthz (ceiling)", lambda: "/healthz", requests=requests, concurrency=concurrency),
-                            await _drive(client, "GET /v1/tickets/{id}", one, requests=requests, concurrency=concurrency),
-                            await _drive(client, "GET /v1/tickets (50/page)", page, requests=requests, concurrency=concurrency),
+                            await _drive(
+                                client,
+                                "GET /healthz (ceiling)",
+                                lambda: "/healthz",
+                                requests=requests,
+                                concurrency=concurrency,
+                            ),
+                            await _drive(
+                                client,
+                                "GET /v1/tickets/{id}",
+                                one,
+                                requests=requests,
+                                concurrency=concurrency,
+                            ),
+                            await _drive(
+                                client,
+                                "GET /v1/tickets (50/page)",
+                                page,
+                                requests=requests,
+                                concurrency=concurrency,
+                            ),
                         ]
                 finally:
                     process.terminate()

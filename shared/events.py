@@ -134,7 +134,9 @@ class ComplaintSignalReceived(EventBase):
     currency: str | None = None
     feedback_rating: int | None = Field(default=None, ge=1, le=5)
     attachments: tuple[str, ...] = Field(default=(), description="File names of attachments, no content.")
-    details: dict[str, Any] = Field(default_factory=dict, description="Source fields with no column of their own.")
+    details: dict[str, Any] = Field(
+        default_factory=dict, description="Source fields with no column of their own."
+    )
 
 
 class OrderContextUpdated(EventBase):

@@ -16,7 +16,7 @@ pytest_plugins = ["tests.plugins.stack"]
 
 
 @pytest_asyncio.fixture
-async def migrated_db(fresh_database: "DatabaseFactory") -> AsyncIterator[str]:
+async def migrated_db(fresh_database: DatabaseFactory) -> AsyncIterator[str]:
     """A new database at the newest migration; dropped after the test."""
     url = await fresh_database("m")
     await upgrade_head_async(url)

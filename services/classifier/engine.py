@@ -36,6 +36,7 @@ from shared.settings import ClassifierSettings
 
 __all__ = [
     "SECONDARY_TAG_MIN_CONFIDENCE",
+    "TEXT_TEMPERATURE",
     "BuyerHistory",
     "Classifier",
     "OrderContext",
@@ -45,6 +46,9 @@ __all__ = [
 ]
 
 SECONDARY_TAG_MIN_CONFIDENCE = 0.2
+# The text model is trained on composed messages and is overconfident on real text; tempering its scores
+# keeps its ranking but lets decisive structured evidence (tracking LOST, a return reason) outvote it.
+TEXT_TEMPERATURE = 1.5
 ABUSIVE_TAG = "abusive_returner"
 _NONE = CATEGORIES.index("none")
 # Breaks exact ties (no text, no rule) towards "none" instead of the first category.
@@ -78,8 +82,9 @@ class Classifier:
         return cls(TextModel.load(path or DEFAULT_MODEL_DIR))
 
     def _text_scores(self, normed: Sequence[str]) -> npt.NDArray[np.float64]:
-        logits, active = self._model.logits(normed)
-        logits[active == 0] = 0.0  # no text: let the rules decide
+        logits, _ = self._model.logits(normed)
+        logits /= TEXT_TEMPERATURE
+        logits[[not t for t in normed]] = 0.0  # no text: let the rules decide
         return logits + _TIE_BREAK
 
     def classify_texts(

@@ -71,18 +71,18 @@ _REASON_TEXT: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"unauthori[sz]ed", re.I), "UNAUTHORIZED_PURCHASE"),
 )
 _NOT_RECEIVED_MILESTONES: dict[str, float] = {
-    "LOST": 3.0,
-    "UNDELIVERABLE": 2.5,
-    "RETURNING_TO_SELLER": 2.5,
-    "RETURNED_TO_SELLER": 2.5,
-    "RETURN_TO_SENDER": 2.5,
+    "LOST": 4.0,
+    "UNDELIVERABLE": 3.0,
+    "RETURNING_TO_SELLER": 3.0,
+    "RETURNED_TO_SELLER": 3.0,
+    "RETURN_TO_SENDER": 3.0,
     "DELIVERY_ATTEMPTED": 1.0,
     "ATTEMPTED_DELIVERY": 1.0,
     "AVAILABLE_FOR_PICKUP": 0.5,
 }
 _CHARGEBACK = re.compile(
-    r"charge ?back|dispute (?:the|this)? ?(?:charge|payment|transaction)|(?:dispute|claim) with (?:my|the) "
-    r"(?:bank|card|credit card)|paypal (?:dispute|claim)|r[üu]ckbuchung|zur[üu]ckbuchen|lastschrift "
+    r"charge ?back|disput(?:e|ed|ing) (?:the |this |a )?(?:charge|payment|transaction)|(?:dispute|claim) "
+    r"with (?:my|the) (?:bank|card|credit card)|(?:bank|card) dispute|paypal (?:dispute|claim)|r[üu]ckbuchung|zur[üu]ckbuchen|lastschrift "
     r"zur[üu]ck|r[ée]trofacturation|opposition bancaire|litige (?:avec|aupr[èe]s de) ma banque|"
     r"contracargo|disputa con (?:mi|el) banco|contestazione (?:dell'addebito|con la banca)|"
     r"disconoscimento|チャージバック|カード会社に(?:異議|申し立て|連絡)|拒付|信用卡(?:争议|申诉)|银行(?:争议|申诉)",

@@ -16,8 +16,11 @@ from pathlib import Path
 import httpx
 
 from shared.stack.ports import free_port
+from shared.stack.spapi_standin.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 
-__all__ = ["SERVICES", "ServiceProcess", "SystemProcesses", "service_env"]
+__all__ = ["LOCAL_REFRESH_TOKEN", "SERVICES", "ServiceProcess", "SystemProcesses", "service_env"]
+
+LOCAL_REFRESH_TOKEN = "Atzr|local-refresh-token"
 
 _ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,9 +51,9 @@ def service_env(
             "CLASSIFIER_BUYER_HASH_SALT": "local-demo-salt",
             "RESPONDER_PII_ENCRYPTION_KEY": "local-demo-pii-key",
             "RESPONDER_API_KEY_PEPPER": "local-demo-pepper",
-            "SPAPI_LWA_CLIENT_ID": "amzn1.application-oa2-client.local",
-            "SPAPI_LWA_CLIENT_SECRET": "local-secret",
-            "SPAPI_REFRESH_TOKENS": json.dumps({seller_id: "Atzr|local-refresh-token"}),
+            "SPAPI_LWA_CLIENT_ID": DEFAULT_CLIENT_ID,
+            "SPAPI_LWA_CLIENT_SECRET": DEFAULT_CLIENT_SECRET,
+            "SPAPI_REFRESH_TOKENS": json.dumps({seller_id: LOCAL_REFRESH_TOKEN}),
             "MAIL_SENDER_ADDRESSES": json.dumps({seller_id: "support@seller.example"}),
         }
     )

@@ -15,15 +15,34 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.responder.tables import Ticket
 from shared.db.migrate import upgrade_head_async
-from shared.demo.scenario import DEMO_SELLER, demo_inputs
+from shared.demo.mails import FRAMES
+from shared.demo.scenario import DEMO_SELLER, DemoInput, demo_inputs
 from shared.devrun.feed import feed
-from shared.devrun.processes import SystemProcesses, service_env
+from shared.devrun.processes import LOCAL_REFRESH_TOKEN, SystemProcesses, service_env
 from shared.stack import LocalStack
 
 __all__ = ["run_everything", "wait_for_tickets"]
 
 log = logging.getLogger(__name__)
 _ROOT = Path(__file__).resolve().parents[2]
+
+
+def seed_standin(stack: LocalStack, seller_id: str, inputs: list[DemoInput]) -> None:
+    """Tell the SP-API stand-in about the demo seller and its orders (Amazon knows them in real life)."""
+    standin = stack.standin
+    state = getattr(standin, "state", None)
+    if state is None:
+        return
+    state.add_seller(seller_id, LOCAL_REFRESH_TOKEN)
+    for item in inputs:
+        marketplace = FRAMES[item.language].marketplace_id if item.language else "ATVPDKIKX0DER"
+        locale = {"en": "en-US", "de": "de-DE", "ja": "ja-JP", "fr": "fr-FR", "es": "es-ES", "it": "it-IT"}
+        state.add_order(
+            item.order_id,
+            seller_id,
+            marketplace_id=marketplace,
+            buyer_locale=locale.get(item.language or "en", "en-US"),
+        )
 
 
 def _say(text: str) -> None:
@@ -58,13 +77,14 @@ async def run_everything(*, demo: bool, api_port: int) -> None:
         ep = stack.endpoints
         await upgrade_head_async(ep.database_url)
         env = service_env(ep.env(), seller_id=DEMO_SELLER)
+        inputs = demo_inputs(now=datetime.now(UTC), seller_address="support@seller.example")
+        seed_standin(stack, DEMO_SELLER, inputs)
         system = SystemProcesses(env=env, log_dir=run_dir / "logs", api_port=api_port)
         try:
             _say("Starting ingest, classifier, responder and the API...")
             await system.start()
             api = system.services["api"].base_url
             if demo:
-                inputs = demo_inputs(now=datetime.now(UTC), seller_address="support@seller.example")
                 await feed(ep.aws_environment, inputs)
                 expected = len({i.order_id for i in inputs})
                 n = await wait_for_tickets(ep.database_url, count=expected)

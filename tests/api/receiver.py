@@ -16,7 +16,7 @@ from starlette.routing import Route
 from shared.health import QuietServer
 from shared.stack.ports import LOOPBACK, free_port
 
-__all__ = ["Receiver", "Received", "webhook_receiver"]
+__all__ = ["Received", "Receiver", "webhook_receiver"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +36,9 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def wait_for(self, n: int, timeout: float = 10.0) -> None:
+    async def wait_for(self, n: int, within: float = 10.0) -> None:
         """Until ``n`` requests arrived."""
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within):
             while len(self.requests) < n:
                 self.arrived.clear()
                 await self.arrived.wait()
@@ -59,7 +59,7 @@ async def webhook_receiver(statuses: list[int]) -> AsyncIterator[Receiver]:
     app = Starlette(routes=[Route("/hook", hook, methods=["POST"])])
     server = QuietServer(uvicorn.Config(app, host=LOOPBACK, port=port, log_config=None, lifespan="off"))
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110  # uvicorn offers a flag, not an event
         await asyncio.sleep(0.01)
     try:
         yield receiver

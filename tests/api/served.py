@@ -30,7 +30,9 @@ class ServedApi:
 
 
 @asynccontextmanager
-async def served_api(database_url: str, log: Path, extra: Mapping[str, str] | None = None) -> AsyncIterator[ServedApi]:
+async def served_api(
+    database_url: str, log: Path, extra: Mapping[str, str] | None = None
+) -> AsyncIterator[ServedApi]:
     """Start the API, wait for /healthz, stop it (SIGTERM, then kill) at the end."""
     port = free_port()
     env = {
@@ -48,14 +50,19 @@ async def served_api(database_url: str, log: Path, extra: Mapping[str, str] | No
     }
     with log.open("wb") as out:
         process = subprocess.Popen(  # noqa: ASYNC220  # started once; the test then talks to it over HTTP
-            [sys.executable, "-m", "services.responder.api"], cwd=_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "services.responder.api"],
+            cwd=_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     base = f"http://{LOOPBACK}:{port}"
     try:
         async with httpx.AsyncClient(base_url=base, timeout=2) as client, asyncio.timeout(30):
             while True:
                 if process.poll() is not None:
-                    raise RuntimeError(f"api exited early: {log.read_text()[-2000:]}")
+                    output = await asyncio.to_thread(log.read_text)
+                    raise RuntimeError(f"api exited early: {output[-2000:]}")
                 try:
                     if (await client.get("/healthz")).status_code == 200:
                         break

@@ -37,7 +37,9 @@ async def producer(kafka_bootstrap: str) -> AsyncIterator[EventProducer]:
     await p.stop()
 
 
-async def _alerts_on_topic(bootstrap: str, ticket_ids: set[uuid.UUID], expect: int) -> list[dict[str, object]]:
+async def _alerts_on_topic(
+    bootstrap: str, ticket_ids: set[uuid.UUID], expect: int
+) -> list[dict[str, object]]:
     """The SLA alerts of these tickets on the shared topic (other tests may publish there too)."""
     consumer = AIOKafkaConsumer(SLA_ALERTS, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
     await consumer.start()
@@ -69,7 +71,11 @@ async def test_alerts_once_per_state(db: Database, producer: EventProducer, kafk
 
     async with unit_of_work(db) as session:
         states = {t.id: t.sla_alerted for t in (await session.execute(select(Ticket))).scalars()}
-        entries = (await session.execute(select(TicketEvent).where(TicketEvent.kind == "sla_alert"))).scalars().all()
+        entries = (
+            (await session.execute(select(TicketEvent).where(TicketEvent.kind == "sla_alert")))
+            .scalars()
+            .all()
+        )
     assert states == {soon.id: "breached", late.id: "breached", far.id: None, answered.id: None}
     assert sorted((e.ticket_id == soon.id, e.data["state"]) for e in entries) == [
         (False, "breached"),
@@ -97,7 +103,9 @@ async def test_webhook_is_signed_and_retried_with_backoff() -> None:
     for req in hook.requests:
         ts = int(req.headers[TIMESTAMP_HEADER.lower()])
         assert verify(SECRET, ts, req.body, req.headers[SIGNATURE_HEADER.lower()], now=ts, tolerance_s=300)
-        assert not verify("other", ts, req.body, req.headers[SIGNATURE_HEADER.lower()], now=ts, tolerance_s=300)
+        assert not verify(
+            "other", ts, req.body, req.headers[SIGNATURE_HEADER.lower()], now=ts, tolerance_s=300
+        )
         assert req.headers["x-complaints-event-id"] == "e-1"
 
 
@@ -120,7 +128,13 @@ async def test_the_alert_loop_publishes_then_calls_the_webhook(db: Database, pro
         stop = asyncio.Event()
         task = asyncio.create_task(
             run_sla_alerts(
-                db=db, publisher=producer, window=4 * H, interval_s=60, stop=stop, clock=lambda: T0, webhook=sender
+                db=db,
+                publisher=producer,
+                window=4 * H,
+                interval_s=60,
+                stop=stop,
+                clock=lambda: T0,
+                webhook=sender,
             )
         )
         try:

@@ -19,7 +19,9 @@ from shared.settings import Settings
 from tests.api.helpers import add_key, add_ticket, bearer
 
 
-async def test_missing_malformed_and_unknown_keys_are_json_401(client: httpx.AsyncClient, db: Database) -> None:
+async def test_missing_malformed_and_unknown_keys_are_json_401(
+    client: httpx.AsyncClient, db: Database
+) -> None:
     key = await add_key(db, sellers=["SELLER-A"], scopes=[TICKETS_READ])
     forged = key[:-4] + ("AAAA" if not key.endswith("AAAA") else "BBBB")
     for headers in ({}, {"Authorization": "Basic dXNlcjpwdw=="}, bearer("nonsense"), bearer(forged)):
@@ -51,23 +53,32 @@ async def test_missing_scope_is_json_403(client: httpx.AsyncClient, db: Database
     key = await add_key(db, sellers=["SELLER-A"], scopes=[TICKETS_READ])
     r = await client.post(f"/v1/tickets/{ticket.id}/replies", json={"text": "Hello"}, headers=bearer(key))
     assert r.status_code == 403
-    assert r.json() == {"error": {"code": "insufficient_scope", "message": f"this API key lacks the scope {REPLIES_SEND}"}}
+    assert r.json() == {
+        "error": {"code": "insufficient_scope", "message": f"this API key lacks the scope {REPLIES_SEND}"}
+    }
     assert (await client.get("/v1/buyers/abcdefgh12345678", headers=bearer(key))).status_code == 404
 
 
 @pytest_asyncio.fixture
 async def limited_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     api = ApiSettings(
-        sla_alerts_enabled=False, retention_enabled=False, rate_limit_per_s=0.01, rate_limit_burst=3, key_cache_s=60
+        sla_alerts_enabled=False,
+        retention_enabled=False,
+        rate_limit_per_s=0.01,
+        rate_limit_burst=3,
+        key_cache_s=60,
     )
     app = create_app(settings, api=api)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://api"
-    ) as c:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as c,
+    ):
         yield c
 
 
-async def test_rate_limit_is_per_key_with_retry_after(limited_client: httpx.AsyncClient, db: Database) -> None:
+async def test_rate_limit_is_per_key_with_retry_after(
+    limited_client: httpx.AsyncClient, db: Database
+) -> None:
     first = await add_key(db, sellers=["SELLER-A"], scopes=[TICKETS_READ], name="first")
     second = await add_key(db, sellers=["SELLER-A"], scopes=[TICKETS_READ], name="second")
     codes = [(await limited_client.get("/v1/tickets", headers=bearer(first))).status_code for _ in range(4)]

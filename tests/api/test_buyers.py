@@ -19,7 +19,12 @@ async def _event(db: Database, *, seller: str, kind: str, reason: str, at: datet
     async with unit_of_work(db) as session:
         session.add(
             BuyerEventRow(
-                event_id=uuid.uuid4(), buyer_hash=BUYER, seller_id=seller, kind=kind, reason=reason, occurred_at=at
+                event_id=uuid.uuid4(),
+                buyer_hash=BUYER,
+                seller_id=seller,
+                kind=kind,
+                reason=reason,
+                occurred_at=at,
             )
         )
 
@@ -31,7 +36,9 @@ async def test_history_and_recomputed_score_count_only_the_callers_sellers(
         await _event(db, seller="SELLER-A", kind="return", reason="defective", at=T0 - timedelta(days=days))
     await _event(db, seller="SELLER-A", kind="a_to_z", reason="not_received", at=T0 - timedelta(days=40))
     for days in (2, 3, 4, 6, 7, 8):  # another tenant's returns must neither show nor raise the score
-        await _event(db, seller="SELLER-B", kind="return", reason="no_longer_needed", at=T0 - timedelta(days=days))
+        await _event(
+            db, seller="SELLER-B", kind="return", reason="no_longer_needed", at=T0 - timedelta(days=days)
+        )
     ticket = await add_ticket(db, buyer_hash=BUYER)
     await add_ticket(db, seller_id="SELLER-B", buyer_hash=BUYER)
     key = await add_key(db, sellers=["SELLER-A"], scopes=[TICKETS_READ])
@@ -43,7 +50,12 @@ async def test_history_and_recomputed_score_count_only_the_callers_sellers(
     assert len(doc["events"]) == 5
     assert [t["id"] for t in doc["tickets"]] == [str(ticket.id)]
     h = doc["history"]
-    assert (h["returns_30d"], h["returns_90d"], h["a_to_z_claims_365d"], h["contradicting_reasons_90d"]) == (4, 4, 1, 1)
+    assert (h["returns_30d"], h["returns_90d"], h["a_to_z_claims_365d"], h["contradicting_reasons_90d"]) == (
+        4,
+        4,
+        1,
+        1,
+    )
     abuse = doc["abuse"]
     assert abuse["source"] == "recomputed"
     rules = {x["rule_id"]: x["weight"] for x in abuse["reasons"]}
@@ -54,8 +66,13 @@ async def test_history_and_recomputed_score_count_only_the_callers_sellers(
     assert abuse["abusive"] is (expected >= abuse["threshold"])
 
 
-async def test_without_events_the_latest_tickets_score_is_shown(client: httpx.AsyncClient, db: Database) -> None:
-    reasons = [{"rule_id": "abuse.score", "detail": "at or over", "weight": 0.8}, {"rule_id": "text.feature", "detail": "x"}]
+async def test_without_events_the_latest_tickets_score_is_shown(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    reasons = [
+        {"rule_id": "abuse.score", "detail": "at or over", "weight": 0.8},
+        {"rule_id": "text.feature", "detail": "x"},
+    ]
     await add_ticket(db, buyer_hash=BUYER, abusive_score=0.2, created_at=T0 - timedelta(days=3))
     await add_ticket(db, buyer_hash=BUYER, abusive_score=0.8, reasons=reasons)
     key = await add_key(db, sellers=["SELLER-A"], scopes=[TICKETS_READ])

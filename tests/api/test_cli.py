@@ -25,13 +25,15 @@ async def test_create_list_revoke(client: httpx.AsyncClient, migrated_db: str) -
     assert created.exit_code == 0, created.output
     match = re.search(r"^key:\s+(\S+)$", created.output, re.MULTILINE)
     prefix = re.search(r"^prefix:\s+(\S+)$", created.output, re.MULTILINE)
-    assert match and prefix
+    assert match
+    assert prefix
     key = match.group(1)
     assert (await client.get("/v1/tickets", headers=bearer(key))).status_code == 200
 
     listed = await _cli(migrated_db, "keys", "list")
     assert listed.exit_code == 0
-    assert prefix.group(1) in listed.output and "erp" in listed.output
+    assert prefix.group(1) in listed.output
+    assert "erp" in listed.output
     assert key not in listed.output
 
     revoked = await _cli(migrated_db, "keys", "revoke", prefix.group(1))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 from typing import Any
 
@@ -52,7 +53,7 @@ async def test_every_ticket_once_in_sort_order(
     non_null = [v for v in values if v is not None]
     assert non_null == sorted(non_null, reverse=descending)
     assert values[len(non_null) :] == [None] * (len(values) - len(non_null))  # nulls last either way
-    for a, b in zip(items, items[1:], strict=False):
+    for a, b in itertools.pairwise(items):
         if a[sort] == b[sort]:
             assert (a["id"] > b["id"]) if descending else (a["id"] < b["id"])
 

@@ -11,7 +11,9 @@ from shared.db.session import Database, unit_of_work
 from tests.api.helpers import add_key, add_ticket, bearer
 
 
-async def test_patch_needs_the_current_etag_and_records_each_change(client: httpx.AsyncClient, db: Database) -> None:
+async def test_patch_needs_the_current_etag_and_records_each_change(
+    client: httpx.AsyncClient, db: Database
+) -> None:
     ticket = await add_ticket(db, tags=[{"name": "fragile", "confidence": 0.7}])
     key = await add_key(db, sellers=["SELLER-A"], scopes=[TICKETS_WRITE], name="erp")
     url = f"/v1/tickets/{ticket.id}"
@@ -30,14 +32,23 @@ async def test_patch_needs_the_current_etag_and_records_each_change(client: http
     assert ok.status_code == 200, ok.text
     assert ok.headers["ETag"] == '"2"'
     doc = ok.json()
-    assert (doc["status"], doc["assignee"], doc["priority"], doc["priority_auto"]) == ("escalated", "Dana", "P1", "P3")
+    assert (doc["status"], doc["assignee"], doc["priority"], doc["priority_auto"]) == (
+        "escalated",
+        "Dana",
+        "P1",
+        "P3",
+    )
     assert doc["tags"] == [{"name": "fragile", "confidence": 0.7}, {"name": "vip", "confidence": 1.0}]
 
     again = await client.patch(url, json={"assignee": None}, headers={**bearer(key), "If-Match": '"1"'})
     assert again.status_code == 412  # the first writer won; the second must re-read
 
     async with unit_of_work(db) as session:
-        rows = (await session.execute(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id))).scalars().all()
+        rows = (
+            (await session.execute(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)))
+            .scalars()
+            .all()
+        )
     changes = {(e.kind, e.actor, e.data["field"], str(e.data["to"])) for e in rows}
     assert changes == {
         ("status_changed", "key:erp", "status", "escalated"),
@@ -47,13 +58,19 @@ async def test_patch_needs_the_current_etag_and_records_each_change(client: http
     }
 
 
-async def test_no_response_needed_sets_the_status_and_clearing_reopens(client: httpx.AsyncClient, db: Database) -> None:
+async def test_no_response_needed_sets_the_status_and_clearing_reopens(
+    client: httpx.AsyncClient, db: Database
+) -> None:
     ticket = await add_ticket(db, status="awaiting_reply")
     key = await add_key(db, sellers=["SELLER-A"], scopes=[TICKETS_WRITE])
     url = f"/v1/tickets/{ticket.id}"
-    first = await client.patch(url, json={"no_response_needed": True}, headers={**bearer(key), "If-Match": '"1"'})
+    first = await client.patch(
+        url, json={"no_response_needed": True}, headers={**bearer(key), "If-Match": '"1"'}
+    )
     assert (first.json()["status"], first.json()["no_response_needed"]) == ("no_response_needed", True)
-    second = await client.patch(url, json={"no_response_needed": False}, headers={**bearer(key), "If-Match": 'W/"2"'})
+    second = await client.patch(
+        url, json={"no_response_needed": False}, headers={**bearer(key), "If-Match": 'W/"2"'}
+    )
     assert (second.json()["status"], second.json()["no_response_needed"]) == ("new", False)
     same = await client.patch(url, json={"status": "new"}, headers={**bearer(key), "If-Match": '"3"'})
     assert same.headers["ETag"] == '"3"'  # nothing changed, no new version
@@ -62,7 +79,9 @@ async def test_no_response_needed_sets_the_status_and_clearing_reopens(client: h
 async def test_patch_needs_tickets_write(client: httpx.AsyncClient, db: Database) -> None:
     ticket = await add_ticket(db)
     key = await add_key(db, sellers=["SELLER-A"], scopes=[TICKETS_READ])
-    r = await client.patch(f"/v1/tickets/{ticket.id}", json={"status": "closed"}, headers={**bearer(key), "If-Match": '"1"'})
+    r = await client.patch(
+        f"/v1/tickets/{ticket.id}", json={"status": "closed"}, headers={**bearer(key), "If-Match": '"1"'}
+    )
     assert r.status_code == 403
     assert r.json()["error"]["code"] == "insufficient_scope"
 

@@ -18,7 +18,9 @@ from tests.api.served import served_api
 pytestmark = pytest.mark.integration
 
 
-async def test_serves_then_drains_on_sigterm(migrated_db: str, db: Database, kafka_bootstrap: str, tmp_path: Path) -> None:
+async def test_serves_then_drains_on_sigterm(
+    migrated_db: str, db: Database, kafka_bootstrap: str, tmp_path: Path
+) -> None:
     ticket = await add_ticket(db, created_at=datetime.now(UTC))  # recent: the retention job leaves it alone
     key = await add_key(db, sellers=["SELLER-A"], scopes=[TICKETS_READ])
     extra = {
@@ -26,7 +28,10 @@ async def test_serves_then_drains_on_sigterm(migrated_db: str, db: Database, kaf
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "RESPONDER_API_DRAIN_S": "1.0",
     }
-    async with served_api(migrated_db, tmp_path / "api.log", extra) as api, httpx.AsyncClient(base_url=api.base_url) as c:
+    async with (
+        served_api(migrated_db, tmp_path / "api.log", extra) as api,
+        httpx.AsyncClient(base_url=api.base_url) as c,
+    ):
         assert (await c.get("/readyz")).json() == {"status": "ready"}
         r = await c.get(f"/v1/tickets/{ticket.id}", headers=bearer(key))
         assert (r.status_code, r.json()["pii"]["subject"]) == (200, "Where is my parcel?")
@@ -35,7 +40,7 @@ async def test_serves_then_drains_on_sigterm(migrated_db: str, db: Database, kaf
 
         api.process.send_signal(signal.SIGTERM)
         async with asyncio.timeout(5):
-            while (await c.get("/readyz")).status_code != 503:
+            while (await c.get("/readyz")).status_code != 503:  # noqa: ASYNC110  # another process's state
                 await asyncio.sleep(0.05)
         # Still serving while draining: the load balancer takes it out of rotation first.
         assert (await c.get(f"/v1/tickets/{ticket.id}", headers=bearer(key))).status_code == 200

@@ -15,12 +15,16 @@ GOOD = (
     f"Hello, we are sorry that your order {ORDER} has not arrived yet. We have asked the carrier to trace "
     "the parcel and will write again within two days. Kind regards, Northwind Home"
 )
-BAD = f"Sorry about order {ORDER}! Please leave us a 5 star review and visit www.shop-example.com for 20% off."
+BAD = (
+    f"Sorry about order {ORDER}! Please leave us a 5 star review and visit www.shop-example.com for 20% off."
+)
 
 
 async def _outbox(db: Database) -> list[OutboxMessage]:
     async with unit_of_work(db) as session:
-        return list((await session.execute(select(OutboxMessage).order_by(OutboxMessage.created_at))).scalars())
+        return list(
+            (await session.execute(select(OutboxMessage).order_by(OutboxMessage.created_at))).scalars()
+        )
 
 
 async def _timeline(db: Database) -> list[TicketEvent]:
@@ -36,7 +40,12 @@ async def test_free_text_reply_is_queued_once(client: httpx.AsyncClient, db: Dat
     first = await client.post(url, json={"text": GOOD}, headers=bearer(key))
     assert first.status_code == 201, first.text
     doc = first.json()
-    assert (doc["status"], doc["channel"], doc["created_by"], doc["replayed"]) == ("pending", "email", "key:agent-dana", False)
+    assert (doc["status"], doc["channel"], doc["created_by"], doc["replayed"]) == (
+        "pending",
+        "email",
+        "key:agent-dana",
+        False,
+    )
     assert doc["body"] == GOOD
     again = await client.post(url, json={"text": GOOD}, headers=bearer(key))
     assert again.status_code == 200
@@ -56,7 +65,9 @@ async def test_free_text_reply_is_queued_once(client: httpx.AsyncClient, db: Dat
         assert (stored.status, stored.version) == ("awaiting_reply", 2)
 
 
-async def test_idempotency_key_header_dedupes_and_refuses_other_text(client: httpx.AsyncClient, db: Database) -> None:
+async def test_idempotency_key_header_dedupes_and_refuses_other_text(
+    client: httpx.AsyncClient, db: Database
+) -> None:
     ticket = await add_ticket(db, order_id=ORDER)
     key = await add_key(db, sellers=["SELLER-A"], scopes=[REPLIES_SEND])
     url = f"/v1/tickets/{ticket.id}/replies"
@@ -70,14 +81,20 @@ async def test_idempotency_key_header_dedupes_and_refuses_other_text(client: htt
     assert len(await _outbox(db)) == 1
 
 
-async def test_blocked_reply_is_422_and_kept_as_blocked_draft(client: httpx.AsyncClient, db: Database) -> None:
+async def test_blocked_reply_is_422_and_kept_as_blocked_draft(
+    client: httpx.AsyncClient, db: Database
+) -> None:
     ticket = await add_ticket(db, order_id=ORDER)
     key = await add_key(db, sellers=["SELLER-A"], scopes=[REPLIES_SEND])
     r = await client.post(f"/v1/tickets/{ticket.id}/replies", json={"text": BAD}, headers=bearer(key))
     assert r.status_code == 422
     err = r.json()["error"]
     assert err["code"] == "reply_blocked"
-    assert {v["rule_id"] for v in err["details"]} >= {"content.review_request", "link.url", "content.marketing"}
+    assert {v["rule_id"] for v in err["details"]} >= {
+        "content.review_request",
+        "link.url",
+        "content.marketing",
+    }
     [row] = await _outbox(db)
     assert (str(row.id), row.status) == (err["draft_id"], "blocked")
     assert {v["rule_id"] for v in row.lint} == {v["rule_id"] for v in err["details"]}
@@ -85,7 +102,8 @@ async def test_blocked_reply_is_422_and_kept_as_blocked_draft(client: httpx.Asyn
     assert entry.kind == "reply_blocked"
     async with unit_of_work(db) as session:
         stored = await session.get(Ticket, ticket.id)
-        assert stored is not None and stored.status == "new"
+        assert stored is not None
+        assert stored.status == "new"
 
 
 async def test_template_reply_renders_with_ticket_values(client: httpx.AsyncClient, db: Database) -> None:
@@ -104,30 +122,44 @@ async def test_template_reply_renders_with_ticket_values(client: httpx.AsyncClie
     assert (missing.status_code, missing.json()["error"]["code"]) == (422, "template_variable")
 
 
-async def test_messaging_reply_needs_an_order_and_email_needs_an_address(client: httpx.AsyncClient, db: Database) -> None:
+async def test_messaging_reply_needs_an_order_and_email_needs_an_address(
+    client: httpx.AsyncClient, db: Database
+) -> None:
     no_order = await add_ticket(db, order_id=None)
     no_alias = await add_ticket(db, order_id=ORDER, buyer_alias=None)
     key = await add_key(db, sellers=["SELLER-A"], scopes=[REPLIES_SEND])
     r1 = await client.post(
-        f"/v1/tickets/{no_order.id}/replies", json={"text": GOOD, "channel": "messaging:unexpectedProblem"}, headers=bearer(key)
+        f"/v1/tickets/{no_order.id}/replies",
+        json={"text": GOOD, "channel": "messaging:unexpectedProblem"},
+        headers=bearer(key),
     )
     assert r1.json()["error"]["code"] == "no_order"
-    r2 = await client.post(f"/v1/tickets/{no_alias.id}/replies", json={"text": GOOD, "channel": "email"}, headers=bearer(key))
+    r2 = await client.post(
+        f"/v1/tickets/{no_alias.id}/replies", json={"text": GOOD, "channel": "email"}, headers=bearer(key)
+    )
     assert r2.json()["error"]["code"] == "no_reply_address"
     r3 = await client.post(f"/v1/tickets/{no_alias.id}/replies", json={"text": GOOD}, headers=bearer(key))
     assert r3.status_code == 201  # no relay address: the default channel is the Messaging API
     assert (r3.json()["channel"], r3.json()["action"]) == ("messaging", "unexpectedProblem")
-    both = await client.post(f"/v1/tickets/{no_alias.id}/replies", json={"text": GOOD, "template_id": "email/none/en"}, headers=bearer(key))
+    both = await client.post(
+        f"/v1/tickets/{no_alias.id}/replies",
+        json={"text": GOOD, "template_id": "email/none/en"},
+        headers=bearer(key),
+    )
     assert both.status_code == 422
 
 
 async def test_lint_templates_and_preview(client: httpx.AsyncClient, db: Database) -> None:
     key = await add_key(db, sellers=["SELLER-A"], scopes=[])
-    lint = await client.post("/v1/replies/lint", json={"text": BAD, "channel": "email", "order_id": ORDER}, headers=bearer(key))
+    lint = await client.post(
+        "/v1/replies/lint", json={"text": BAD, "channel": "email", "order_id": ORDER}, headers=bearer(key)
+    )
     assert lint.status_code == 200
     assert lint.json()["ok"] is False
     assert "link.url" in {v["rule_id"] for v in lint.json()["violations"]}
-    clean = await client.post("/v1/replies/lint", json={"text": GOOD, "order_id": ORDER, "locale": "en-US"}, headers=bearer(key))
+    clean = await client.post(
+        "/v1/replies/lint", json={"text": GOOD, "order_id": ORDER, "locale": "en-US"}, headers=bearer(key)
+    )
     assert clean.json() == {"ok": True, "violations": []}
 
     templates = (await client.get("/v1/templates", headers=bearer(key))).json()
@@ -139,5 +171,7 @@ async def test_lint_templates_and_preview(client: httpx.AsyncClient, db: Databas
     unknown = await client.post("/v1/templates/email/defective/xx/preview", json={}, headers=bearer(key))
     assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "template_not_found")
     ticket = await add_ticket(db, order_id=ORDER)
-    scoped = await client.post("/v1/templates/email/defective/fr/preview", json={"ticket_id": str(ticket.id)}, headers=bearer(key))
+    scoped = await client.post(
+        "/v1/templates/email/defective/fr/preview", json={"ticket_id": str(ticket.id)}, headers=bearer(key)
+    )
     assert scoped.status_code == 403

@@ -18,19 +18,27 @@ D = timedelta(days=1)
 
 
 async def _seed(db: Database) -> dict[str, Ticket]:
-    await add_order(db, seller_id="SELLER-A", order_id="111-0000000-0000001", latest_delivery_date=T0 - 31 * D)
-    await add_order(db, seller_id="SELLER-A", order_id="111-0000000-0000002", latest_delivery_date=T0 - 10 * D)
+    await add_order(
+        db, seller_id="SELLER-A", order_id="111-0000000-0000001", latest_delivery_date=T0 - 31 * D
+    )
+    await add_order(
+        db, seller_id="SELLER-A", order_id="111-0000000-0000002", latest_delivery_date=T0 - 10 * D
+    )
     tickets = {
         # Delivered 31 days ago: expired although the ticket itself is recent.
         "delivered_long_ago": await add_ticket(db, order_id="111-0000000-0000001", created_at=T0 - 5 * D),
         # Delivered 10 days ago: kept although the ticket is old.
         "delivered_recently": await add_ticket(db, order_id="111-0000000-0000002", created_at=T0 - 60 * D),
         # Delivery unknown: the ticket's creation counts.
-        "old_without_order": await add_ticket(db, created_at=T0 - 40 * D, asin="B0KEEP0001", category="defective"),
+        "old_without_order": await add_ticket(
+            db, created_at=T0 - 40 * D, asin="B0KEEP0001", category="defective"
+        ),
         "new_without_order": await add_ticket(db, created_at=T0 - 5 * D),
     }
     for ticket in tickets.values():
-        await add_event(db, ticket.id, kind="signal", data={"kind": "buyer_message"}, pii={"text": "I am Jane Doe"})
+        await add_event(
+            db, ticket.id, kind="signal", data={"kind": "buyer_message"}, pii={"text": "I am Jane Doe"}
+        )
         await add_outbox(db, ticket, status="sent")
     await add_outbox(db, tickets["old_without_order"], status="pending", created_by="key:late")
     return tickets
@@ -47,7 +55,11 @@ async def test_redact_expired_nulls_pii_and_keeps_analytics(client: httpx.AsyncC
     async with unit_of_work(db) as session:
         for t in (await session.execute(select(Ticket))).scalars():
             gone = t.id in expired
-            assert (t.buyer_alias_enc is None, t.subject_enc is None, t.pii_redacted_at == (T0 if gone else None)) == (
+            assert (
+                t.buyer_alias_enc is None,
+                t.subject_enc is None,
+                t.pii_redacted_at == (T0 if gone else None),
+            ) == (
                 gone,
                 gone,
                 True,
@@ -63,7 +75,8 @@ async def test_redact_expired_nulls_pii_and_keeps_analytics(client: httpx.AsyncC
             else:
                 assert o.status == "sent"
         kept = await session.get(Ticket, tickets["old_without_order"].id)
-        assert kept is not None and (kept.asin, kept.category) == ("B0KEEP0001", "defective")
+        assert kept is not None
+        assert (kept.asin, kept.category) == ("B0KEEP0001", "defective")
 
     key = await add_key(db, sellers=["SELLER-A"], scopes=[TICKETS_READ])
     doc = (await client.get(f"/v1/tickets/{tickets['old_without_order'].id}", headers=bearer(key))).json()
@@ -83,7 +96,9 @@ async def test_the_retention_loop_redacts_in_batches(db: Database) -> None:
             while True:
                 async with unit_of_work(db) as session:
                     left = await session.get(Ticket, tickets["old_without_order"].id, populate_existing=True)
-                    other = await session.get(Ticket, tickets["delivered_long_ago"].id, populate_existing=True)
+                    other = await session.get(
+                        Ticket, tickets["delivered_long_ago"].id, populate_existing=True
+                    )
                 if left and other and left.pii_redacted_at and other.pii_redacted_at:
                     break
                 await asyncio.sleep(0.05)

@@ -21,9 +21,13 @@ def _r(rule_id: str, detail: str = "") -> dict[str, Any]:
     return {"rule_id": rule_id, "detail": detail, "weight": None}
 
 
-async def _ticket(db: Database, *, created: Any, due: Any, reasons: list[dict[str, Any]], **fields: Any) -> Ticket:
+async def _ticket(
+    db: Database, *, created: Any, due: Any, reasons: list[dict[str, Any]], **fields: Any
+) -> Ticket:
     ticket = await add_ticket(db, created_at=created, due_at=due, reasons=reasons, **fields)
-    await add_event(db, ticket.id, kind="classification", occurred_at=created, data={"due_at": due.isoformat()})
+    await add_event(
+        db, ticket.id, kind="classification", occurred_at=created, data={"due_at": due.isoformat()}
+    )
     return ticket
 
 
@@ -72,15 +76,32 @@ async def test_stats_numbers(client: httpx.AsyncClient, db: Database, clock: Clo
     r = await client.get("/v1/stats", params=params, headers=bearer(key))
     assert r.status_code == 200, r.text
     s = r.json()
-    assert s["from"].startswith("2026-03-01") and s["bucket"] == "month"
+    assert s["from"].startswith("2026-03-01")
+    assert s["bucket"] == "month"
     c = s["counts"]
-    assert _rows(c["category"]) == {("2026-03", "not_received", 2), ("2026-03", "defective", 1), ("2026-04", "not_received", 1)}
+    assert _rows(c["category"]) == {
+        ("2026-03", "not_received", 2),
+        ("2026-03", "defective", 1),
+        ("2026-04", "not_received", 1),
+    }
     assert _rows(c["priority"]) == {("2026-03", "P1", 2), ("2026-03", "P2", 1), ("2026-04", "P3", 1)}
-    assert _rows(c["marketplace"]) == {("2026-03", "ATVPDKIKX0DER", 2), ("2026-03", DE, 1), ("2026-04", "ATVPDKIKX0DER", 1)}
+    assert _rows(c["marketplace"]) == {
+        ("2026-03", "ATVPDKIKX0DER", 2),
+        ("2026-03", DE, 1),
+        ("2026-04", "ATVPDKIKX0DER", 1),
+    }
     assert _rows(c["asin"]) == {("2026-03", "A1", 2), ("2026-03", "A2", 1), ("2026-04", "A1", 1)}
-    assert _rows(c["sku"]) == {("2026-03", "S1", 1), ("2026-03", "S2", 1), ("2026-03", None, 1), ("2026-04", None, 1)}
+    assert _rows(c["sku"]) == {
+        ("2026-03", "S1", 1),
+        ("2026-03", "S2", 1),
+        ("2026-03", None, 1),
+        ("2026-04", None, 1),
+    }
 
-    top = {(t["asin"], t["month"][:7]): [(x["rule_id"], x["count"]) for x in t["reasons"]] for t in s["top_reasons_per_asin"]}
+    top = {
+        (t["asin"], t["month"][:7]): [(x["rule_id"], x["count"]) for x in t["reasons"]]
+        for t in s["top_reasons_per_asin"]
+    }
     assert top == {
         ("A1", "2026-03"): [("priority.high_value", 2), ("route.claim", 1), ("signal.kind", 1)],
         ("A2", "2026-03"): [("tracking.delivered_not_received", 1)],
@@ -94,15 +115,25 @@ async def test_stats_numbers(client: httpx.AsyncClient, db: Database, clock: Clo
     # t1 answered in time, t2 late, t3 still unanswered past its deadline; t4 needs no answer.
     assert s["sla"] == {"measured": 3, "within": 1, "share": 0.3333}
     assert s["auto_reply"] == {"tickets": 4, "auto_replied": 1, "rate": 0.25}
-    assert s["returns_by_reason"] == [{"reason": "defective", "count": 1}, {"reason": "no_longer_needed", "count": 1}]
+    assert s["returns_by_reason"] == [
+        {"reason": "defective", "count": 1},
+        {"reason": "no_longer_needed", "count": 1},
+    ]
 
 
 async def test_stats_buckets_and_range_checks(client: httpx.AsyncClient, db: Database) -> None:
     await _seed(db)
     key = await add_key(db, sellers=["SELLER-A"], scopes=[])
-    params = {"from": (T0 - D).isoformat(), "to": (T0 + 3 * D).isoformat(), "bucket": "day", "marketplace_id": DE}
+    params = {
+        "from": (T0 - D).isoformat(),
+        "to": (T0 + 3 * D).isoformat(),
+        "bucket": "day",
+        "marketplace_id": DE,
+    }
     s = (await client.get("/v1/stats", params=params, headers=bearer(key))).json()
     assert _rows(s["counts"]["category"]) == {("2026-03", "not_received", 1)}
     assert s["counts"]["category"][0]["bucket"].startswith("2026-03-04")
-    bad = await client.get("/v1/stats", params={"from": T0.isoformat(), "to": (T0 - D).isoformat()}, headers=bearer(key))
+    bad = await client.get(
+        "/v1/stats", params={"from": T0.isoformat(), "to": (T0 - D).isoformat()}, headers=bearer(key)
+    )
     assert (bad.status_code, bad.json()["error"]["code"]) == (400, "invalid_range")

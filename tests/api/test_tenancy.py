@@ -9,7 +9,9 @@ from shared.db.session import Database
 from tests.api.helpers import add_key, add_ticket, bearer
 
 
-async def test_other_tenants_ticket_is_not_found_for_every_verb(client: httpx.AsyncClient, db: Database) -> None:
+async def test_other_tenants_ticket_is_not_found_for_every_verb(
+    client: httpx.AsyncClient, db: Database
+) -> None:
     mine = await add_ticket(db, seller_id="SELLER-A")
     theirs = await add_ticket(db, seller_id="SELLER-B", buyer_hash="b" * 64)
     key = await add_key(db, sellers=["SELLER-A"], scopes=[ADMIN])

@@ -15,10 +15,29 @@ from tests.api.helpers import T0, add_event, add_key, add_order, add_outbox, add
 async def test_detail_has_timeline_replies_order_and_pii_only_with_tickets_read(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    ticket = await add_ticket(db, order_id="111-2223334-4445556", asin="B0TEST0001", reasons=[{"rule_id": "r.x", "detail": "d", "weight": 1.0}])
-    await add_order(db, seller_id="SELLER-A", order_id="111-2223334-4445556", latest_delivery_date=T0, carrier="DHL")
-    await add_event(db, ticket.id, kind="signal", data={"kind": "buyer_message"}, pii={"text": "my parcel never came", "subject": "Where?"})
-    await add_event(db, ticket.id, kind="classification", occurred_at=T0 + timedelta(seconds=1), data={"category": "not_received"})
+    ticket = await add_ticket(
+        db,
+        order_id="111-2223334-4445556",
+        asin="B0TEST0001",
+        reasons=[{"rule_id": "r.x", "detail": "d", "weight": 1.0}],
+    )
+    await add_order(
+        db, seller_id="SELLER-A", order_id="111-2223334-4445556", latest_delivery_date=T0, carrier="DHL"
+    )
+    await add_event(
+        db,
+        ticket.id,
+        kind="signal",
+        data={"kind": "buyer_message"},
+        pii={"text": "my parcel never came", "subject": "Where?"},
+    )
+    await add_event(
+        db,
+        ticket.id,
+        kind="classification",
+        occurred_at=T0 + timedelta(seconds=1),
+        data={"category": "not_received"},
+    )
     await add_outbox(db, ticket, status="blocked", created_by="auto", body="Buy more at www.shop.example")
     reader = await add_key(db, sellers=["SELLER-A"], scopes=[TICKETS_READ])
     dashboard = await add_key(db, sellers=["SELLER-A"], scopes=[TICKETS_WRITE], name="dashboard")
@@ -29,7 +48,10 @@ async def test_detail_has_timeline_replies_order_and_pii_only_with_tickets_read(
     doc = full.json()
     assert [e["kind"] for e in doc["timeline"]] == ["signal", "classification"]
     assert doc["timeline"][0]["pii"] == {"text": "my parcel never came", "subject": "Where?"}
-    assert doc["pii"] == {"buyer_alias": "buyer-x@marketplace.amazon.example", "subject": "Where is my parcel?"}
+    assert doc["pii"] == {
+        "buyer_alias": "buyer-x@marketplace.amazon.example",
+        "subject": "Where is my parcel?",
+    }
     assert doc["replies"][0]["status"] == "blocked"
     assert doc["replies"][0]["body"] == "Buy more at www.shop.example"
     assert doc["order"]["carrier"] == "DHL"
@@ -44,12 +66,22 @@ async def test_detail_has_timeline_replies_order_and_pii_only_with_tickets_read(
 
 async def test_filters_narrow_the_list(client: httpx.AsyncClient, db: Database, clock: Clock) -> None:
     late = await add_ticket(db, status="awaiting_reply", due_at=T0 - timedelta(hours=1), asin="B0LATE0001")
-    soon = await add_ticket(db, status="new", due_at=T0 + timedelta(hours=2), priority="P2", tags=[{"name": "fragile", "confidence": 0.8}])
-    answered = await add_ticket(db, status="replied", due_at=T0 - timedelta(hours=5), priority_override="P1", language="de")
-    later = await add_ticket(db, status="new", due_at=T0 + timedelta(hours=30), sku="SKU-9", created_at=T0 + timedelta(days=2))
+    soon = await add_ticket(
+        db,
+        status="new",
+        due_at=T0 + timedelta(hours=2),
+        priority="P2",
+        tags=[{"name": "fragile", "confidence": 0.8}],
+    )
+    answered = await add_ticket(
+        db, status="replied", due_at=T0 - timedelta(hours=5), priority_override="P1", language="de"
+    )
+    later = await add_ticket(
+        db, status="new", due_at=T0 + timedelta(hours=30), sku="SKU-9", created_at=T0 + timedelta(days=2)
+    )
     key = await add_key(db, sellers=["SELLER-A"], scopes=[TICKETS_READ])
 
-    async def ids(**params: object) -> set[str]:
+    async def ids(**params: str | int | list[str]) -> set[str]:
         r = await client.get("/v1/tickets", params=params, headers=bearer(key))
         assert r.status_code == 200, r.text
         return {t["id"] for t in r.json()["items"]}
@@ -65,7 +97,11 @@ async def test_filters_narrow_the_list(client: httpx.AsyncClient, db: Database, 
     assert await ids(language="de") == {str(answered.id)}
     assert await ids(status=["replied", "awaiting_reply"]) == {str(late.id), str(answered.id)}
     assert await ids(created_from=(T0 + timedelta(days=1)).isoformat()) == {str(later.id)}
-    assert await ids(created_to=(T0 + timedelta(days=1)).isoformat()) == {str(late.id), str(soon.id), str(answered.id)}
+    assert await ids(created_to=(T0 + timedelta(days=1)).isoformat()) == {
+        str(late.id),
+        str(soon.id),
+        str(answered.id),
+    }
 
     page = (await client.get("/v1/tickets", params={"sla": "breached"}, headers=bearer(key))).json()
     assert page["items"][0]["sla_state"] == "breached"
