@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import shutil
 import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -17,6 +20,7 @@ from services.responder.tables import Ticket
 from shared.db.migrate import upgrade_head_async
 from shared.demo.mails import FRAMES
 from shared.demo.scenario import DEMO_SELLER, DemoInput, demo_inputs
+from shared.devrun.demo_api import create_demo_key, ticket_lines
 from shared.devrun.feed import feed
 from shared.devrun.processes import LOCAL_REFRESH_TOKEN, SystemProcesses, service_env
 from shared.stack import LocalStack
@@ -73,7 +77,11 @@ async def run_everything(*, demo: bool, api_port: int) -> None:
         loop.add_signal_handler(sig, stop.set)
     _say("Starting the local stack (Kafka/Tansu, PostgreSQL, moto, SMTP, SP-API stand-in)...")
     run_dir = _ROOT / ".stack" / "run"
-    async with LocalStack(smtp_eml_dir=run_dir / "outbox-mail") as stack:
+    shutil.rmtree(run_dir, ignore_errors=True)  # every run starts clean: Tansu keeps nothing either
+    database = f"complaints_run_{os.getpid()}"
+    async with LocalStack(
+        smtp_eml_dir=run_dir / "outbox-mail", database_name=database, drop_database_on_exit=True
+    ) as stack:
         ep = stack.endpoints
         await upgrade_head_async(ep.database_url)
         env = service_env(ep.env(), seller_id=DEMO_SELLER)
@@ -91,11 +99,24 @@ async def run_everything(*, demo: bool, api_port: int) -> None:
                 _say(f"Demo fed: {len(inputs)} inputs -> {n} tickets.")
                 if stack.smtp is not None:
                     with contextlib.suppress(TimeoutError):
-                        await stack.smtp.wait_for(1, timeout=15)
-                    _say(f"Replies received by the loopback SMTP server: {len(stack.smtp.messages)}")
+                        await stack.smtp.wait_for(expected // 2, timeout=30)
+                    _say(
+                        f"Replies received by the loopback SMTP server: {len(stack.smtp.messages)} "
+                        f"(saved in {run_dir / 'outbox-mail'})"
+                    )
+            key = await create_demo_key(
+                ep.database_url, pepper=env["RESPONDER_API_KEY_PEPPER"], seller_id=DEMO_SELLER
+            )
+            if demo:
+                with contextlib.suppress(httpx.HTTPError):
+                    _say("Tickets (GET /v1/tickets):")
+                    for line in await ticket_lines(api, key):
+                        _say(line)
             _say("")
             _say(f"Tickets API:   {api}/v1/tickets")
             _say(f"OpenAPI docs:  {api}/docs")
+            _say(f"API key:       {key}   (seller {DEMO_SELLER}, all scopes)")
+            _say(f'Try:           curl -H "Authorization: Bearer {key}" {api}/v1/tickets')
             _say(f"Logs:          {run_dir / 'logs'}")
             _say("Press Ctrl-C to stop everything.")
             await stop.wait()

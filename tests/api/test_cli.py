@@ -44,6 +44,9 @@ async def test_create_list_revoke(client: httpx.AsyncClient, migrated_db: str) -
     assert prefix.group(1) in (await _cli(migrated_db, "keys", "list", "--all")).output
 
 
-async def test_unknown_scope_is_refused(migrated_db: str) -> None:
+async def test_unknown_scope_and_reserved_names_are_refused(migrated_db: str) -> None:
     result = await _cli(migrated_db, "keys", "create", "--name", "x", "--seller", "S", "--scope", "root")
+    assert result.exit_code == 2
+    # 'auto' is how automatic replies are told from human ones; a key must not pose as it.
+    result = await _cli(migrated_db, "keys", "create", "--name", "auto", "--seller", "S")
     assert result.exit_code == 2

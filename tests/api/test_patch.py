@@ -51,10 +51,10 @@ async def test_patch_needs_the_current_etag_and_records_each_change(
         )
     changes = {(e.kind, e.actor, e.data["field"], str(e.data["to"])) for e in rows}
     assert changes == {
-        ("status_changed", "key:erp", "status", "escalated"),
-        ("assignee_changed", "key:erp", "assignee", "Dana"),
-        ("priority_overridden", "key:erp", "priority_override", "P1"),
-        ("tags_changed", "key:erp", "tags", str(doc["tags"])),
+        ("status_changed", "erp", "status", "escalated"),
+        ("assignee_changed", "erp", "assignee", "Dana"),
+        ("priority_overridden", "erp", "priority_override", "P1"),
+        ("tags_changed", "erp", "tags", str(doc["tags"])),
     }
 
 

@@ -37,6 +37,9 @@ async def test_serves_then_drains_on_sigterm(
         assert (r.status_code, r.json()["pii"]["subject"]) == (200, "Where is my parcel?")
         assert (await c.get("/v1/tickets")).json()["error"]["code"] == "unauthorized"
         assert "/v1/tickets/{ticket_id}" in (await c.get("/openapi.json")).json()["paths"]
+        metrics = (await c.get("/metrics")).text
+        assert 'api_requests_total{method="GET",route="/v1/tickets/{ticket_id}",status="200"} 1.0' in metrics
+        assert str(ticket.id) not in metrics  # labels carry the route template, never ids
 
         api.process.send_signal(signal.SIGTERM)
         async with asyncio.timeout(5):

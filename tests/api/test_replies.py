@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
 import httpx
+import pytest
 from sqlalchemy import select
 
 from services.responder.api.security import REPLIES_SEND, TICKETS_READ
@@ -43,7 +46,7 @@ async def test_free_text_reply_is_queued_once(client: httpx.AsyncClient, db: Dat
     assert (doc["status"], doc["channel"], doc["created_by"], doc["replayed"]) == (
         "pending",
         "email",
-        "key:agent-dana",
+        "agent-dana",
         False,
     )
     assert doc["body"] == GOOD
@@ -58,7 +61,7 @@ async def test_free_text_reply_is_queued_once(client: httpx.AsyncClient, db: Dat
     assert CIPHER.decrypt(row.subject_enc) == "Re: Where is my parcel?"
     assert row.mail_headers == {"In-Reply-To": "<m1@relay.example>", "References": "<m1@relay.example>"}
     [entry] = await _timeline(db)
-    assert (entry.kind, entry.actor, entry.data["outbox_id"]) == ("reply_queued", "key:agent-dana", doc["id"])
+    assert (entry.kind, entry.actor, entry.data["outbox_id"]) == ("reply_queued", "agent-dana", doc["id"])
     async with unit_of_work(db) as session:
         stored = await session.get(Ticket, ticket.id)
         assert stored is not None
@@ -175,3 +178,17 @@ async def test_lint_templates_and_preview(client: httpx.AsyncClient, db: Databas
         "/v1/templates/email/defective/fr/preview", json={"ticket_id": str(ticket.id)}, headers=bearer(key)
     )
     assert scoped.status_code == 403
+
+
+async def test_no_buyer_pii_in_logs(
+    client: httpx.AsyncClient, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    ticket = await add_ticket(db, order_id=ORDER, subject="Jane Doe wants her parcel")
+    key = await add_key(db, sellers=["SELLER-A"], scopes=[REPLIES_SEND, TICKETS_READ])
+    with caplog.at_level(logging.DEBUG):
+        await client.post(f"/v1/tickets/{ticket.id}/replies", json={"text": GOOD}, headers=bearer(key))
+        await client.post(f"/v1/tickets/{ticket.id}/replies", json={"text": BAD}, headers=bearer(key))
+        await client.get(f"/v1/tickets/{ticket.id}", headers=bearer(key))
+    logged = " ".join(f"{r.getMessage()} {vars(r)}" for r in caplog.records)
+    for secret in ("Jane Doe", "buyer-x@", GOOD[:40], BAD[:30]):
+        assert secret not in logged

@@ -118,6 +118,8 @@ async def run_sla_alerts(
                     break
         except RetryableError as exc:
             log.warning("sla.pass_failed", extra={"error": exc.code})
+        except Exception as exc:  # noqa: BLE001  # one failed pass must not end the loop; the next one retries
+            log.error("sla.pass_failed", extra={"exc_type": type(exc).__name__})
         if webhook is not None and alerts:
             await _notify(webhook, alerts)
         with contextlib.suppress(TimeoutError):

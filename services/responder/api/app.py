@@ -13,6 +13,7 @@ from fastapi import APIRouter, FastAPI
 from services.responder.api.config import ApiSettings
 from services.responder.api.errors import install_error_handlers
 from services.responder.api.keystore import KeyStore
+from services.responder.api.metrics import RequestMetrics
 from services.responder.api.ratelimit import TokenBuckets
 from services.responder.api.routes import buyers, replies, stats, templates, tickets
 from services.responder.api.runtime import ApiRuntime
@@ -81,6 +82,7 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(RequestMetrics)
     v1 = APIRouter(prefix="/v1")
     for module in (tickets, replies, stats, buyers, templates):
         v1.include_router(module.router)

@@ -10,7 +10,7 @@ from typing import Annotated, TypeVar
 import typer
 
 from services.responder.api.repositories import keys as repo
-from services.responder.api.security import SCOPES, TICKETS_READ, generate_key, hash_key
+from services.responder.api.security import RESERVED_NAMES, SCOPES, TICKETS_READ, generate_key, hash_key
 from services.responder.api.tables import ApiKey
 from shared.db.session import Database, unit_of_work
 from shared.settings import Settings
@@ -48,8 +48,9 @@ def create(
     unknown = sorted(set(scope) - set(SCOPES))
     if unknown:
         raise typer.BadParameter(f"unknown scope(s): {', '.join(unknown)}", param_hint="--scope")
-    if not name.strip() or len(name) > 128:
-        raise typer.BadParameter("give a name of 1 to 128 characters", param_hint="--name")
+    if not name.strip() or len(name) > 128 or name.strip().lower() in RESERVED_NAMES:
+        reserved = ", ".join(sorted(RESERVED_NAMES))
+        raise typer.BadParameter(f"give a name of 1 to 128 characters, not {reserved}", param_hint="--name")
     pepper = Settings().responder.api_key_pepper.get_secret_value()
     plaintext, prefix = generate_key()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -81,10 +82,15 @@ def ticket_variables(
 
 
 def _from_template(
-    req: ReplyCreate, *, order_id: str | None, marketplace_id: str | None, known: Mapping[str, object]
-) -> tuple[str, str | None, str, str, str, str, str | None]:
-    assert req.template_id is not None
-    channel, category, lang = req.template_id.split("/")
+    req: ReplyCreate,
+    template_id: str,
+    *,
+    order_id: str | None,
+    marketplace_id: str | None,
+    known: Mapping[str, object],
+) -> Draft:
+    """The rendered template (its lint result is replaced once the final subject is known)."""
+    channel, category, lang = template_id.split("/")
     if req.channel is not None and template_channel(req.channel) != channel:
         raise ComposeError(422, "channel_mismatch", "the template is not written for that channel")
     variables = {**known, **req.variables}
@@ -102,7 +108,7 @@ def _from_template(
         raise ComposeError(404, "template_not_found", str(exc)) from exc
     except TemplateVariableError as exc:
         raise ComposeError(422, "template_variable", str(exc)) from exc
-    return (
+    return Draft(
         r.text,
         r.subject,
         req.channel or channel,
@@ -110,6 +116,7 @@ def _from_template(
         r.template_version,
         r.language,
         r.fallback,
+        r.lint,
     )
 
 
@@ -124,22 +131,24 @@ def compose_reply(
     known: Mapping[str, object],
 ) -> Draft:
     """Build and lint the reply; ComposeError when it cannot be built at all."""
-    template_id = version = fallback = None
     if req.template_id is not None:
-        text, subject, channel, template_id, version, language, fallback = _from_template(
-            req, order_id=order_id, marketplace_id=marketplace_id, known=known
+        draft = _from_template(
+            req, req.template_id, order_id=order_id, marketplace_id=marketplace_id, known=known
         )
-        language_used: str | None = language
     else:
-        assert req.text is not None
-        text, subject = req.text, None
         channel = req.channel or ("email" if has_reply_address else "messaging:unexpectedProblem")
-        language_used = req.language or ticket_language
-    email = channel == "email"
+        text = req.text or ""
+        draft = Draft(
+            text, None, channel, None, None, req.language or ticket_language, None, LintResult(False, ())
+        )
+    email = draft.channel == "email"
     if email and not has_reply_address:
         raise ComposeError(422, "no_reply_address", "the buyer's reply address is unknown or redacted")
     if not email and not order_id:
         raise ComposeError(422, "no_order", "messaging replies need the ticket's order id")
-    subject = (req.subject or subject or reply_subject(buyer_subject)) if email else None
-    result = lint(text, channel=channel, locale=language_used, order_id=order_id, subject=subject)
-    return Draft(text, subject, channel, template_id, version, language_used, fallback, result)
+    # The subject may come from the client, so the whole message is linted once it is final.
+    subject = (req.subject or draft.subject or reply_subject(buyer_subject)) if email else None
+    result = lint(
+        draft.text, channel=draft.channel, locale=draft.language, order_id=order_id, subject=subject
+    )
+    return dataclasses.replace(draft, subject=subject, lint=result)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from typing import Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["ApiSettings"]
@@ -40,3 +41,11 @@ class ApiSettings(BaseSettings):
     retention_interval_s: float = Field(default=3600.0, gt=0)
     drain_s: float = Field(default=2.0, ge=0, description="Readiness is 503 this long before shutdown.")
     graceful_shutdown_s: float = Field(default=20.0, ge=0)
+
+    @model_validator(mode="after")
+    def _webhook_needs_a_secret(self) -> Self:
+        if self.sla_webhook_url and self.sla_webhook_secret is None:
+            raise ValueError(
+                "RESPONDER_API_SLA_WEBHOOK_SECRET is required with RESPONDER_API_SLA_WEBHOOK_URL"
+            )
+        return self

@@ -54,6 +54,8 @@ async def run_retention(
                     break
         except RetryableError as exc:
             log.warning("retention.db_unavailable", extra={"error": exc.code})
+        except Exception as exc:  # noqa: BLE001  # one failed pass must not end the loop; the next one retries
+            log.error("retention.pass_failed", extra={"exc_type": type(exc).__name__})
         if total:
             log.info("retention.redacted", extra={"tickets": total})
         with contextlib.suppress(TimeoutError):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 __all__ = [
     "ADMIN",
     "REPLIES_SEND",
+    "RESERVED_NAMES",
     "SCOPES",
     "TICKETS_READ",
     "TICKETS_WRITE",
@@ -32,6 +33,8 @@ TICKETS_WRITE = "tickets:write"
 REPLIES_SEND = "replies:send"
 ADMIN = "admin"
 SCOPES = (TICKETS_READ, TICKETS_WRITE, REPLIES_SEND, ADMIN)
+RESERVED_NAMES = frozenset({"auto", "system"})
+"""Actors the services write themselves (statistics tell automatic from human replies by them)."""
 
 _KEY = re.compile(r"^(cpk_[0-9a-f]{8})_[A-Za-z0-9_-]{32,64}$")
 
@@ -96,5 +99,5 @@ class Principal:
 
     @property
     def actor(self) -> str:
-        """How the key appears on a ticket's timeline."""
-        return f"key:{self.name}"
+        """How the key appears on a ticket's timeline and as ``created_by`` of its replies."""
+        return self.name

@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responder import repository as responder_repo
@@ -32,10 +34,10 @@ def allowed_sellers(caller: Principal, requested: Sequence[str]) -> list[str]:
     return sorted(set(requested))
 
 
-def _sort_value(ticket: Ticket, sort: str) -> datetime | str | None:
+def _sort_value(row: Row[Any], sort: str) -> datetime | str | None:
     if sort == "priority":
-        return ticket.priority_override or ticket.priority
-    value: datetime | None = getattr(ticket, sort)
+        return str(row.priority_override or row.priority)
+    value: datetime | None = getattr(row, sort)
     return value
 
 

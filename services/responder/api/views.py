@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Row
+
 from services.responder.api.schemas.tickets import (
     Classification,
     OrderContextOut,
@@ -29,7 +31,7 @@ def etag_of(ticket: Ticket) -> str:
     return f'"{ticket.version}"'
 
 
-def _summary_fields(ticket: Ticket, *, now: datetime, window: timedelta) -> dict[str, Any]:
+def _summary_fields(ticket: Ticket | Row[Any], *, now: datetime, window: timedelta) -> dict[str, Any]:
     return {
         "id": ticket.id,
         "seller_id": ticket.seller_id,
@@ -68,8 +70,8 @@ def _summary_fields(ticket: Ticket, *, now: datetime, window: timedelta) -> dict
     }
 
 
-def summary_of(ticket: Ticket, *, now: datetime, window: timedelta) -> TicketSummary:
-    """A list row."""
+def summary_of(ticket: Ticket | Row[Any], *, now: datetime, window: timedelta) -> TicketSummary:
+    """A list row (a Ticket or a row of its summary columns)."""
     return TicketSummary(**_summary_fields(ticket, now=now, window=window))
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Row, and_, false, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responder.api.cursor import Cursor
@@ -112,15 +112,23 @@ def _after(f: TicketFilter, cur: Cursor) -> ColumnElement[bool]:
     return or_(beyond, col.is_(None)) if f.sort == "due_at" else beyond
 
 
+# A list row needs neither the reasons nor the encrypted PII: plain rows skip ORM identity bookkeeping.
+_SUMMARY_COLUMNS = tuple(
+    c
+    for c in Ticket.__table__.columns
+    if c.name not in ("reasons", "buyer_alias_enc", "subject_enc", "thread_key")
+)
+
+
 async def list_tickets(
     session: AsyncSession, *, f: TicketFilter, now: datetime, limit: int
-) -> Sequence[Ticket]:
-    """One page (``limit`` rows) in keyset order."""
+) -> Sequence[Row[Any]]:
+    """One page (``limit`` rows of summary columns, named like Ticket's attributes) in keyset order."""
     col = _sort_column(f.sort)
     key = col.desc() if f.descending else col.asc()
     tie = Ticket.id.desc() if f.descending else Ticket.id.asc()
-    stmt = select(Ticket).where(*_conditions(f, now)).order_by(key.nulls_last(), tie).limit(limit)
-    return (await session.execute(stmt)).scalars().all()
+    stmt = select(*_SUMMARY_COLUMNS).where(*_conditions(f, now)).order_by(key.nulls_last(), tie).limit(limit)
+    return (await session.execute(stmt)).all()
 
 
 async def get_ticket(

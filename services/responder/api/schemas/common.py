@@ -56,5 +56,5 @@ class ErrorResponse(Model):
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` entries for the given error statuses."""
-    return {s: {"model": ErrorResponse} for s in statuses}
+    """OpenAPI ``responses`` entries for the given error statuses (503: the database is unreachable)."""
+    return {s: {"model": ErrorResponse} for s in (*statuses, 503)}
