@@ -37,7 +37,9 @@ def main(argv: list[str] | None = None) -> None:
             clf.classify_texts(corpus[i : i + args.batch])
         rate = len(corpus) / (time.perf_counter() - start)
         best = max(best, rate)
-    print(f"classify_texts: {best:,.0f} texts/s ({len(corpus)} texts, batch {args.batch}, best of {args.rounds})")
+    print(
+        f"classify_texts: {best:,.0f} texts/s ({len(corpus)} texts, batch {args.batch}, best of {args.rounds})"
+    )
     print(f"ratio to target {_TARGET:,.0f} texts/s: {best / _TARGET:.2f}")
 
 

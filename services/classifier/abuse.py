@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from services.classifier.domain import BuyerHistory
 from shared.events import Reason
 
-__all__ = ["AbuseAssessment", "Indicator", "assess_abuse", "INDICATORS"]
+__all__ = ["INDICATORS", "AbuseAssessment", "Indicator", "assess_abuse"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,5 +100,7 @@ def assess_abuse(history: BuyerHistory, *, threshold: float) -> AbuseAssessment:
     score = round(1.0 - remaining, 4)
     abusive = score >= threshold
     verdict = "at or over" if abusive else "under"
-    reasons.insert(0, Reason(rule_id="abuse.score", detail=f"{verdict} threshold {threshold:g}", weight=score))
+    reasons.insert(
+        0, Reason(rule_id="abuse.score", detail=f"{verdict} threshold {threshold:g}", weight=score)
+    )
     return AbuseAssessment(score=score, abusive=abusive, reasons=tuple(reasons))

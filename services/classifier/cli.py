@@ -6,7 +6,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 import typer
@@ -21,8 +21,12 @@ __all__ = ["app"]
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
-_JSONL = typer.Option(..., "--jsonl", exists=True, dir_okay=False, help="Input JSON-lines file.")
-_MODEL = typer.Option(None, "--model", file_okay=False, help="Model directory (default: the shipped one).")
+JsonlArg = Annotated[
+    Path, typer.Option("--jsonl", exists=True, dir_okay=False, help="Input JSON-lines file.")
+]
+ModelArg = Annotated[
+    Path | None, typer.Option("--model", file_okay=False, help="Model directory (default: the shipped one).")
+]
 
 
 def _read(path: Path) -> list[dict[str, Any]]:
@@ -39,9 +43,9 @@ def _read(path: Path) -> list[dict[str, Any]]:
 
 @app.command("classify")
 def classify_cmd(
-    jsonl: Path = _JSONL,
-    out: Path | None = typer.Option(None, "--out", help="Write results here instead of stdout."),
-    model: Path | None = _MODEL,
+    jsonl: JsonlArg,
+    out: Annotated[Path | None, typer.Option("--out", help="Write results here instead of stdout.")] = None,
+    model: ModelArg = None,
 ) -> None:
     """Classify each line {"id","text","language"?, ...signals}; write one JSON verdict per line."""
     clf = Classifier.load(model)
@@ -75,10 +79,12 @@ def _table(report: EvalReport) -> str:
 
 @app.command("eval")
 def eval_cmd(
-    jsonl: Path = _JSONL,
-    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
-    min_macro_f1: float | None = typer.Option(None, "--min-macro-f1", help="Exit 1 below this macro-F1."),
-    model: Path | None = _MODEL,
+    jsonl: JsonlArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    min_macro_f1: Annotated[
+        float | None, typer.Option("--min-macro-f1", help="Exit 1 below this macro-F1.")
+    ] = None,
+    model: ModelArg = None,
 ) -> None:
     """Score the text model on labelled lines {"id","text","label","language"?}: P/R/F1 per class and language."""
     rows = _read(jsonl)

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -69,6 +70,10 @@ def _softmax(logits: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return out
 
 
+def _context_amount(context: OrderContext | None) -> Decimal | None:
+    return context.order_amount if context is not None else None
+
+
 class Classifier:
     """Loads the text model artifact once; every method after that is pure and thread-safe."""
 
@@ -85,7 +90,8 @@ class Classifier:
         logits, _ = self._model.logits(normed)
         logits /= TEXT_TEMPERATURE
         logits[[not t for t in normed]] = 0.0  # no text: let the rules decide
-        return logits + _TIE_BREAK
+        out: npt.NDArray[np.float64] = logits + _TIE_BREAK
+        return out
 
     def classify_texts(
         self,
@@ -146,7 +152,7 @@ class Classifier:
             chargeback=chargeback,
             a_to_z_mention=a_to_z_mention(text),
             marketplace_id=signal.marketplace_id,
-            amount=signal.order_amount if signal.order_amount is not None else context and context.order_amount,
+            amount=signal.order_amount if signal.order_amount is not None else _context_amount(context),
             currency=signal.currency or (context.currency if context else None),
             feedback_rating=signal.feedback_rating,
             context=context,
@@ -178,7 +184,9 @@ class Classifier:
         )
 
     @staticmethod
-    def _tags(category: Category, probs: npt.NDArray[np.float64], abuse: AbuseAssessment | None) -> tuple[Tag, ...]:
+    def _tags(
+        category: Category, probs: npt.NDArray[np.float64], abuse: AbuseAssessment | None
+    ) -> tuple[Tag, ...]:
         tags = [Tag(name=category, confidence=round(float(probs[CATEGORIES.index(category)]), 4))]
         for i, name in enumerate(CATEGORIES):
             if i != _NONE and name != category and probs[i] >= SECONDARY_TAG_MIN_CONFIDENCE:
@@ -197,7 +205,9 @@ class Classifier:
     ) -> tuple[bool, list[Reason]]:
         gate: list[Reason] = []
         if confidence < settings.min_auto_reply_confidence:
-            gate.append(Reason(rule_id="route.low_confidence", detail=f"< {settings.min_auto_reply_confidence:g}"))
+            gate.append(
+                Reason(rule_id="route.low_confidence", detail=f"< {settings.min_auto_reply_confidence:g}")
+            )
         if claim:
             gate.append(Reason(rule_id="route.claim", detail=f"{priority.value} claim or chargeback"))
         if abuse is not None and abuse.abusive:
@@ -217,7 +227,9 @@ class Classifier:
             for ev in evidence
         ]
         if category == "not_received" and last_milestone(context) == "DELIVERED":
-            out.append(Reason(rule_id="tracking.delivered_not_received", detail="delivered, buyer says not received"))
+            out.append(
+                Reason(rule_id="tracking.delivered_not_received", detail="delivered, buyer says not received")
+            )
         return out
 
     def _text_reasons(self, normed: str, k: int, guess: LanguageGuess) -> list[Reason]:

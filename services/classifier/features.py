@@ -51,7 +51,7 @@ class FeatureSpec:
     bits: int = 18
     char_min: int = 1
     char_max: int = 4
-    word_weight: float = 1.0
+    word_weight: float = 2.0
     char_weight: float = 1.0
 
 

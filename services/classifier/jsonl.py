@@ -8,7 +8,14 @@ from decimal import Decimal
 from typing import Any
 
 from services.classifier.domain import BuyerHistory, OrderContext, TextVerdict, Verdict
-from shared.events import ComplaintSignalReceived, Reason, SignalKind, SignalSource, event_id_for, utc_from_iso
+from shared.events import (
+    ComplaintSignalReceived,
+    Reason,
+    SignalKind,
+    SignalSource,
+    event_id_for,
+    utc_from_iso,
+)
 
 __all__ = ["line_to_inputs", "text_verdict_to_line", "verdict_to_line"]
 

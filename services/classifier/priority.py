@@ -72,7 +72,7 @@ MARKETPLACE_THRESHOLDS: dict[str, tuple[str, Decimal]] = {
     "A17E79C6D8DWNP": ("SAR", Decimal(190)),  # SA
     "ARBP9OOSHTCHU": ("EGP", Decimal(2400)),  # EG
 }
-CURRENCY_THRESHOLDS: dict[str, Decimal] = {cur: amount for cur, amount in MARKETPLACE_THRESHOLDS.values()}
+CURRENCY_THRESHOLDS: dict[str, Decimal] = dict(MARKETPLACE_THRESHOLDS.values())
 _CLOCKED_KINDS = frozenset(
     {SignalKind.BUYER_MESSAGE, SignalKind.RETURN_REQUEST, SignalKind.CANCELLATION_REQUEST}
 )
@@ -160,11 +160,15 @@ def assess_priority(
         reasons.append(Reason(rule_id="sla.ageing", detail=f"first seen {(now - first_seen).days} days ago"))
     urgent = kind is SignalKind.A_TO_Z_CLAIM or a_to_z_claim or chargeback is not None
     if urgent:
-        rule = "priority.a_to_z_claim" if (kind is SignalKind.A_TO_Z_CLAIM or a_to_z_claim) else "priority.chargeback"
+        rule = (
+            "priority.a_to_z_claim"
+            if (kind is SignalKind.A_TO_Z_CLAIM or a_to_z_claim)
+            else "priority.chargeback"
+        )
         reasons.append(Reason(rule_id=rule, detail=chargeback or "A-to-z Guarantee claim", weight=None))
-        due = occurred_at + timedelta(hours=settings.a_to_z_sla_hours)
+        claim_due = occurred_at + timedelta(hours=settings.a_to_z_sla_hours)
         reasons.append(Reason(rule_id="sla.a_to_z", detail=f"{settings.a_to_z_sla_hours} h from signal"))
-        return PriorityDecision(Priority.P1, due, ageing, True, tuple(reasons))
+        return PriorityDecision(Priority.P1, claim_due, ageing, True, tuple(reasons))
     points = _points(
         category=category,
         amount=amount,
@@ -177,12 +181,22 @@ def assess_priority(
     )
     total = sum(r.weight or 0 for r in points)
     priority = (
-        Priority.P1 if total >= 6 else Priority.P2 if total >= 3 else Priority.P3 if total >= 1 else Priority.P4
+        Priority.P1
+        if total >= 6
+        else Priority.P2
+        if total >= 3
+        else Priority.P3
+        if total >= 1
+        else Priority.P4
     )
     reasons.extend(points)
-    reasons.append(Reason(rule_id="priority.points", detail=f"{total:g} points -> {priority.value}", weight=total))
-    due = None
+    reasons.append(
+        Reason(rule_id="priority.points", detail=f"{total:g} points -> {priority.value}", weight=total)
+    )
+    due: datetime | None = None
     if kind in _CLOCKED_KINDS:
         due = occurred_at + timedelta(hours=settings.buyer_message_sla_hours)
-        reasons.append(Reason(rule_id="sla.buyer_message", detail=f"{settings.buyer_message_sla_hours} h calendar"))
+        reasons.append(
+            Reason(rule_id="sla.buyer_message", detail=f"{settings.buyer_message_sla_hours} h calendar")
+        )
     return PriorityDecision(priority, due, ageing, False, tuple(reasons))

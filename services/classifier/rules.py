@@ -141,7 +141,9 @@ def _bucket_evidence(signal: ComplaintSignalReceived) -> Evidence | None:
             return Evidence("return_reason.unknown", None, 0.0, signal.return_reason_code)
         return None
     weight = _reason_weight(signal.return_reason_code, bucket)
-    return Evidence(f"return_reason.{bucket}", _BUCKET_CATEGORY[bucket], weight, signal.return_reason_code or "")
+    return Evidence(
+        f"return_reason.{bucket}", _BUCKET_CATEGORY[bucket], weight, signal.return_reason_code or ""
+    )
 
 
 def _context_evidence(context: OrderContext, now: datetime) -> list[Evidence]:
@@ -154,12 +156,10 @@ def _context_evidence(context: OrderContext, now: datetime) -> list[Evidence]:
         out.append(Evidence("tracking.delivered", None, 0.0, "carrier reports delivered"))
     status = (context.order_status or "").upper()
     delivered = milestone == "DELIVERED" or status == "DELIVERED"
-    if context.latest_delivery_date and context.latest_delivery_date < now and not delivered:
-        if status not in ("CANCELED", "CANCELLED"):
-            late = (now - context.latest_delivery_date).days
-            out.append(
-                Evidence("order.delivery_window_passed", "not_received", 1.5, f"{late} days after latest delivery")
-            )
+    window = context.latest_delivery_date
+    if window and window < now and not delivered and status not in ("CANCELED", "CANCELLED"):
+        detail = f"{(now - window).days} days after latest delivery"
+        out.append(Evidence("order.delivery_window_passed", "not_received", 1.5, detail))
     if status in ("CANCELED", "CANCELLED"):
         out.append(Evidence("order.canceled", "none", 0.5, status))
     if context.buyer_cancel_requested:
@@ -173,7 +173,9 @@ def signal_evidence(
     signal: ComplaintSignalReceived, context: OrderContext | None, *, now: datetime
 ) -> list[Evidence]:
     """All structured-signal rules that fire for this signal, in a stable order."""
-    out: list[Evidence] = [Evidence("signal.kind", None, 0.0, f"{signal.kind.value} via {signal.source.value}")]
+    out: list[Evidence] = [
+        Evidence("signal.kind", None, 0.0, f"{signal.kind.value} via {signal.source.value}")
+    ]
     if signal.kind is SignalKind.A_TO_Z_CLAIM or signal.a_to_z_claim:
         out.append(Evidence("signal.a_to_z_claim", "not_received", 1.0, "A-to-z Guarantee claim"))
     if signal.kind in (SignalKind.RETURN_REQUEST, SignalKind.RETURN_REPORT_ROW):

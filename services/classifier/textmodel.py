@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import json
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -72,7 +73,12 @@ def write_artifact(
     w16 = coef.T.astype(np.float16)
     idf16 = idf.astype(np.float16)
     cols = np.flatnonzero((idf16 > 0) & np.any(w16 != 0, axis=1)).astype(np.uint32)
-    arrays = {"cols": cols, "weights": w16[cols], "idf": idf16[cols], "bias": bias.astype(np.float32)}
+    arrays: dict[str, npt.NDArray[Any]] = {
+        "cols": cols,
+        "weights": w16[cols],
+        "idf": idf16[cols],
+        "bias": bias.astype(np.float32),
+    }
     weights = _npz_bytes(arrays)
     meta: dict[str, Any] = {"labels": list(LABELS), "spec": asdict(spec), "info": dict(info)}
     meta["version"] = artifact_version(weights, meta)
@@ -123,23 +129,23 @@ class TextModel:
         """Text features that pushed ``normed`` towards ``label`` most, versus the other labels' mean."""
         fb = featurize([normed], self.spec, idf=self.idf, normalized=True)
         value = dict(zip(fb.cols.tolist(), fb.values.tolist(), strict=True))
-        w = self.weights
-        margin = w[:, label] - (w.sum(axis=1) - w[:, label]) / (len(LABELS) - 1)
-        seen: dict[str, float] = {}
+        # Distinct features (bucket -> text shown); the same text may come from a char and a word feature.
+        shown: dict[int, str] = {}
         padded = f" {normed} "
         for n in range(max(2, self.spec.char_min), self.spec.char_max + 1):
             for i in range(len(padded) - n + 1):
                 gram = padded[i : i + n]
                 if gram.strip():
-                    idx = char_ngram_index(gram, self.spec.bits)
-                    seen[gram.strip()] = float(margin[idx]) * value.get(idx, 0.0)
+                    shown.setdefault(char_ngram_index(gram, self.spec.bits), gram.strip())
         toks = normed.split()
-        words = {
-            " ".join(g): g for g in [[t] for t in toks] + [list(p) for p in zip(toks, toks[1:], strict=False)]
-        }
-        for key, gram_words in words.items():
-            idx = word_feature_index(gram_words, self.spec.bits)
-            seen[key] = seen.get(key, 0.0) + float(margin[idx]) * value.get(idx, 0.0)
+        for words in [[t] for t in toks] + [list(p) for p in itertools.pairwise(toks)]:
+            shown.setdefault(word_feature_index(words, self.spec.bits), " ".join(words))
+        idx = np.fromiter(shown, dtype=np.int64, count=len(shown))
+        w = self.weights[idx]
+        margin = w[:, label] - (w.sum(axis=1) - w[:, label]) / (len(LABELS) - 1)
+        seen: dict[str, float] = {}
+        for i, m in zip(idx.tolist(), margin.tolist(), strict=True):
+            seen[shown[i]] = seen.get(shown[i], 0.0) + m * value.get(i, 0.0)
         picked: list[tuple[str, float]] = []
         for gram, score in sorted(seen.items(), key=lambda kv: (-kv[1], kv[0])):
             if score <= 0 or len(picked) >= top:

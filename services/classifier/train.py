@@ -91,7 +91,9 @@ def main(argv: list[str] | None = None) -> int:
         test = load_rows(args.test)
         clf = Classifier(TextModel.load(args.out))
         verdicts = clf.classify_texts([r["text"] for r in test])
-        report = evaluate([r["label"] for r in test], [v.label for v in verdicts], [r["language"] for r in test])
+        report = evaluate(
+            [r["label"] for r in test], [v.label for v in verdicts], [r["language"] for r in test]
+        )
         per_lang = " ".join(f"{k}={v.macro_f1:.3f}" for k, v in report.by_language.items())
         sys.stderr.write(f"held-out macro-F1 {report.macro_f1:.3f} ({per_lang})\n")
     return 0

@@ -115,7 +115,11 @@ async def handle_classified(
     ticket.status = change.status
     ticket.priority = change.priority
     ticket.category = change.category
+    if change.due_at != ticket.due_at:
+        ticket.sla_alerted = None  # a new deadline gets its own alerts
     ticket.due_at = change.due_at
+    if change.buyer_spoke and change.status == "awaiting_reply":
+        ticket.no_response_needed = False
     ticket.last_buyer_message_at = change.last_buyer_message_at
     ticket.tags = threads.merge_tags(ticket.tags or [], event.tags)
     ticket.confidence = event.confidence

@@ -25,7 +25,9 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
         settings.url.get_secret_value(),
         pool_size=settings.pool_size,
         max_overflow=settings.pool_size,
-        pool_pre_ping=True,
+        # no pre-ping: it costs a round trip per checkout; stale connections are recycled and, if one
+        # breaks anyway, the unit of work turns the error into a retry
+        pool_recycle=300,
         echo=settings.echo,
     )
 

@@ -92,6 +92,20 @@ async def test_alerts_once_per_state(db: Database, producer: EventProducer, kafk
     assert next(d for d in published if d["ticket_id"] == str(soon.id))["priority"] == "P2"
 
 
+async def test_a_moved_deadline_is_alerted_again(db: Database, producer: EventProducer) -> None:
+    ticket = await add_ticket(db, status="awaiting_reply", due_at=T0 - H)
+    assert [a.state for a in await sla_alert_pass(db=db, publisher=producer, now=T0, window=4 * H)] == [
+        "breached"
+    ]
+    async with unit_of_work(db) as session:  # the buyer wrote again: the responder restarts the clock
+        stored = await session.get(Ticket, ticket.id)
+        assert stored is not None
+        stored.due_at = T0 + 2 * H
+    again = await sla_alert_pass(db=db, publisher=producer, now=T0, window=4 * H)
+    assert [(a.state, a.due_at) for a in again] == [("due_soon", T0 + 2 * H)]
+    assert await sla_alert_pass(db=db, publisher=producer, now=T0, window=4 * H) == []
+
+
 async def test_webhook_is_signed_and_retried_with_backoff() -> None:
     async with webhook_receiver([503, 500]) as hook:
         sender = WebhookSender(url=hook.url, secret=SECRET, max_attempts=4, backoff_s=0.01, timeout_s=2)

@@ -115,3 +115,15 @@ async def test_unknown_ticket_is_a_json_404(client: httpx.AsyncClient, db: Datab
     r = await client.get("/v1/tickets/3f8a4a0e-0000-4000-8000-000000000000", headers=bearer(key))
     assert r.status_code == 404
     assert r.json() == {"error": {"code": "ticket_not_found", "message": "no such ticket"}}
+
+
+async def test_dates_outside_what_postgres_can_store_are_422(client: httpx.AsyncClient, db: Database) -> None:
+    key = await add_key(db, sellers=["SELLER-A"], scopes=[])
+    for path, params in (
+        ("/v1/tickets", {"created_from": "0001-01-01T00:00:00+14:00"}),  # year 0 in UTC
+        ("/v1/tickets", {"updated_to": "9999-12-31T23:59:59-14:00"}),  # year 10000 in UTC
+        ("/v1/tickets", {"created_to": "2026-01-01T00:00:00"}),  # naive: which zone?
+        ("/v1/stats", {"to": "0001-01-01T00:00:00+00:00"}),
+    ):
+        r = await client.get(path, params=params, headers=bearer(key))
+        assert (r.status_code, r.json()["error"]["code"]) == (422, "validation_error"), params

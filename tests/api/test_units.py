@@ -46,7 +46,8 @@ def test_cursor_round_trip_and_rejections() -> None:
     with pytest.raises(CursorError):
         decode_cursor(encode_cursor(c), sort="due_at", descending=False)
     naive = encode_cursor(Cursor("created_at", True, "2026-01-01T00:00:00", uuid.uuid4()))
-    for token in ("%%%", "bnVsbA", naive):
+    ancient = encode_cursor(Cursor("created_at", True, "0001-01-01T00:00:00+14:00", uuid.uuid4()))
+    for token in ("%%%", "bnVsbA", naive, ancient):
         with pytest.raises(CursorError):
             decode_cursor(token, sort="created_at", descending=True)
 

@@ -29,7 +29,8 @@ def test_held_out_set_stays_above_the_floor() -> None:
 def test_eval_exits_1_below_the_floor() -> None:
     result = runner.invoke(app, ["eval", "--jsonl", str(HELD_OUT), "--min-macro-f1", "0.999"])
     assert result.exit_code == 1
-    assert "macro-F1" in result.stdout and "NOT_AS_DESCRIBED" in result.stdout
+    assert "macro-F1" in result.stdout
+    assert "NOT_AS_DESCRIBED" in result.stdout
 
 
 def test_eval_rejects_unknown_labels(tmp_path: Path) -> None:
@@ -62,7 +63,8 @@ def test_classify_writes_one_verdict_per_line_with_signals(tmp_path: Path) -> No
     assert set(rows) == {"a", "b", "c"}
     assert (rows["a"]["category"], rows["a"]["language"]) == ("not_received", "de")
     assert rows["b"]["category"] == "not_as_described"
-    assert rows["c"]["priority"] == "P1" and rows["c"]["auto_reply"] is False
+    assert rows["c"]["priority"] == "P1"
+    assert rows["c"]["auto_reply"] is False
     assert "abusive_returner" in {t["name"] for t in rows["c"]["tags"]}
     assert {"tracking.lost", "signal.a_to_z_claim"} <= {r["rule_id"] for r in rows["c"]["reasons"]}
     for row in rows.values():

@@ -27,7 +27,9 @@ def test_buyer_message_gets_category_clock_and_reasons(classifier: Classifier) -
     assert verdict.language == "en"
     assert verdict.due_at == NOW + timedelta(hours=24)
     assert verdict.model_version == classifier.model_version
-    assert {"signal.kind", "language.detected", "text.feature", "priority.points"} <= _rule_ids(verdict.reasons)
+    assert {"signal.kind", "language.detected", "text.feature", "priority.points"} <= _rule_ids(
+        verdict.reasons
+    )
     assert verdict.abusive_score is None
 
 
@@ -84,11 +86,14 @@ def test_delivered_then_not_received_is_explained(classifier: Classifier) -> Non
 
 
 def test_abusive_returner_is_tagged_and_routed_to_a_human(classifier: Classifier) -> None:
-    sig = signal("The blender arrived broken, the jug is cracked.", order_amount=Decimal("120"), currency="USD")
+    sig = signal(
+        "The blender arrived broken, the jug is cracked.", order_amount=Decimal("120"), currency="USD"
+    )
     history = BuyerHistory(returns_30d=5, contradicting_reasons_90d=2, a_to_z_claims_365d=3)
     verdict = classifier.classify(sig, context=None, history=history, now=NOW, settings=SETTINGS)
     assert verdict.category == "defective"
-    assert verdict.abusive_score is not None and verdict.abusive_score >= SETTINGS.abusive_threshold
+    assert verdict.abusive_score is not None
+    assert verdict.abusive_score >= SETTINGS.abusive_threshold
     assert "abusive_returner" in {t.name for t in verdict.tags}
     assert not verdict.auto_reply
     assert {"abuse.score", "route.abusive_returner", "priority.high_value"} <= _rule_ids(verdict.reasons)
@@ -106,7 +111,9 @@ def test_low_confidence_threshold_comes_from_settings(classifier: Classifier) ->
 
 
 def test_disagreeing_text_and_reason_code_give_a_secondary_tag(classifier: Classifier) -> None:
-    sig = signal("The screen arrived cracked.", kind=SignalKind.RETURN_REQUEST, return_reason_code="CR-SWITCHEROO")
+    sig = signal(
+        "The screen arrived cracked.", kind=SignalKind.RETURN_REQUEST, return_reason_code="CR-SWITCHEROO"
+    )
     verdict = classifier.classify(sig, context=None, history=None, now=NOW, settings=SETTINGS)
     names = [t.name for t in verdict.tags]
     assert names[0] == verdict.category
@@ -125,5 +132,6 @@ def test_buyer_hash_is_salted_stable_and_one_way() -> None:
     first = buyer_hash(alias, "salt-a")
     assert first == buyer_hash(" X7K2MQ9V4P@marketplace.amazon.com ", "salt-a")
     assert first != buyer_hash(alias, "salt-b")
-    assert len(first) == 64 and int(first, 16) >= 0
+    assert len(first) == 64
+    assert int(first, 16) >= 0
     assert "x7k2" not in first

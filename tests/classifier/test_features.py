@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -41,12 +43,12 @@ def _python_indices(normed: str, spec: FeatureSpec) -> set[int]:
     }
     toks = normed.split()
     out |= {word_feature_index([t], spec.bits) for t in toks}
-    out |= {word_feature_index([a, b], spec.bits) for a, b in zip(toks, toks[1:], strict=False)}
+    out |= {word_feature_index([a, b], spec.bits) for a, b in itertools.pairwise(toks)}
     return out
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40))
+@given(st.text(alphabet=st.characters(codec="utf-8", categories=("L", "M", "N", "P", "S", "Z")), max_size=40))
 def test_vectorized_hashes_match_the_python_twin(text: str) -> None:
     normed = normalize(text)
     batch = hashed_features([normed, "padding text"], SPEC, normalized=True)

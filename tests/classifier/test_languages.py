@@ -24,7 +24,11 @@ CASES: list[tuple[str, str, str]] = [
     ("es", "DEFECTIVE", "Mi tostadora nueva dejó de calentar a los tres días."),
     ("es", "OTHER", "¿Me podéis decir cómo cambio mi pedido por una talla más grande?"),
     ("it", "NOT_RECEIVED", "Due settimane e il mio pacco non è ancora arrivato, il tracking è fermo."),
-    ("it", "NOT_AS_DESCRIBED", "La camicia che ho ricevuto è di un colore completamente diverso da quello scelto."),
+    (
+        "it",
+        "NOT_AS_DESCRIBED",
+        "La camicia che ho ricevuto è di un colore completamente diverso da quello scelto.",
+    ),
     ("it", "DEFECTIVE", "Il tostapane nuovo non scalda più dopo tre giorni."),
     ("it", "OTHER", "Mi dite come posso cambiare il mio ordine con una taglia più grande?"),
     ("ja", "NOT_RECEIVED", "二週間経っても荷物が届きません。追跡も止まったままです。"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -40,7 +41,9 @@ def test_return_reasons_are_normalized(raw: str | None, bucket: str) -> None:
     assert normalize_return_reason(raw) == bucket
 
 
-def _rules(sig_kw: dict[str, object] | None = None, context: OrderContext | None = None) -> dict[str, object]:
+def _rules(
+    sig_kw: dict[str, Any] | None = None, context: OrderContext | None = None
+) -> dict[str, tuple[str | None, float]]:
     evidence = signal_evidence(signal(**(sig_kw or {})), context, now=NOW)
     return {ev.rule_id: (ev.category, ev.weight) for ev in evidence}
 
@@ -73,7 +76,7 @@ def test_a_return_argues_against_not_received() -> None:
 )
 def test_tracking_milestones_point_to_not_received(milestones: tuple[str, ...], rule: str) -> None:
     rules = _rules(context=OrderContext(tracking_milestones=milestones))
-    category, weight = rules[rule]  # type: ignore[misc]
+    category, weight = rules[rule]
     assert category == "not_received"
     assert weight > 0
 
@@ -95,7 +98,9 @@ def test_a_passed_delivery_window_counts_only_before_delivery() -> None:
 
 def test_cancellation_points_to_none() -> None:
     assert _rules({"kind": SignalKind.CANCELLATION_REQUEST})["signal.cancellation_request"][0] == "none"
-    assert _rules(context=OrderContext(buyer_cancel_requested=True))["order.buyer_cancel_requested"][0] == "none"
+    assert (
+        _rules(context=OrderContext(buyer_cancel_requested=True))["order.buyer_cancel_requested"][0] == "none"
+    )
 
 
 @pytest.mark.parametrize(

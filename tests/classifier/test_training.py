@@ -34,7 +34,9 @@ def test_training_twice_gives_the_same_artifact(tmp_path: Path) -> None:
 
 def test_different_data_gives_a_different_version(tmp_path: Path) -> None:
     rows = _subset()
-    assert train_artifact(rows, tmp_path / "a", spec=SMALL) != train_artifact(rows[1:], tmp_path / "b", spec=SMALL)
+    assert train_artifact(rows, tmp_path / "a", spec=SMALL) != train_artifact(
+        rows[1:], tmp_path / "b", spec=SMALL
+    )
 
 
 def test_a_small_trained_model_is_usable(tmp_path: Path) -> None:

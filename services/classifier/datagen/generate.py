@@ -21,6 +21,7 @@ _SLOT = re.compile(r"\{([a-z_]+?)(\d?)\}")
 _CJK = ("ja", "zh")
 _REGISTERS = ("tweet", "email", "review", "chat")
 _REGISTER_WEIGHTS = (35, 28, 27, 10)
+_ASIDE_RATE = 0.25
 # OTHER is the broadest class (and most real traffic), so it gets more examples.
 _LABEL_SHARE = {"OTHER": 1.5}
 
@@ -62,10 +63,16 @@ def _maybe(bank: Bank, part: str, rng: random.Random, p: float) -> str | None:
 
 def _frame(bank: Bank, label: str, line: CoreLine, rng: random.Random) -> list[str]:
     register = rng.choices(_REGISTERS, weights=_REGISTER_WEIGHTS)[0]
-    same_tone = [c for c in bank.core[label] if c.tone == line.tone and c is not line]
-    second = rng.choice(same_tone).text if same_tone and rng.random() < 0.22 else None
+    # OTHER mixes freely (a question after praise); complaint lines pair with their own kind.
+    any_tone = label == "OTHER" and rng.random() < 0.5
+    pool = [c for c in bank.core[label] if (any_tone or c.tone == line.tone) and c is not line]
+    second = rng.choice(pool).text if pool and rng.random() < 0.25 else None
     core = _lead(bank, line, rng)
     tone = line.tone
+    if label != "OTHER" and rng.random() < _ASIDE_RATE:
+        # Real complaints mix in service rants, payment or refund gripes; the complaint still decides the label.
+        aside = rng.choice([c.text for c in bank.core["OTHER"] if c.tone == "neg"])
+        core = f"{aside}{_joiner(bank)}{core}" if rng.random() < 0.5 else f"{core}{_joiner(bank)}{aside}"
     pieces: list[str | None]
     if register == "tweet":
         pieces = [_maybe(bank, "tweet.prefix", rng, 0.35), _maybe(bank, "story", rng, 0.1), core, second]
@@ -91,6 +98,10 @@ def _frame(bank: Bank, label: str, line: CoreLine, rng: random.Random) -> list[s
     else:
         pieces = [core]
     return [p for p in pieces if p]
+
+
+def _joiner(bank: Bank) -> str:
+    return "" if bank.language in _CJK else " "
 
 
 def _strip_accents(text: str) -> str:
@@ -144,8 +155,7 @@ def compose(bank: Bank, label: str, line: CoreLine, rng: random.Random, *, plain
     """One message around ``line``: verbatim (``plain``) or framed, filled and noised."""
     chosen: dict[str, tuple[str, ...]] = {}
     pieces = [line.text] if plain else _frame(bank, label, line, rng)
-    joiner = "" if bank.language in _CJK else " "
-    text = joiner.join(_fill(p, bank, rng, chosen) for p in pieces)
+    text = _joiner(bank).join(_fill(p, bank, rng, chosen) for p in pieces)
     return text if plain else _noise(text, bank.language, rng)
 
 

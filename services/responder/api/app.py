@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 
 from services.responder.api.config import ApiSettings
 from services.responder.api.errors import install_error_handlers
@@ -83,9 +83,7 @@ def create_app(
     )
     install_error_handlers(app)
     app.add_middleware(RequestMetrics)
-    v1 = APIRouter(prefix="/v1")
     for module in (tickets, replies, stats, buyers, templates):
-        v1.include_router(module.router)
-    app.include_router(v1)
+        app.include_router(module.router)  # each router carries the /v1 prefix in its route paths
     app.include_router(health_router(state))
     return app

@@ -6,7 +6,7 @@ import base64
 import binascii
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 import orjson
@@ -15,6 +15,8 @@ __all__ = ["Cursor", "CursorError", "SortKey", "decode_cursor", "encode_cursor"]
 
 SortKey = Literal["created_at", "updated_at", "due_at", "priority"]
 _DATETIME_KEYS = frozenset({"created_at", "updated_at", "due_at"})
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 class CursorError(ValueError):
@@ -59,7 +61,7 @@ def decode_cursor(token: str, *, sort: str, descending: bool) -> Cursor:
             parsed = datetime.fromisoformat(value)
         except ValueError as exc:
             raise CursorError("cursor value is not valid") from exc
-        if parsed.tzinfo is None:
+        if parsed.tzinfo is None or not _EARLIEST <= parsed <= _LATEST:
             raise CursorError("cursor value is not valid")
         return Cursor(sort, descending, parsed, ident)
     return Cursor(sort, descending, value, ident)

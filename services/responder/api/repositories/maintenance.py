@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responder.api.sla import AWAITING_SELLER
 from services.responder.tables import OrderContextRow, OutboxMessage, Ticket, TicketEvent
+from shared.db.types import Timestamp
 
 __all__ = ["expired_ticket_ids", "mark_alerted", "redact_tickets", "tickets_to_alert"]
 
@@ -18,14 +19,30 @@ __all__ = ["expired_ticket_ids", "mark_alerted", "redact_tickets", "tickets_to_a
 async def tickets_to_alert(
     session: AsyncSession, *, now: datetime, window: timedelta, limit: int
 ) -> Sequence[Ticket]:
-    """Unanswered tickets due within ``window`` or overdue, not yet alerted for that state (locked, skip locked)."""
+    """Unanswered tickets due within ``window`` or overdue, not yet alerted for this deadline and state.
+
+    The timeline's ``sla_alert`` entries (state + deadline) decide, not ``tickets.sla_alerted`` alone: a new
+    buyer message moves the deadline, and the new deadline deserves its own alerts. Rows are locked, skip locked.
+    """
+    e = TicketEvent
+    state = case((Ticket.due_at <= now, "breached"), else_="due_soon")
+    alerted = (
+        select(e.id)
+        .where(
+            e.ticket_id == Ticket.id,
+            e.kind == "sla_alert",
+            e.data["state"].astext == state,
+            e.data["due_at"].astext.cast(Timestamp) == Ticket.due_at,
+        )
+        .exists()
+    )
     stmt = (
         select(Ticket)
         .where(
             Ticket.status.in_(AWAITING_SELLER),
             Ticket.due_at.is_not(None),
             Ticket.due_at <= now + window,
-            or_(Ticket.sla_alerted.is_(None), and_(Ticket.sla_alerted == "due_soon", Ticket.due_at <= now)),
+            ~alerted,
         )
         .order_by(Ticket.due_at, Ticket.id)
         .limit(limit)

@@ -14,7 +14,7 @@ from services.responder.api.security import TICKETS_READ, Principal
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["buyers"])
+router = APIRouter(prefix="/v1", tags=["buyers"])
 
 
 @router.get(

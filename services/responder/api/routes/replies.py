@@ -20,7 +20,7 @@ from services.responder.compliance import lint
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["replies"])
+router = APIRouter(prefix="/v1", tags=["replies"])
 
 IdempotencyKey = Annotated[
     str | None,

@@ -13,7 +13,7 @@ from services.responder.api.schemas.stats import StatsOut, StatsQuery
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["stats"])
+router = APIRouter(prefix="/v1", tags=["stats"])
 
 
 @router.get(

@@ -13,7 +13,7 @@ from services.responder.api.schemas.replies import PreviewOut, PreviewRequest, T
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["templates"])
+router = APIRouter(prefix="/v1", tags=["templates"])
 
 
 @router.get(

@@ -16,7 +16,7 @@ from services.responder.api.views import etag_of
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["tickets"])
+router = APIRouter(prefix="/v1", tags=["tickets"])
 
 
 @router.get(

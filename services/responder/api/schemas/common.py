@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 __all__ = [
+    "EARLIEST",
+    "LATEST",
     "Code",
     "ErrorDetail",
     "ErrorResponse",
     "Identifier",
+    "Instant",
     "Line",
     "Model",
     "PriorityCode",
@@ -32,6 +36,20 @@ Text = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\
 """Multi-line human text (replies)."""
 
 PriorityCode = Annotated[str, StringConstraints(pattern=r"^P[1-4]$")]
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _plausible(value: datetime) -> datetime:
+    # Year 1 at +14:00 is year 0 in UTC: PostgreSQL's driver cannot even encode it.
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError("must lie between 1970 and 9000")
+    return value
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_plausible)]
+"""A timezone-aware timestamp between 1970 and 9000."""
 
 
 class Model(BaseModel):

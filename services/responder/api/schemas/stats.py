@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from services.responder.api.schemas.common import Identifier, Model
+from services.responder.api.schemas.common import Identifier, Instant, Model
 
 __all__ = [
     "AsinReasons",
@@ -29,10 +29,8 @@ class StatsQuery(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    start: AwareDatetime | None = Field(
-        default=None, alias="from", description="Inclusive; tickets by creation."
-    )
-    end: AwareDatetime | None = Field(default=None, alias="to", description="Exclusive (default: now).")
+    start: Instant | None = Field(default=None, alias="from", description="Inclusive; tickets by creation.")
+    end: Instant | None = Field(default=None, alias="to", description="Exclusive (default: now).")
     bucket: Literal["day", "week", "month"] = "day"
     seller_id: list[Identifier] = Field(default_factory=list)
     marketplace_id: list[Identifier] = Field(default_factory=list)

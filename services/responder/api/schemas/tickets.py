@@ -7,9 +7,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from services.responder.api.schemas.common import Code, Identifier, Line, Model, PriorityCode
+from services.responder.api.schemas.common import Code, Identifier, Instant, Line, Model, PriorityCode
 from services.responder.api.sla import SlaState
 
 __all__ = [
@@ -62,10 +62,10 @@ class TicketQuery(BaseModel):
     due_within_hours: int | None = Field(
         default=None, ge=1, le=24 * 366, description="Window of sla=due_soon (implies it when given alone)."
     )
-    created_from: AwareDatetime | None = None
-    created_to: AwareDatetime | None = None
-    updated_from: AwareDatetime | None = None
-    updated_to: AwareDatetime | None = None
+    created_from: Instant | None = None
+    created_to: Instant | None = None
+    updated_from: Instant | None = None
+    updated_to: Instant | None = None
     sort: Literal["created_at", "updated_at", "due_at", "priority"] = "created_at"
     order: Literal["asc", "desc"] = "desc"
     limit: int = Field(default=50, ge=1, le=1000)
