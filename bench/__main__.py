@@ -6,9 +6,8 @@ import asyncio
 import sys
 import tempfile
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from bench.kafka_bench import raw_kafka_throughput
 from bench.pipeline_bench import pipeline_throughput
@@ -64,16 +63,25 @@ async def kafka_and_pipeline(events: int) -> None:
             await drop_database(pg.admin_url, name)
 
 
+def _sections(events: int) -> list[tuple[str, Callable[[], None]]]:
+    from bench import api_bench, classifier_bench, outbound_bench
+
+    return [
+        ("kafka raw vs skeleton pipeline", lambda: asyncio.run(kafka_and_pipeline(events))),
+        ("classifier", lambda: classifier_bench.main([])),
+        ("internal API (one uvicorn worker)", api_bench.main),
+        ("outbound sends vs the SP-API allowed rate (100 sellers)", outbound_bench.main),
+    ]
+
+
 def main() -> None:
     """Run every section; a failing section prints its error and the others still run."""
     events = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
-    sections: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = [
-        ("kafka + pipeline", lambda: kafka_and_pipeline(events))
-    ]
-    for title, section in sections:
+    sys.argv = sys.argv[:1]  # the sections read their own defaults
+    for title, section in _sections(events):
         say(f"== {title}")
         try:
-            asyncio.run(section())
+            section()
         except Exception as exc:  # noqa: BLE001  # one broken section must not hide the others
             say(f"   failed: {type(exc).__name__}: {exc}")
 

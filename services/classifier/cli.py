@@ -62,18 +62,21 @@ def classify_cmd(
             sink.close()
 
 
-def _table(report: EvalReport) -> str:
-    lines = [f"{'class':<18}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}"]
-    lines += [
-        f"{c.label:<18}{c.precision:>10.3f}{c.recall:>8.3f}{c.f1:>8.3f}{c.support:>9}" for c in report.classes
+def _rows(report: EvalReport, indent: str = "") -> list[str]:
+    out = [
+        f"{indent}{c.label:<18}{c.precision:>10.3f}{c.recall:>8.3f}{c.f1:>8.3f}{c.support:>9}"
+        for c in report.classes
+        if c.support or c.precision
     ]
-    lines.append(f"macro-F1 {report.macro_f1:.3f}  accuracy {report.accuracy:.3f}  n={report.n}")
-    lines.append("")
-    head = "".join(f"{label[:12]:>14}" for label in LABELS)
-    lines.append(f"{'language':<10}{'n':>5}{'macro-F1':>10}{'accuracy':>10}{head}   (per-class F1)")
+    out.append(f"{indent}macro-F1 {report.macro_f1:.3f}  accuracy {report.accuracy:.3f}  n={report.n}")
+    return out
+
+
+def _table(report: EvalReport) -> str:
+    head = f"{'class':<18}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}"
+    lines = [head, *_rows(report)]
     for lang, rep in report.by_language.items():
-        f1s = "".join(f"{c.f1:>14.3f}" if c.support else f"{'-':>14}" for c in rep.classes)
-        lines.append(f"{lang:<10}{rep.n:>5}{rep.macro_f1:>10.3f}{rep.accuracy:>10.3f}{f1s}")
+        lines += ["", f"[{lang}]", *_rows(rep, indent="  ")]
     return "\n".join(lines)
 
 

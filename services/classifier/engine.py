@@ -104,6 +104,8 @@ class Classifier:
         normed = [normalize(t) for t in texts]
         probs = _softmax(self._text_scores(normed))
         hints = list(languages) if languages is not None else [None] * len(texts)
+        if len(hints) != len(texts):
+            raise ValueError("languages must be None or as long as texts")
         out: list[TextVerdict] = []
         for i, text in enumerate(texts):
             k = int(probs[i].argmax())

@@ -20,6 +20,7 @@ __all__ = [
     "FeatureBatch",
     "FeatureSpec",
     "char_ngram_index",
+    "char_ngrams_of",
     "featurize",
     "hashed_features",
     "inverse_document_frequency",
@@ -107,6 +108,32 @@ def word_feature_index(words: Sequence[str], bits: int) -> int:
     if len(crcs) == 1:
         return _mix_int((crcs[0] + _WORD_SEED) & _MASK64) >> (64 - bits)
     return _mix_int((crcs[0] * _P + crcs[1] + _BIGRAM_SEED) & _MASK64) >> (64 - bits)
+
+
+def char_ngrams_of(
+    normed: str, spec: FeatureSpec
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Buckets, start offsets and lengths of every char n-gram of ``f" {normed} "`` (for explanations)."""
+    padded = f" {normed} "
+    cps = np.frombuffer(padded.encode("utf-32-le"), dtype="<u4").astype(np.uint64)
+    shift = _U64(64 - spec.bits)
+    buckets: list[npt.NDArray[np.int64]] = []
+    starts: list[npt.NDArray[np.int64]] = []
+    lengths: list[npt.NDArray[np.int64]] = []
+    h = np.zeros(len(cps), dtype=np.uint64)
+    for n in range(1, spec.char_max + 1):
+        span = len(cps) - n + 1
+        if span <= 0:
+            break
+        h = h[:span] * _U64(_P) + cps[n - 1 : n - 1 + span]
+        if n >= spec.char_min:
+            buckets.append((_mix(h + _U64((n * _CHAR_SEED) & _MASK64)) >> shift).astype(np.int64))
+            starts.append(np.arange(span, dtype=np.int64))
+            lengths.append(np.full(span, n, dtype=np.int64))
+    if not buckets:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, empty
+    return np.concatenate(buckets), np.concatenate(starts), np.concatenate(lengths)
 
 
 def _char_features(

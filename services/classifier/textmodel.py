@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from services.classifier.features import (
     FeatureSpec,
-    char_ngram_index,
+    char_ngrams_of,
     featurize,
     word_feature_index,
 )
@@ -128,27 +128,29 @@ class TextModel:
     def explain(self, normed: str, label: int, top: int = 6) -> list[tuple[str, float]]:
         """Text features that pushed ``normed`` towards ``label`` most, versus the other labels' mean."""
         fb = featurize([normed], self.spec, idf=self.idf, normalized=True)
-        value = dict(zip(fb.cols.tolist(), fb.values.tolist(), strict=True))
-        # Distinct features (bucket -> text shown); the same text may come from a char and a word feature.
+        w = self.weights[fb.cols]
+        margin = w[:, label] - (w.sum(axis=1) - w[:, label]) / (len(LABELS) - 1)
+        contrib = dict(zip(fb.cols.tolist(), (margin * fb.values).tolist(), strict=True))
+        # Name only the strongest buckets: a bucket's text is the n-gram or word(s) that hashed to it.
+        best = {b for b, c in sorted(contrib.items(), key=lambda kv: -kv[1])[: top * 5] if c > 0}
         shown: dict[int, str] = {}
+        buckets, starts, lengths = char_ngrams_of(normed, self.spec)
         padded = f" {normed} "
-        for n in range(max(2, self.spec.char_min), self.spec.char_max + 1):
-            for i in range(len(padded) - n + 1):
-                gram = padded[i : i + n]
-                if gram.strip():
-                    shown.setdefault(char_ngram_index(gram, self.spec.bits), gram.strip())
+        for i in np.flatnonzero(np.isin(buckets, list(best))).tolist():
+            gram = padded[starts[i] : starts[i] + lengths[i]].strip()
+            if len(gram) > 1 or (gram and ord(gram) >= 0x2E80):
+                shown.setdefault(int(buckets[i]), gram)
         toks = normed.split()
         for words in [[t] for t in toks] + [list(p) for p in itertools.pairwise(toks)]:
-            shown.setdefault(word_feature_index(words, self.spec.bits), " ".join(words))
-        idx = np.fromiter(shown, dtype=np.int64, count=len(shown))
-        w = self.weights[idx]
-        margin = w[:, label] - (w.sum(axis=1) - w[:, label]) / (len(LABELS) - 1)
+            bucket = word_feature_index(words, self.spec.bits)
+            if bucket in best:
+                shown.setdefault(bucket, " ".join(words))
         seen: dict[str, float] = {}
-        for i, m in zip(idx.tolist(), margin.tolist(), strict=True):
-            seen[shown[i]] = seen.get(shown[i], 0.0) + m * value.get(i, 0.0)
+        for bucket, text in shown.items():
+            seen[text] = seen.get(text, 0.0) + contrib[bucket]
         picked: list[tuple[str, float]] = []
         for gram, score in sorted(seen.items(), key=lambda kv: (-kv[1], kv[0])):
-            if score <= 0 or len(picked) >= top:
+            if len(picked) >= top:
                 break
             if any(gram in p or p in gram for p, _ in picked):
                 continue

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from services.classifier.features import (
     FeatureSpec,
     char_ngram_index,
+    char_ngrams_of,
     featurize,
     hashed_features,
     inverse_document_frequency,
@@ -75,3 +76,12 @@ def test_rarer_features_weigh_more() -> None:
     train = hashed_features(["the box", "the lid", "the cable broke"], SPEC)
     idf = inverse_document_frequency(train, SPEC.bits)
     assert idf[word_feature_index(["broke"], SPEC.bits)] > idf[word_feature_index(["the"], SPEC.bits)] > 0
+
+
+def test_explanation_ngrams_use_the_same_buckets() -> None:
+    normed = normalize("Paket nie angekommen, 荷物が届かない")
+    padded = f" {normed} "
+    buckets, starts, lengths = char_ngrams_of(normed, SPEC)
+    assert len(buckets) == sum(len(padded) - n + 1 for n in range(SPEC.char_min, SPEC.char_max + 1))
+    for bucket, start, length in zip(buckets.tolist(), starts.tolist(), lengths.tolist(), strict=True):
+        assert bucket == char_ngram_index(padded[start : start + length], SPEC.bits)

@@ -22,6 +22,8 @@ _CJK = ("ja", "zh")
 _REGISTERS = ("tweet", "email", "review", "chat")
 _REGISTER_WEIGHTS = (35, 28, 27, 10)
 _ASIDE_RATE = 0.25
+_FRAMES_PER_LINE = 3.0
+_DROP_RATE = 0.3
 # OTHER is the broadest class (and most real traffic), so it gets more examples.
 _LABEL_SHARE = {"OTHER": 1.5}
 
@@ -128,6 +130,22 @@ def _typo(text: str, rng: random.Random) -> str:
     return " ".join(words)
 
 
+_EN_SLANG = {
+    "please": "pls",
+    "you": "u",
+    "your": "ur",
+    "thanks": "thx",
+    "because": "bc",
+    "are": "r",
+    "and": "&",
+}
+
+
+def _slang(text: str) -> str:
+    """Tweet shorthand for English (pls, u, ur, thx), keeping the rest of the text."""
+    return " ".join(_EN_SLANG.get(w.lower(), w) for w in text.split(" "))
+
+
 def _noise(text: str, language: str, rng: random.Random) -> str:
     if language in _CJK:
         if rng.random() < 0.25:
@@ -135,6 +153,8 @@ def _noise(text: str, language: str, rng: random.Random) -> str:
         if rng.random() < 0.1:
             text += rng.choice(("！！", "。。。", "(T_T)", "？？", "www" if language == "ja" else "哎"))
         return text
+    if language == "en" and rng.random() < 0.15:
+        text = _slang(text)
     r = rng.random()
     if r < 0.25:
         text = text.lower()
@@ -144,6 +164,12 @@ def _noise(text: str, language: str, rng: random.Random) -> str:
         text = _strip_accents(text)
     for _ in range(rng.choice((0, 0, 0, 0, 1, 1, 2))):
         text = _typo(text, rng)
+    if rng.random() < _DROP_RATE:
+        # Dropping a word now and then spreads the weight over more features (robust to unseen phrasing).
+        words = text.split(" ")
+        if len(words) > 4:
+            del words[rng.randrange(len(words))]
+            text = " ".join(words)
     if rng.random() < 0.15:
         text = text.rstrip(".!?")
     elif rng.random() < 0.08:
@@ -185,6 +211,8 @@ def generate_rows(banks: list[Bank], *, per_label: int, seed: int = 20240601) ->
     for bank in sorted(banks, key=lambda b: b.language):
         for label in LABEL_SECTIONS:
             rng = random.Random(f"{seed}:{bank.language}:{label}")
-            n = round(per_label * _LABEL_SHARE.get(label, 1.0))
+            # Each sentence should appear in a few different frames, so big banks get more rows.
+            base = max(per_label, round(_FRAMES_PER_LINE * len(bank.core[label])))
+            n = round(base * _LABEL_SHARE.get(label, 1.0))
             rows.extend({**row, "label": label} for row in _rows_for(bank, label, n, rng))
     return rows
