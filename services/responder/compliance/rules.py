@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -93,7 +94,18 @@ def rule_phones(c: Checked) -> Iterator[Violation]:
             yield c.violation("contact.phone", "phone number", f.start, f.end)
 
 
+@functools.cache
+def _prefilter(table: tuple[lexicon.Phrase, ...]) -> tuple[re.Pattern[str], ...]:
+    """One alternation per flag set: a text none of them matches cannot match any phrase of the table."""
+    by_flags: dict[int, list[str]] = {}
+    for _, pattern in table:
+        by_flags.setdefault(pattern.flags, []).append(f"(?:{pattern.pattern})")
+    return tuple(re.compile("|".join(parts), flags) for flags, parts in by_flags.items())
+
+
 def _phrases(c: Checked, rule_id: str, label: str, table: tuple[lexicon.Phrase, ...]) -> Iterator[Violation]:
+    if not any(p.search(c.norm.text) for p in _prefilter(table)):
+        return  # the common case for a compliant reply: one scan instead of one per phrase
     seen: list[tuple[int, int]] = []
     for lang, pattern in table:
         for m in pattern.finditer(c.norm.text):
@@ -149,14 +161,18 @@ _EMOJI_RANGES = (
 _EMOTICON = re.compile(r"(?<![\w:])(?::-?\)|:-?\(|;-?\)|:-?D\b|:-?P\b|\^_?\^|<3(?!\d))")
 
 
+_EMOJI_CHAR = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _EMOJI_RANGES) + "]")
+
+
 def _is_emoji(ch: str) -> bool:
-    cp = ord(ch)
-    return any(lo <= cp <= hi for lo, hi in _EMOJI_RANGES)
+    return _EMOJI_CHAR.match(ch) is not None
 
 
 def rule_emoji(c: Checked) -> Iterator[Violation]:
     """format.emoji: emoji and pictographs (checked on the original text) and ASCII emoticons."""
     i, text = 0, c.raw
+    if _EMOJI_CHAR.search(text) is None:
+        i = len(text)  # nothing to walk: the common case
     while i < len(text):
         if _is_emoji(text[i]):
             j = i + 1
