@@ -6,16 +6,17 @@ change and the outbox row, so a redelivered event changes nothing and queues not
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responder import repository, threads
-from services.responder.replies import ReplyComposer
-from services.responder.tables import Ticket
+from services.responder.replies import ReplyComposer, ReplyDraft
+from services.responder.tables import OrderContextRow, Ticket
 from shared.crypto import PiiCipher
 from shared.db.idempotency import claim_events
 from shared.decoding import decode_amazon_event, decode_classified
@@ -49,14 +50,29 @@ async def handle_batch(
             if isinstance(amazon, OrderContextUpdated):
                 events.append(amazon)
     fresh = await claim_events(session, consumer=CONSUMER, event_ids=(e.event_id for e in events))
+    todo = []
     for event in events:
-        if event.event_id not in fresh:
-            continue
-        fresh.discard(event.event_id)
-        if isinstance(event, ComplaintClassified):
-            await handle_classified(event, session=session, deps=deps, now=now)
-        else:
+        if event.event_id in fresh:
+            fresh.discard(event.event_id)
+            todo.append(event)
+    # Prefetch what the batch's complaints read (one query each instead of one per event). Context events
+    # of the same batch are applied first, so a complaint still sees the newest order context.
+    for event in todo:
+        if isinstance(event, OrderContextUpdated):
             await handle_order_context(event, session=session)
+    complaints = [e for e in todo if isinstance(e, ComplaintClassified)]
+    if not complaints:
+        return
+    tickets = await repository.tickets_for_update(
+        session, keys=[(e.seller_id, threads.thread_key(e)) for e in complaints]
+    )
+    orders = await repository.order_contexts(
+        session, keys=[(e.seller_id, e.order_id) for e in complaints if e.order_id]
+    )
+    cache = _BatchCache(tickets=tickets, orders=orders)
+    for event in complaints:
+        await handle_classified(event, session=session, deps=deps, now=now, cache=cache)
+    await _queue_replies(session, cache.replies, now=now)
 
 
 async def handle_order_context(event: OrderContextUpdated, *, session: AsyncSession) -> None:
@@ -77,13 +93,37 @@ async def handle_order_context(event: OrderContextUpdated, *, session: AsyncSess
         )
 
 
+@dataclass(slots=True)
+class _BatchCache:
+    """Rows prefetched for a batch; tickets created during the batch are added as they appear."""
+
+    tickets: dict[tuple[str, str], Ticket]
+    orders: dict[tuple[str, str], OrderContextRow]
+    replies: list[_Reply] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reply:
+    ticket: Ticket
+    draft: ReplyDraft
+    values: dict[str, Any]
+
+
 async def handle_classified(
-    event: ComplaintClassified, *, session: AsyncSession, deps: ResponderDeps, now: datetime
+    event: ComplaintClassified,
+    *,
+    session: AsyncSession,
+    deps: ResponderDeps,
+    now: datetime,
+    cache: _BatchCache | None = None,
 ) -> None:
     """Open or update the thread's ticket, record the timeline, queue the reply decided by policy."""
     signal = event.signal
     key = threads.thread_key(event)
-    ticket = await repository.get_ticket_for_update(session, seller_id=event.seller_id, thread_key=key)
+    if cache is not None:
+        ticket = cache.tickets.get((event.seller_id, key))
+    else:
+        ticket = await repository.get_ticket_for_update(session, seller_id=event.seller_id, thread_key=key)
     change = threads.apply_signal(
         status=ticket.status if ticket else None,
         priority=ticket.priority if ticket else None,
@@ -93,9 +133,10 @@ async def handle_classified(
         event=event,
     )
     if ticket is None:
-        ticket = await repository.insert_ticket(
+        ticket = repository.add_ticket(
             session,
             Ticket(
+                id=uuid.uuid4(),
                 seller_id=event.seller_id,
                 marketplace_id=event.marketplace_id,
                 order_id=event.order_id,
@@ -112,6 +153,8 @@ async def handle_classified(
                 ageing=False,
             ),
         )
+        if cache is not None:
+            cache.tickets[(event.seller_id, key)] = ticket
     ticket.status = change.status
     ticket.priority = change.priority
     ticket.category = change.category
@@ -140,40 +183,56 @@ async def handle_classified(
         ticket.subject_enc = deps.cipher.encrypt(signal.subject)
     await _record_timeline(session, ticket=ticket, event=event, deps=deps)
 
-    order = (
-        await repository.get_order_context(session, seller_id=event.seller_id, order_id=event.order_id)
-        if event.order_id
-        else None
-    )
+    order: OrderContextRow | None = None
+    if event.order_id and cache is not None:
+        order = cache.orders.get((event.seller_id, event.order_id))
+    elif event.order_id:
+        order = await repository.get_order_context(
+            session, seller_id=event.seller_id, order_id=event.order_id
+        )
     draft = deps.composer.compose(event, order=order, thread=key)
     if draft is None:
         return
-    values = draft.outbox_values(ticket_id=ticket.id, event=event, cipher=deps.cipher)
-    queued = await repository.insert_outbox(session, values=values)
-    if queued is None:
-        return  # this thread already got this reply: a buyer is never messaged twice
-    if draft.status == "pending":
-        ticket.status = "awaiting_reply"
-    elif draft.status in ("draft", "blocked"):
-        ticket.status = "escalated"
-    await repository.add_timeline(
-        session,
-        ticket_id=ticket.id,
-        kind="reply_queued",
-        occurred_at=now,
-        data={
-            "outbox_id": str(queued),
-            "status": draft.status,
-            "channel": draft.channel,
-            "action": draft.action,
-            "template_id": draft.template_id,
-            "template_version": draft.template_version,
-            "language": draft.language,
-            "fallback": draft.fallback,
-            "lint": draft.lint,
-            "decision": list(draft.reason_codes),
-        },
-    )
+    reply = _Reply(ticket, draft, draft.outbox_values(ticket_id=ticket.id, event=event, cipher=deps.cipher))
+    if cache is not None:
+        cache.replies.append(reply)  # queued for the whole batch at once
+    else:
+        await _queue_replies(session, [reply], now=now)
+
+
+async def _queue_replies(session: AsyncSession, replies: Sequence[_Reply], *, now: datetime) -> None:
+    """Insert the batch's outbox rows in one statement; a key that exists already queues nothing."""
+    if not replies:
+        return
+    await session.flush()  # tickets and timeline rows first: the outbox rows reference them
+    queued = await repository.insert_outbox_many(session, rows=[r.values for r in replies])
+    for reply in replies:
+        outbox_id = queued.pop(reply.values["idempotency_key"], None)
+        if outbox_id is None:
+            continue  # this thread already got this reply: a buyer is never messaged twice
+        draft, ticket = reply.draft, reply.ticket
+        if draft.status == "pending":
+            ticket.status = "awaiting_reply"
+        elif draft.status in ("draft", "blocked"):
+            ticket.status = "escalated"
+        await repository.add_timeline(
+            session,
+            ticket_id=ticket.id,
+            kind="reply_queued",
+            occurred_at=now,
+            data={
+                "outbox_id": str(outbox_id),
+                "status": draft.status,
+                "channel": draft.channel,
+                "action": draft.action,
+                "template_id": draft.template_id,
+                "template_version": draft.template_version,
+                "language": draft.language,
+                "fallback": draft.fallback,
+                "lint": draft.lint,
+                "decision": list(draft.reason_codes),
+            },
+        )
 
 
 async def _record_timeline(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import case, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,15 +15,18 @@ from services.responder.tables import OrderContextRow, OutboxMessage, Ticket, Ti
 from shared.events import OrderContextUpdated
 
 __all__ = [
+    "add_ticket",
     "add_timeline",
     "claim_outbox",
     "get_order_context",
     "get_ticket_for_update",
     "insert_outbox",
-    "insert_ticket",
+    "insert_outbox_many",
     "mark_stale_sending_unknown",
+    "order_contexts",
     "record_outcome",
     "ticket_ids_for_order",
+    "tickets_for_update",
     "upsert_order_context",
 ]
 
@@ -79,10 +82,35 @@ async def get_ticket_for_update(session: AsyncSession, *, seller_id: str, thread
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def insert_ticket(session: AsyncSession, ticket: Ticket) -> Ticket:
-    """Add a new ticket (flushed so its id is usable)."""
+async def tickets_for_update(
+    session: AsyncSession, *, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], Ticket]:
+    """Tickets of many (seller, thread) keys in one query, locked for this transaction."""
+    if not keys:
+        return {}
+    stmt = (
+        select(Ticket)
+        .where(tuple_(Ticket.seller_id, Ticket.thread_key).in_(list(dict.fromkeys(keys))))
+        .order_by(Ticket.id)  # a stable lock order between concurrent consumers
+        .with_for_update()
+    )
+    return {(t.seller_id, t.thread_key): t for t in (await session.execute(stmt)).scalars()}
+
+
+async def order_contexts(
+    session: AsyncSession, *, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], OrderContextRow]:
+    """Order contexts of many (seller, order) keys in one query."""
+    if not keys:
+        return {}
+    row = OrderContextRow
+    stmt = select(row).where(tuple_(row.seller_id, row.order_id).in_(list(dict.fromkeys(keys))))
+    return {(r.seller_id, r.order_id): r for r in (await session.execute(stmt)).scalars()}
+
+
+def add_ticket(session: AsyncSession, ticket: Ticket) -> Ticket:
+    """Add a new ticket (written at the next flush; give it its id up front)."""
     session.add(ticket)
-    await session.flush()
     return ticket
 
 
@@ -126,6 +154,21 @@ async def insert_outbox(session: AsyncSession, *, values: dict[str, Any]) -> uui
         .returning(OutboxMessage.id)
     )
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def insert_outbox_many(
+    session: AsyncSession, *, rows: Sequence[dict[str, Any]]
+) -> dict[str, uuid.UUID]:
+    """Queue many messages in one statement; returns idempotency key -> id for the rows actually inserted."""
+    if not rows:
+        return {}
+    stmt = (
+        insert(OutboxMessage)
+        .values([{"id": uuid.uuid4(), **row} for row in rows])
+        .on_conflict_do_nothing(index_elements=[OutboxMessage.idempotency_key])
+        .returning(OutboxMessage.idempotency_key, OutboxMessage.id)
+    )
+    return {row.idempotency_key: row.id for row in await session.execute(stmt)}
 
 
 async def claim_outbox(session: AsyncSession, *, now: datetime, limit: int) -> Sequence[OutboxMessage]:
