@@ -33,7 +33,7 @@ from services.responder.replies import ReplyComposer
 from services.responder.sender import OutboxSender, SenderConfig
 from services.responder.tables import OutboxMessage, Ticket
 from services.responder.templating import render_reply
-from services.responder.transports.messaging import MessagingTransport
+from services.responder.transports.messaging import MessagingTransport, spapi_http_client
 from shared.crypto import PiiCipher
 from shared.db.migrate import upgrade_head_async
 from shared.db.session import Database, unit_of_work
@@ -159,7 +159,7 @@ async def _measure(
     try:
         await _seed_orders(base, orders)
         await _queue(db, orders, cipher)
-        async with SpApiClient(spapi) as client:
+        async with spapi_http_client(spapi) as http, SpApiClient(spapi, http=http) as client:
             composer = ReplyComposer(responder=ResponderSettings(), mail=MailSettings())
             sender = OutboxSender(
                 db=db,
@@ -167,7 +167,7 @@ async def _measure(
                 cipher=cipher,
                 config=SenderConfig(poll_interval_s=0.05),
             )
-            started = time.monotonic()
+            started, cpu_started = time.monotonic(), time.process_time()
             task = asyncio.create_task(sender.run(stop))
             try:
                 async with asyncio.timeout(30 + 3 * len(orders) / len(sellers)):
@@ -178,7 +178,7 @@ async def _measure(
             finally:
                 stop.set()
                 await task
-            wall = time.monotonic() - started
+            wall, cpu = time.monotonic() - started, time.process_time() - cpu_started
         async with db.sessions() as session:
             stmt = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
             outcomes = {status: int(n) for status, n in (await session.execute(stmt)).all()}
@@ -187,7 +187,7 @@ async def _measure(
     async with httpx.AsyncClient(base_url=base, timeout=30.0) as admin:
         messages = (await admin.get("/_standin/messages")).json()
         requests = (await admin.get("/_standin/requests")).json()
-    return {"wall_s": wall, "outcomes": outcomes, "messages": messages, "requests": requests}
+    return {"wall_s": wall, "cpu_s": cpu, "outcomes": outcomes, "messages": messages, "requests": requests}
 
 
 def _summary(sellers: int, queued: int, measured: dict[str, Any]) -> dict[str, Any]:
@@ -203,6 +203,8 @@ def _summary(sellers: int, queued: int, measured: dict[str, Any]) -> dict[str, A
         "sent": len(messages),
         "span_s": round(span, 2),
         "wall_s": round(measured["wall_s"], 2),
+        # CPU of this process (sender, client, database driver) per message: on a busy host this is the limit
+        "sender_cpu_ms_per_message": round(1000 * measured["cpu_s"] / max(1, len(messages)), 2),
         "achieved_per_s": round(len(messages) / span, 1) if span else 0.0,
         "allowed_per_s": round(allowed / span, 1) if span else 0.0,
         "ratio": round(len(messages) / allowed, 4) if allowed else 0.0,
@@ -232,10 +234,11 @@ async def run(
     return _summary(sellers, len(orders), measured)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """``python -m bench.outbound_bench [sellers] [messages_per_seller]``: print the figures and the ratio."""
-    sellers = int(sys.argv[1]) if len(sys.argv) > 1 else 100
-    per_seller = int(sys.argv[2]) if len(sys.argv) > 2 else 30
+    args = sys.argv[1:] if argv is None else argv
+    sellers = int(args[0]) if args else 100
+    per_seller = int(args[1]) if len(args) > 1 else 30
     result = asyncio.run(run(sellers=sellers, messages_per_seller=per_seller))
     print(json.dumps(result, indent=2))
     print(

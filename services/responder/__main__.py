@@ -11,7 +11,7 @@ from services.responder.handlers import ResponderDeps, handle_batch
 from services.responder.replies import ReplyComposer
 from services.responder.sender import OutboxSender, SenderConfig
 from services.responder.transports import Transport
-from services.responder.transports.messaging import MessagingTransport
+from services.responder.transports.messaging import MessagingTransport, spapi_http_client
 from services.responder.transports.ses import SesTransport
 from services.responder.transports.smtp import SmtpTransport
 from shared.crypto import PiiCipher
@@ -36,7 +36,8 @@ async def run(settings: Settings, stop: asyncio.Event, health: HealthState) -> N
     cipher = PiiCipher(settings.responder.pii_encryption_key.get_secret_value())
     composer = ReplyComposer(responder=settings.responder, mail=settings.mail)
     deps = ResponderDeps(cipher=cipher, composer=composer)
-    spapi = SpApiClient(settings.spapi)
+    spapi_http = spapi_http_client(settings.spapi)
+    spapi = SpApiClient(settings.spapi, http=spapi_http)
     email: Transport = (
         SesTransport(settings.mail, settings.aws)
         if settings.mail.transport == "ses"
@@ -77,6 +78,7 @@ async def run(settings: Settings, stop: asyncio.Event, health: HealthState) -> N
         sender_stop.set()
         await asyncio.gather(consumer_task, sender_task, return_exceptions=True)
         await spapi.aclose()
+        await spapi_http.aclose()
         await producer.stop()
         await db.dispose()
 

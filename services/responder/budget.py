@@ -11,9 +11,10 @@ unknown and in flight. A row over the budget is not dropped and not escalated: i
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,6 +49,8 @@ class BudgetPolicy:
     limits: Mapping[str, int] = field(default_factory=dict)
     window_days: int = 30
     cache_ttl: timedelta = timedelta(minutes=10)
+    usage_ttl: timedelta = timedelta(minutes=1)
+    exact_margin: float = 0.1
     enabled: bool = True
 
     @classmethod
@@ -74,7 +77,7 @@ def daily_limit(policy: BudgetPolicy, seller_id: str, *, counted_orders: int) ->
 
 def budget_day(now: datetime) -> tuple[datetime, datetime]:
     """Start of ``now``'s UTC day and of the next one (the budget resets at UTC midnight)."""
-    start = datetime.combine(now.date(), time(), tzinfo=now.tzinfo)
+    start = datetime.combine(now.astimezone(UTC).date(), time(), tzinfo=UTC)
     return start, start + timedelta(days=1)
 
 
@@ -113,11 +116,16 @@ async def defer_to_next_day(session: AsyncSession, row: OutboxMessage, *, now: d
 
 
 class SendBudget:
-    """Daily limits per seller, cached for ``cache_ttl`` (the order count changes slowly)."""
+    """Daily limits (cached for ``cache_ttl``) and today's usage per seller.
+
+    Usage is counted in the database when first needed, when older than ``usage_ttl`` and whenever a seller
+    is within ``exact_margin`` of the limit; in between, this sender adds its own claims to the last count.
+    """
 
     def __init__(self, policy: BudgetPolicy) -> None:
         self.policy = policy
         self._cache: dict[str, tuple[datetime, int]] = {}
+        self._usage: dict[str, tuple[datetime, datetime, int]] = {}  # seller -> (day, valid until, used)
 
     async def limits(
         self, session: AsyncSession, *, seller_ids: Iterable[str], now: datetime
@@ -142,13 +150,37 @@ class SendBudget:
     async def over_budget(
         self, session: AsyncSession, *, claimed: Sequence[OutboxMessage], now: datetime
     ) -> list[OutboxMessage]:
-        """Which of the just-claimed rows must wait for tomorrow."""
+        """Which of the just-claimed rows (flushed as 'sending') must wait for tomorrow."""
         if not self.policy.enabled or not claimed:
             return []
-        sellers = {row.seller_id for row in claimed}
-        limits = await self.limits(session, seller_ids=sellers, now=now)
-        used = await sends_since(session, seller_ids=sellers, since=budget_day(now)[0])
-        return rows_to_defer(claimed, used=used, limits=limits)
+        day = budget_day(now)[0]
+        batch = Counter(row.seller_id for row in claimed)
+        limits = await self.limits(session, seller_ids=batch, now=now)
+        used: dict[str, int] = {}
+        exact = [
+            s for s in batch if not self._clearly_under(s, day=day, now=now, more=batch[s], limit=limits[s])
+        ]
+        if exact:
+            counted = await sends_since(session, seller_ids=exact, since=day)
+            for seller_id in exact:
+                used[seller_id] = counted.get(seller_id, 0)  # the claimed rows included
+        for seller_id in batch.keys() - set(exact):
+            used[seller_id] = self._usage[seller_id][2] + batch[seller_id]
+        deferred = rows_to_defer(claimed, used=used, limits=limits)
+        held = Counter(row.seller_id for row in deferred)
+        for seller_id, n in used.items():
+            fresh = seller_id in exact
+            until = now + self.policy.usage_ttl if fresh else self._usage[seller_id][1]
+            self._usage[seller_id] = (day, until, n - held[seller_id])
+        return deferred
+
+    def _clearly_under(self, seller_id: str, *, day: datetime, now: datetime, more: int, limit: int) -> bool:
+        # Far below the limit the local count is good enough; near it (or when stale) count in the database,
+        # which also sees what other sender replicas sent.
+        known = self._usage.get(seller_id)
+        if known is None or known[0] != day or known[1] <= now:
+            return False
+        return known[2] + more <= limit * (1 - self.policy.exact_margin)
 
 
 # -- queries (the budget's own; candidates for services/responder/repository.py) ----------------------------

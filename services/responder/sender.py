@@ -4,10 +4,11 @@ Each row goes pending -> sending (committed before any network I/O) -> sent | pe
 the remote certainly did not act) | unknown | failed. A crash while a row is 'sending' leaves it there; after
 the lease it becomes 'unknown', its ticket is escalated, and it is surfaced for a human instead of re-sent.
 
-Pacing: rows are claimed oldest first with at most ``per_seller`` in flight per seller, so one seller's
-backlog neither starves the others nor sits 'sending' while it waits for rate-limit tokens (which would make
-a crash look like many unknown sends). Rows over the seller's daily budget wait for the next day (budget.py).
-A 429 never makes a row fail: Amazon did not act, so it stays due.
+Pacing: sends run concurrently, claimed oldest first with at most ``per_seller`` in flight per seller, so
+one seller's backlog never starves the others and only a couple of its rows wait 'sending' for rate-limit
+tokens at a time (a crash turns every 'sending' row into an unknown for a human). Rows over the seller's
+daily budget wait for the next day (budget.py). A 429 never makes a row fail: Amazon did not act, so it stays
+due. The SP-API rate limits are paced per process: run one sender per seller set, not replicas of one.
 """
 
 from __future__ import annotations
@@ -21,14 +22,14 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 from prometheus_client import Counter as Metric
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Row, Table, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.responder import repository
 from services.responder.budget import BudgetPolicy, SendBudget, defer_to_next_day
-from services.responder.tables import OutboxMessage, Ticket
+from services.responder.tables import OutboxMessage, Ticket, TicketEvent
 from services.responder.transports import (
     OutboundMessage,
     OutcomeUnknown,
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 SENT = Metric("outbox_messages_total", "Outbox outcomes", ["channel", "outcome"])
 DEFERRED = Metric("outbox_deferred_total", "Rows deferred to the next day by the daily send budget")
 STALE = "sender stopped mid-send; outcome unknown"
+_REPLIED_FROM = ("new", "awaiting_reply", "escalated")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,7 @@ class SenderConfig:
     backoff_max_s: float = 300.0
     concurrency: int = 256
     per_seller: int = 2
+    claim_gap_s: float = 0.2
     budget: BudgetPolicy = field(default_factory=BudgetPolicy)
 
 
@@ -102,7 +105,7 @@ class OutboxSender:
                 claimed: list[_Claimed] = []
                 try:
                     if loop.time() >= next_expiry:
-                        next_expiry = loop.time() + self._config.poll_interval_s
+                        next_expiry = loop.time() + min(5.0, self._config.lease.total_seconds() / 4)
                         await self.expire_stale()
                     room = self._config.concurrency - len(tasks)
                     if room > 0:
@@ -137,17 +140,13 @@ class OutboxSender:
             ]
             if not stale:
                 return 0
-            tickets = {
-                ticket_id: await _lock_ticket(session, ticket_id)
-                for ticket_id in sorted({t for _, t in stale})
-            }
+            for ticket_id in sorted({t for _, t in stale}):
+                await _lock_ticket(session, ticket_id)
             expired = await _expire_claims(
                 session, ids=[i for i, _ in stale], before=now - self._config.lease
             )
             for row in expired:
-                ticket = tickets.get(row.ticket_id)
-                if ticket is not None:
-                    await _record_on_ticket(session, ticket, row, status="unknown", error=STALE, now=now)
+                await _record_on_ticket(session, row, status="unknown", error=STALE, now=now)
         for row in expired:
             SENT.labels(row.channel, "unknown").inc()
         if expired:
@@ -155,11 +154,15 @@ class OutboxSender:
         return len(expired)
 
     async def _pause(self, stop: asyncio.Event, tasks: set[asyncio.Task[None]]) -> None:
+        """Until ``stop``, a finished send (plus ``claim_gap_s`` for others to finish too) or the poll interval."""
         stopping = asyncio.ensure_future(stop.wait())
         try:
-            await asyncio.wait(
+            done, _ = await asyncio.wait(
                 {stopping, *tasks}, timeout=self._config.poll_interval_s, return_when=asyncio.FIRST_COMPLETED
             )
+            if done and not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(stopping), timeout=self._config.claim_gap_s)
         finally:
             stopping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -245,19 +248,18 @@ class OutboxSender:
         now = self._clock()
         async with unit_of_work(self._db) as session:
             # The ticket first, then the outbox row: the same lock order as the handlers, so no deadlock.
-            ticket = await _lock_ticket(session, item.ticket_id)
-            row = await repository.record_outcome(
+            await _lock_ticket(session, item.ticket_id)
+            row = await _record_outcome(
                 session,
-                message_id=uuid.UUID(item.message.outbox_id),
+                uuid.UUID(item.message.outbox_id),
                 status=status,
-                now=now,
                 error=error,
                 retry_at=retry_at,
+                now=now,
             )
             if row is None:
                 return  # the lease expired meanwhile and the row is 'unknown' already
-            if ticket is not None:
-                await _record_on_ticket(session, ticket, row, status=status, error=error, now=now)
+            await _record_on_ticket(session, row, status=status, error=error, now=now)
         log.info(
             "sender.outcome",
             extra={
@@ -274,37 +276,64 @@ def _unclaim(row: OutboxMessage) -> None:
     row.attempts -= 1
 
 
-async def _record_on_ticket(
+# -- the sender's own queries (candidates for services/responder/repository.py) -------------------------------
+# Outcomes are recorded with Core statements on the tables: per message, ORM-enabled DML cost several times
+# the CPU of the database round trips themselves.
+
+_TICKETS = cast(Table, Ticket.__table__)
+_OUTBOX = cast(Table, OutboxMessage.__table__)
+_EVENTS = cast(Table, TicketEvent.__table__)
+_OUTCOME = (_OUTBOX.c.id, _OUTBOX.c.ticket_id, _OUTBOX.c.channel, _OUTBOX.c.created_by)
+
+
+async def _lock_ticket(session: AsyncSession, ticket_id: uuid.UUID) -> None:
+    await session.execute(select(_TICKETS.c.id).where(_TICKETS.c.id == ticket_id).with_for_update())
+
+
+async def _record_outcome(
     session: AsyncSession,
-    ticket: Ticket,
-    row: OutboxMessage,
+    message_id: uuid.UUID,
     *,
     status: str,
     error: str | None,
+    retry_at: datetime | None,
     now: datetime,
-) -> None:
-    if status == "sent":
-        ticket.first_response_at = ticket.first_response_at or now
-        if ticket.status in ("new", "awaiting_reply", "escalated"):
-            ticket.status = "replied"
-    elif status in ("unknown", "failed"):
-        ticket.status = "escalated"
-    ticket.version += 1
-    await repository.add_timeline(
-        session,
-        ticket_id=ticket.id,
-        kind="reply_" + status,
-        occurred_at=now,
-        actor=row.created_by,
-        data={"outbox_id": str(row.id), "channel": row.channel, "error": error},
+) -> Row[Any] | None:
+    """Record what happened to a claimed row (only while it is still 'sending'); None when it is not."""
+    o = _OUTBOX.c
+    stmt = (
+        update(_OUTBOX)
+        .where(o.id == message_id, o.status == "sending")
+        .values(
+            status=status,
+            last_error=error,
+            not_before=retry_at,
+            sent_at=now if status == "sent" else None,
+            updated_at=func.now(),
+        )
+        .returning(*_OUTCOME)
     )
+    return (await session.execute(stmt)).first()
 
 
-# -- the sender's own queries (candidates for services/responder/repository.py) -------------------------------
-
-
-async def _lock_ticket(session: AsyncSession, ticket_id: uuid.UUID) -> Ticket | None:
-    return await session.get(Ticket, ticket_id, with_for_update=True)
+async def _record_on_ticket(
+    session: AsyncSession, row: Row[Any], *, status: str, error: str | None, now: datetime
+) -> None:
+    """The ticket follows its reply: sent -> replied (first response), unknown or failed -> escalated."""
+    t = _TICKETS.c
+    values: dict[str, Any] = {"version": t.version + 1, "updated_at": func.now()}
+    if status == "sent":
+        values["first_response_at"] = func.coalesce(t.first_response_at, now)
+        values["status"] = case((t.status.in_(_REPLIED_FROM), "replied"), else_=t.status)
+    elif status in ("unknown", "failed"):
+        values["status"] = "escalated"
+    await session.execute(update(_TICKETS).where(t.id == row.ticket_id).values(values))
+    data = {"outbox_id": str(row.id), "channel": row.channel, "error": error}
+    await session.execute(
+        insert(_EVENTS).values(
+            ticket_id=row.ticket_id, kind="reply_" + status, occurred_at=now, actor=row.created_by, data=data
+        )
+    )
 
 
 async def _claim_due(
@@ -342,15 +371,12 @@ async def _stale_claims(session: AsyncSession, *, before: datetime) -> list[tupl
 
 async def _expire_claims(
     session: AsyncSession, *, ids: Sequence[uuid.UUID], before: datetime
-) -> Sequence[OutboxMessage]:
+) -> Sequence[Row[Any]]:
+    o = _OUTBOX.c
     stmt = (
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id.in_(list(ids)),
-            OutboxMessage.status == "sending",
-            OutboxMessage.claimed_at < before,
-        )
+        update(_OUTBOX)
+        .where(o.id.in_(list(ids)), o.status == "sending", o.claimed_at < before)
         .values(status="unknown", last_error=STALE, updated_at=func.now())
-        .returning(OutboxMessage)
+        .returning(*_OUTCOME)
     )
-    return (await session.execute(stmt)).scalars().all()
+    return (await session.execute(stmt)).all()

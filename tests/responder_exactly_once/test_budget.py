@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.responder.budget import BudgetPolicy, SendBudget, budget_day, daily_limit
+from services.responder.budget import BudgetPolicy, SendBudget, budget_day, daily_limit, rows_to_defer
 from services.responder.sender import OutboxSender, SenderConfig
+from services.responder.tables import OutboxMessage
 from services.responder.transports.smtp import SmtpTransport
 from shared.db.session import Database
 from shared.events import OrderContextUpdated, SignalSource, event_id_for
@@ -122,3 +123,15 @@ async def test_rows_over_the_daily_budget_wait_for_the_next_day_and_are_never_dr
     recipients = Counter(m.rcpt_tos for m in smtp_server.messages)
     assert len(recipients) == len(complaints) + 1
     assert set(recipients.values()) == {1}
+
+
+def test_only_automatic_rows_beyond_the_limit_are_deferred_newest_first() -> None:
+    start = datetime(2030, 1, 1, 12, tzinfo=UTC)
+    rows = [
+        OutboxMessage(seller_id="S", created_by="auto", created_at=start + timedelta(minutes=1)),
+        OutboxMessage(seller_id="S", created_by="agent:ann", created_at=start + timedelta(minutes=2)),
+        OutboxMessage(seller_id="S", created_by="auto", created_at=start + timedelta(minutes=3)),
+        OutboxMessage(seller_id="T", created_by="auto", created_at=start),
+    ]
+    deferred = rows_to_defer(rows, used={"S": 5, "T": 1}, limits={"S": 3, "T": 1})
+    assert deferred == [rows[2], rows[0]]  # a person's reply is never held back by the budget

@@ -29,7 +29,7 @@ from tests.responder_runtime.support import classified
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
 SHORT_LEASE = {"RESPONDER_SENDER_LEASE_S": "2"}
-AMAZON_DELAY_S = 20.0  # Amazon has acted and takes this long to answer: the kill lands in between
+AMAZON_DELAY_S = 10.0  # Amazon has acted and takes this long to answer: the kill lands in between
 SMTP_ACK_DELAY_S = 10.0
 
 
