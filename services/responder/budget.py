@@ -16,11 +16,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.responder import outbox_repository as outbox_repo
 from services.responder import repository
-from services.responder.tables import OrderContextRow, OutboxMessage
+from services.responder.outbox_repository import COUNTED_STATUSES
+from services.responder.tables import OutboxMessage
 from shared.settings import ResponderSettings
 
 __all__ = [
@@ -30,12 +31,9 @@ __all__ = [
     "budget_day",
     "daily_limit",
     "defer_to_next_day",
-    "orders_since",
     "rows_to_defer",
-    "sends_since",
 ]
 
-COUNTED_STATUSES = ("sent", "unknown", "sending")
 """Outbox states that may have reached a buyer: they use up budget."""
 
 
@@ -140,7 +138,7 @@ class SendBudget:
                 s not in self.policy.limits and s not in self.policy.average_daily_orders for s in missing
             ):
                 since = now - timedelta(days=self.policy.window_days)
-                counted = await orders_since(session, seller_ids=missing, since=since)
+                counted = await outbox_repo.orders_since(session, seller_ids=missing, since=since)
             for seller_id in missing:
                 limit = daily_limit(self.policy, seller_id, counted_orders=counted.get(seller_id, 0))
                 self._cache[seller_id] = (now + self.policy.cache_ttl, limit)
@@ -161,7 +159,7 @@ class SendBudget:
             s for s in batch if not self._clearly_under(s, day=day, now=now, more=batch[s], limit=limits[s])
         ]
         if exact:
-            counted = await sends_since(session, seller_ids=exact, since=day)
+            counted = await outbox_repo.sends_since(session, seller_ids=exact, since=day)
             for seller_id in exact:
                 used[seller_id] = counted.get(seller_id, 0)  # the claimed rows included
         for seller_id in batch.keys() - set(exact):
@@ -181,34 +179,3 @@ class SendBudget:
         if known is None or known[0] != day or known[1] <= now:
             return False
         return known[2] + more <= limit * (1 - self.policy.exact_margin)
-
-
-# -- queries (the budget's own; candidates for services/responder/repository.py) ----------------------------
-
-
-async def sends_since(session: AsyncSession, *, seller_ids: Iterable[str], since: datetime) -> dict[str, int]:
-    """Per seller: messages that may have reached a buyer since ``since`` (sent, unknown, in flight)."""
-    sent_or_claimed = func.coalesce(OutboxMessage.sent_at, OutboxMessage.claimed_at)
-    stmt = (
-        select(OutboxMessage.seller_id, func.count())
-        .where(
-            OutboxMessage.seller_id.in_(list(seller_ids)),
-            OutboxMessage.status.in_(COUNTED_STATUSES),
-            sent_or_claimed >= since,
-        )
-        .group_by(OutboxMessage.seller_id)
-    )
-    return {seller: int(n) for seller, n in (await session.execute(stmt)).all()}
-
-
-async def orders_since(
-    session: AsyncSession, *, seller_ids: Iterable[str], since: datetime
-) -> dict[str, int]:
-    """Per seller: orders purchased (or, without a purchase date, last heard of) since ``since``."""
-    when = func.coalesce(OrderContextRow.purchase_date, OrderContextRow.last_event_at)
-    stmt = (
-        select(OrderContextRow.seller_id, func.count())
-        .where(OrderContextRow.seller_id.in_(list(seller_ids)), when >= since)
-        .group_by(OrderContextRow.seller_id)
-    )
-    return {seller: int(n) for seller, n in (await session.execute(stmt)).all()}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, or_, select, tuple_, update
+from sqlalchemy import case, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,14 +17,11 @@ from shared.events import OrderContextUpdated
 __all__ = [
     "add_ticket",
     "add_timeline",
-    "claim_outbox",
     "get_order_context",
     "get_ticket_for_update",
     "insert_outbox",
     "insert_outbox_many",
-    "mark_stale_sending_unknown",
     "order_contexts",
-    "record_outcome",
     "ticket_ids_for_order",
     "tickets_for_update",
     "upsert_order_context",
@@ -169,62 +166,3 @@ async def insert_outbox_many(
         .returning(OutboxMessage.idempotency_key, OutboxMessage.id)
     )
     return {row.idempotency_key: row.id for row in await session.execute(stmt)}
-
-
-async def claim_outbox(session: AsyncSession, *, now: datetime, limit: int) -> Sequence[OutboxMessage]:
-    """Claim due pending rows (FOR UPDATE SKIP LOCKED) and mark them sending."""
-    stmt = (
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.status == "pending",
-            or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now),
-        )
-        .order_by(OutboxMessage.created_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    rows = (await session.execute(stmt)).scalars().all()
-    for row in rows:
-        row.status = "sending"
-        row.claimed_at = now
-        row.attempts += 1
-    await session.flush()
-    return rows
-
-
-async def record_outcome(
-    session: AsyncSession,
-    *,
-    message_id: uuid.UUID,
-    status: str,
-    now: datetime,
-    error: str | None = None,
-    retry_at: datetime | None = None,
-) -> OutboxMessage | None:
-    """Record what happened to a claimed message (only a row still 'sending' changes)."""
-    stmt = (
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == "sending")
-        .values(
-            status=status,
-            last_error=error,
-            not_before=retry_at,
-            sent_at=now if status == "sent" else None,
-            updated_at=func.now(),
-        )
-        .returning(OutboxMessage)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def mark_stale_sending_unknown(session: AsyncSession, *, now: datetime, lease: timedelta) -> int:
-    """Rows left 'sending' past the lease (a crash mid-send): outcome unknown, never re-sent automatically."""
-    stmt = (
-        update(OutboxMessage)
-        .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - lease)
-        .values(
-            status="unknown", last_error="sender stopped mid-send; outcome unknown", updated_at=func.now()
-        )
-    )
-    result = await session.execute(stmt)
-    return int(getattr(result, "rowcount", 0) or 0)

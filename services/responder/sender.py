@@ -19,17 +19,15 @@ import logging
 import random
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
 
 from prometheus_client import Counter as Metric
-from sqlalchemy import Row, Table, case, func, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.responder import outbox_repository as outbox_repo
 from services.responder.budget import BudgetPolicy, SendBudget, defer_to_next_day
-from services.responder.tables import OutboxMessage, Ticket, TicketEvent
+from services.responder.tables import OutboxMessage
 from services.responder.transports import (
     OutboundMessage,
     OutcomeUnknown,
@@ -47,8 +45,6 @@ log = logging.getLogger(__name__)
 
 SENT = Metric("outbox_messages_total", "Outbox outcomes", ["channel", "outcome"])
 DEFERRED = Metric("outbox_deferred_total", "Rows deferred to the next day by the daily send budget")
-STALE = "sender stopped mid-send; outcome unknown"
-_REPLIED_FROM = ("new", "awaiting_reply", "escalated")
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,18 +131,20 @@ class OutboxSender:
         async with unit_of_work(self._db) as session:
             stale = [
                 (i, t)
-                for i, t in await _stale_claims(session, before=now - self._config.lease)
+                for i, t in await outbox_repo.stale_claims(session, before=now - self._config.lease)
                 if i not in self._own
             ]
             if not stale:
                 return 0
             for ticket_id in sorted({t for _, t in stale}):
-                await _lock_ticket(session, ticket_id)
-            expired = await _expire_claims(
+                await outbox_repo.lock_ticket(session, ticket_id)
+            expired = await outbox_repo.expire_claims(
                 session, ids=[i for i, _ in stale], before=now - self._config.lease
             )
             for row in expired:
-                await _record_on_ticket(session, row, status="unknown", error=STALE, now=now)
+                await outbox_repo.record_on_ticket(
+                    session, row, status="unknown", error=outbox_repo.STALE, now=now
+                )
         for row in expired:
             SENT.labels(row.channel, "unknown").inc()
         if expired:
@@ -174,7 +172,7 @@ class OutboxSender:
         cap = self._config.per_seller
         busy = [seller for seller, n in self._in_flight.items() if n >= cap]
         async with unit_of_work(self._db) as session:
-            rows = await _claim_due(session, now=now, limit=limit, per_seller=cap, exclude=busy)
+            rows = await outbox_repo.claim_due(session, now=now, limit=limit, per_seller=cap, exclude=busy)
             room = {seller: cap - self._in_flight[seller] for seller in {r.seller_id for r in rows}}
             kept: list[OutboxMessage] = []
             for row in rows:
@@ -248,8 +246,8 @@ class OutboxSender:
         now = self._clock()
         async with unit_of_work(self._db) as session:
             # The ticket first, then the outbox row: the same lock order as the handlers, so no deadlock.
-            await _lock_ticket(session, item.ticket_id)
-            row = await _record_outcome(
+            await outbox_repo.lock_ticket(session, item.ticket_id)
+            row = await outbox_repo.record_send_outcome(
                 session,
                 uuid.UUID(item.message.outbox_id),
                 status=status,
@@ -259,7 +257,7 @@ class OutboxSender:
             )
             if row is None:
                 return  # the lease expired meanwhile and the row is 'unknown' already
-            await _record_on_ticket(session, row, status=status, error=error, now=now)
+            await outbox_repo.record_on_ticket(session, row, status=status, error=error, now=now)
         log.info(
             "sender.outcome",
             extra={
@@ -274,109 +272,3 @@ def _unclaim(row: OutboxMessage) -> None:
     row.status = "pending"
     row.claimed_at = None
     row.attempts -= 1
-
-
-# -- the sender's own queries (candidates for services/responder/repository.py) -------------------------------
-# Outcomes are recorded with Core statements on the tables: per message, ORM-enabled DML cost several times
-# the CPU of the database round trips themselves.
-
-_TICKETS = cast(Table, Ticket.__table__)
-_OUTBOX = cast(Table, OutboxMessage.__table__)
-_EVENTS = cast(Table, TicketEvent.__table__)
-_OUTCOME = (_OUTBOX.c.id, _OUTBOX.c.ticket_id, _OUTBOX.c.channel, _OUTBOX.c.created_by)
-
-
-async def _lock_ticket(session: AsyncSession, ticket_id: uuid.UUID) -> None:
-    await session.execute(select(_TICKETS.c.id).where(_TICKETS.c.id == ticket_id).with_for_update())
-
-
-async def _record_outcome(
-    session: AsyncSession,
-    message_id: uuid.UUID,
-    *,
-    status: str,
-    error: str | None,
-    retry_at: datetime | None,
-    now: datetime,
-) -> Row[Any] | None:
-    """Record what happened to a claimed row (only while it is still 'sending'); None when it is not."""
-    o = _OUTBOX.c
-    stmt = (
-        update(_OUTBOX)
-        .where(o.id == message_id, o.status == "sending")
-        .values(
-            status=status,
-            last_error=error,
-            not_before=retry_at,
-            sent_at=now if status == "sent" else None,
-            updated_at=func.now(),
-        )
-        .returning(*_OUTCOME)
-    )
-    return (await session.execute(stmt)).first()
-
-
-async def _record_on_ticket(
-    session: AsyncSession, row: Row[Any], *, status: str, error: str | None, now: datetime
-) -> None:
-    """The ticket follows its reply: sent -> replied (first response), unknown or failed -> escalated."""
-    t = _TICKETS.c
-    values: dict[str, Any] = {"version": t.version + 1, "updated_at": func.now()}
-    if status == "sent":
-        values["first_response_at"] = func.coalesce(t.first_response_at, now)
-        values["status"] = case((t.status.in_(_REPLIED_FROM), "replied"), else_=t.status)
-    elif status in ("unknown", "failed"):
-        values["status"] = "escalated"
-    await session.execute(update(_TICKETS).where(t.id == row.ticket_id).values(values))
-    data = {"outbox_id": str(row.id), "channel": row.channel, "error": error}
-    await session.execute(
-        insert(_EVENTS).values(
-            ticket_id=row.ticket_id, kind="reply_" + status, occurred_at=now, actor=row.created_by, data=data
-        )
-    )
-
-
-async def _claim_due(
-    session: AsyncSession, *, now: datetime, limit: int, per_seller: int, exclude: Sequence[str]
-) -> Sequence[OutboxMessage]:
-    """Due pending rows, oldest first, at most ``per_seller`` per seller, marked 'sending' (SKIP LOCKED)."""
-    o = OutboxMessage
-    rank = func.row_number().over(partition_by=o.seller_id, order_by=(o.created_at, o.id))
-    due = [o.status == "pending", or_(o.not_before.is_(None), o.not_before <= now)]
-    if exclude:
-        due.append(o.seller_id.not_in(list(exclude)))
-    ranked = select(o.id, o.created_at, rank.label("rank")).where(*due).subquery()
-    ids = select(ranked.c.id).where(ranked.c.rank <= per_seller).order_by(ranked.c.created_at).limit(limit)
-    stmt = (
-        select(o)
-        .where(o.id.in_(ids), o.status == "pending")
-        .order_by(o.created_at)
-        .with_for_update(skip_locked=True)
-    )
-    rows = (await session.execute(stmt)).scalars().all()
-    for row in rows:
-        row.status = "sending"
-        row.claimed_at = now
-        row.attempts += 1
-    await session.flush()
-    return rows
-
-
-async def _stale_claims(session: AsyncSession, *, before: datetime) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    stmt = select(OutboxMessage.id, OutboxMessage.ticket_id).where(
-        OutboxMessage.status == "sending", OutboxMessage.claimed_at < before
-    )
-    return [(i, t) for i, t in (await session.execute(stmt)).all()]
-
-
-async def _expire_claims(
-    session: AsyncSession, *, ids: Sequence[uuid.UUID], before: datetime
-) -> Sequence[Row[Any]]:
-    o = _OUTBOX.c
-    stmt = (
-        update(_OUTBOX)
-        .where(o.id.in_(list(ids)), o.status == "sending", o.claimed_at < before)
-        .values(status="unknown", last_error=STALE, updated_at=func.now())
-        .returning(*_OUTCOME)
-    )
-    return (await session.execute(stmt)).all()

@@ -124,7 +124,18 @@ class OutboxMessage(Base):
     """
 
     __tablename__ = "outbox_messages"
-    __table_args__ = (Index("ix_outbox_pending", "status", "not_before"),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "status", "not_before"),
+        # the daily send budget counts a seller's recent sends
+        Index("ix_outbox_seller_status_claimed", "seller_id", "status", "claimed_at"),
+        # the fair claim ranks each seller's pending rows by age
+        Index(
+            "ix_outbox_pending_by_seller",
+            "seller_id",
+            "created_at",
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
     idempotency_key: Mapped[str] = mapped_column(String(512), nullable=False, unique=True)

@@ -153,9 +153,9 @@ async def test_safe_failure_is_retried_later(db: Database) -> None:
 async def test_a_crash_mid_send_leaves_unknown_after_the_lease(db: Database) -> None:
     await _apply(db, classified())
     async with unit_of_work(db) as session:
-        from services.responder.repository import claim_outbox
+        from services.responder.outbox_repository import claim_due
 
-        claimed = await claim_outbox(session, now=datetime.now(UTC), limit=10)
+        claimed = await claim_due(session, now=datetime.now(UTC), limit=10, per_seller=10, exclude=())
         assert len(claimed) == 1  # ...and the process dies here, before sending or recording
     flaky = _Flaky(AssertionError("must not be called"))
     later = datetime.now(UTC) + timedelta(minutes=5)
