@@ -9,8 +9,10 @@ import signal
 from collections.abc import Awaitable, Callable
 
 from shared.health import HealthState, health_app, serve_health
+from shared.logging import configure_logging
+from shared.settings import Settings
 
-__all__ = ["run_service", "wait_stop_or_crash"]
+__all__ = ["run_service", "service_main", "wait_stop_or_crash"]
 
 log = logging.getLogger(__name__)
 
@@ -64,3 +66,15 @@ async def wait_stop_or_crash(stop: asyncio.Event, *tasks: asyncio.Task[None]) ->
         if task in done:
             task.result()
             raise RuntimeError(f"{task.get_name()} stopped on its own")
+
+
+def service_main(
+    name: str,
+    *,
+    port: Callable[[Settings], int],
+    run: Callable[[Settings, asyncio.Event, HealthState], Awaitable[None]],
+) -> None:
+    """A service's entry point: typed settings, JSON logs, then ``run`` under ``run_service``."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    asyncio.run(run_service(name, port=port(settings), main=lambda stop, health: run(settings, stop, health)))

@@ -12,8 +12,7 @@ from shared.db.session import Database, unit_of_work
 from shared.health import HealthState
 from shared.kafka.consumer import ConsumerLoop, Record
 from shared.kafka.producer import EventProducer
-from shared.logging import configure_logging
-from shared.runtime import run_service, wait_stop_or_crash
+from shared.runtime import service_main, wait_stop_or_crash
 from shared.settings import Settings
 from shared.topics import AMAZON_EVENTS
 
@@ -52,15 +51,7 @@ async def run(settings: Settings, stop: asyncio.Event, health: HealthState) -> N
 
 def main() -> None:
     """Entry point."""
-    settings = Settings()
-    configure_logging(settings.log_level)
-    asyncio.run(
-        run_service(
-            "classifier",
-            port=settings.classifier.http_port,
-            main=lambda stop, health: run(settings, stop, health),
-        )
-    )
+    service_main("classifier", port=lambda s: s.classifier.http_port, run=run)
 
 
 if __name__ == "__main__":

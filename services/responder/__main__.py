@@ -19,8 +19,7 @@ from shared.db.session import Database, unit_of_work
 from shared.health import HealthState
 from shared.kafka.consumer import ConsumerLoop, Record
 from shared.kafka.producer import EventProducer
-from shared.logging import configure_logging
-from shared.runtime import run_service, wait_stop_or_crash
+from shared.runtime import service_main, wait_stop_or_crash
 from shared.settings import Settings
 from shared.spapi.client import SpApiClient
 from shared.topics import AMAZON_EVENTS, CLASSIFIED
@@ -85,15 +84,7 @@ async def run(settings: Settings, stop: asyncio.Event, health: HealthState) -> N
 
 def main() -> None:
     """Entry point."""
-    settings = Settings()
-    configure_logging(settings.log_level)
-    asyncio.run(
-        run_service(
-            "responder",
-            port=settings.responder.worker_port,
-            main=lambda stop, health: run(settings, stop, health),
-        )
-    )
+    service_main("responder", port=lambda s: s.responder.worker_port, run=run)
 
 
 if __name__ == "__main__":

@@ -8,8 +8,13 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, make_msgid
+from typing import TYPE_CHECKING
 
-__all__ = ["SMTP_POLICY", "build_reply_email", "reply_subject"]
+if TYPE_CHECKING:
+    from services.responder.transports import OutboundMessage
+    from shared.settings import MailSettings
+
+__all__ = ["SMTP_POLICY", "build_reply_email", "reply_subject", "sender_address", "wire_reply"]
 
 _RE_PREFIX = re.compile(r"^\s*(re|aw|antw|r|rif|res|sv|vs|答复|回复)\s*[:：]\s*", re.IGNORECASE)
 
@@ -50,3 +55,24 @@ def build_reply_email(
     # quoted-printable keeps the wire 7-bit clean: relays without 8BITMIME accept it unchanged
     msg.set_content(body, subtype="plain", charset="utf-8", cte="quoted-printable")
     return msg
+
+
+def sender_address(settings: MailSettings, seller_id: str) -> str:
+    """The authorised sender address registered with Amazon for this seller."""
+    return settings.sender_addresses.get(seller_id, settings.default_sender)
+
+
+def wire_reply(message: OutboundMessage, *, sender: str, now: datetime) -> bytes:
+    """The reply as CRLF wire bytes, threaded to the buyer's message (recipient checked by the caller)."""
+    email = build_reply_email(
+        sender=sender,
+        to=message.to or "",
+        subject=message.subject or "Re: your message",
+        body=message.body,
+        in_reply_to=message.headers.get("In-Reply-To"),
+        references=message.headers.get("References", "").split(),
+        message_id_domain=sender.rpartition("@")[2] or "localhost",
+        message_key=message.outbox_id,
+        date=now,
+    )
+    return email.as_bytes(policy=SMTP_POLICY)

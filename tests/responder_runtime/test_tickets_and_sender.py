@@ -19,6 +19,7 @@ from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
 from shared.errors import RetryableError
 from shared.settings import DatabaseSettings, MailSettings, ResponderSettings
+from shared.stack.aws import AwsEnvironment
 from shared.stack.smtp import SmtpServer
 from tests.responder_runtime.support import classified
 
@@ -193,3 +194,69 @@ async def test_smtp_transport_sends_long_multilingual_text_intact(smtp_server: S
     (mail,) = smtp_server.messages
     assert mail.message.get_content().strip() == body.strip()
     assert str(mail.message["Subject"]) == "Re: 配送について"
+
+
+async def test_ses_transport_sends_raw_email_through_moto(aws: AwsEnvironment) -> None:
+    from pydantic import SecretStr
+
+    from services.responder.transports.ses import SesTransport
+    from shared.settings import AwsSettings
+    from shared.stack.aws import aws_client
+
+    settings = AwsSettings(
+        endpoint_url=aws.endpoint_url,
+        access_key_id=SecretStr(aws.access_key_id),
+        secret_access_key=SecretStr(aws.secret_access_key),
+    )
+    transport = SesTransport(MailSettings(transport="ses", default_sender=aws.resources.ses_sender), settings)
+    async with aws_client("ses", aws.endpoint_url, aws.region) as ses:
+        before = sum(p["DeliveryAttempts"] for p in (await ses.get_send_statistics())["SendDataPoints"])
+        await transport.send(
+            OutboundMessage(
+                outbox_id="00000000-0000-0000-0000-000000000002",
+                seller_id="S",
+                marketplace_id="A1PA6795UKMFR9",
+                order_id="302-1234567-1234567",
+                channel="email",
+                action=None,
+                to="abc123@marketplace.amazon.de",
+                subject="Re: Lieferung",
+                body="Ihre Bestellung 302-1234567-1234567 wird heute erneut versandt.",
+                language="de",
+            )
+        )
+        after = sum(p["DeliveryAttempts"] for p in (await ses.get_send_statistics())["SendDataPoints"])
+    # moto counts a raw message once per envelope destination and once per To/Cc header address:
+    # one message to one buyer counts 2 (0 if nothing went out, 4 if it went out twice)
+    assert after - before == 2
+
+
+async def test_ses_transport_refuses_an_unverified_sender(aws: AwsEnvironment) -> None:
+    from pydantic import SecretStr
+
+    from services.responder.transports.ses import SesTransport
+    from shared.errors import PermanentError
+    from shared.settings import AwsSettings
+
+    settings = AwsSettings(
+        endpoint_url=aws.endpoint_url,
+        access_key_id=SecretStr(aws.access_key_id),
+        secret_access_key=SecretStr(aws.secret_access_key),
+    )
+    transport = SesTransport(
+        MailSettings(transport="ses", default_sender="nobody@unverified.example"), settings
+    )
+    message = OutboundMessage(
+        outbox_id="00000000-0000-0000-0000-000000000003",
+        seller_id="S",
+        marketplace_id="ATVPDKIKX0DER",
+        order_id="111-1234567-1234567",
+        channel="email",
+        action=None,
+        to="abc123@marketplace.amazon.com",
+        subject="Re: delivery",
+        body="Your order 111-1234567-1234567 ships again today.",
+        language="en",
+    )
+    with pytest.raises(PermanentError):
+        await transport.send(message)

@@ -14,7 +14,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from services.responder.mail import SMTP_POLICY, build_reply_email
+from services.responder.mail import sender_address, wire_reply
 from services.responder.transports import OutboundMessage, OutcomeUnknown, Throttled
 from shared.errors import PermanentError, RetryableError
 from shared.settings import AwsSettings, MailSettings
@@ -35,18 +35,8 @@ class SesTransport:
         """SendRawEmail with the threaded MIME message."""
         if not message.to:
             raise PermanentError("reply has no recipient", code="no_recipient")
-        sender = self._mail.sender_addresses.get(message.seller_id, self._mail.default_sender)
-        email = build_reply_email(
-            sender=sender,
-            to=message.to,
-            subject=message.subject or "Re: your message",
-            body=message.body,
-            in_reply_to=message.headers.get("In-Reply-To"),
-            references=message.headers.get("References", "").split(),
-            message_id_domain=sender.rpartition("@")[2] or "localhost",
-            message_key=message.outbox_id,
-            date=datetime.now(UTC),
-        )
+        sender = sender_address(self._mail, message.seller_id)
+        payload = wire_reply(message, sender=sender, now=datetime.now(UTC))
         kwargs: dict[str, Any] = {
             # botocore would repeat a timed-out or 5xx SendRawEmail: the buyer could get it twice.
             "config": AioConfig(retries={"total_max_attempts": 1}),
@@ -61,7 +51,7 @@ class SesTransport:
                 await ses.send_raw_email(
                     Source=sender,
                     Destinations=[message.to],
-                    RawMessage={"Data": email.as_bytes(policy=SMTP_POLICY)},
+                    RawMessage={"Data": payload},
                 )
             except (EndpointConnectionError, ConnectTimeoutError) as exc:
                 raise RetryableError("ses unreachable", code="ses_connect") from exc

@@ -6,7 +6,7 @@ import asyncio
 import smtplib
 from datetime import UTC, datetime
 
-from services.responder.mail import SMTP_POLICY, build_reply_email
+from services.responder.mail import sender_address, wire_reply
 from services.responder.transports import OutboundMessage, OutcomeUnknown
 from shared.errors import PermanentError, RetryableError
 from shared.settings import MailSettings
@@ -23,25 +23,15 @@ class SmtpTransport:
 
     def sender_for(self, seller_id: str) -> str:
         """The authorised sender address registered with Amazon for this seller."""
-        return self._settings.sender_addresses.get(seller_id, self._settings.default_sender)
+        return sender_address(self._settings, seller_id)
 
     async def send(self, message: OutboundMessage) -> None:
         """Send in a worker thread (smtplib is blocking)."""
         if not message.to:
             raise PermanentError("reply has no recipient", code="no_recipient")
         sender = self.sender_for(message.seller_id)
-        email = build_reply_email(
-            sender=sender,
-            to=message.to,
-            subject=message.subject or "Re: your message",
-            body=message.body,
-            in_reply_to=message.headers.get("In-Reply-To"),
-            references=message.headers.get("References", "").split(),
-            message_id_domain=sender.rpartition("@")[2] or "localhost",
-            message_key=message.outbox_id,
-            date=datetime.now(UTC),
-        )
-        await asyncio.to_thread(self._deliver, sender, message.to, email.as_bytes(policy=SMTP_POLICY))
+        payload = wire_reply(message, sender=sender, now=datetime.now(UTC))
+        await asyncio.to_thread(self._deliver, sender, message.to, payload)
 
     def _deliver(self, sender: str, to: str, payload: bytes) -> None:
         s = self._settings
