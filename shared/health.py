@@ -78,7 +78,7 @@ def health_router(state: HealthState) -> APIRouter:
 
 def health_app(state: HealthState) -> FastAPI:
     """A tiny app with only the health routes (for worker processes)."""
-    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    app = FastAPI(title="complaints service", docs_url="/docs", redoc_url=None)
     app.include_router(health_router(state))
     return app
 

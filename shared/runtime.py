@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+
+from fastapi import APIRouter
 
 from shared.health import HealthState, health_app, serve_health
 from shared.logging import configure_logging
@@ -24,6 +26,7 @@ async def run_service(
     main: Callable[[asyncio.Event, HealthState], Awaitable[None]],
     host: str = "0.0.0.0",  # containers listen on all interfaces; probes come from the kubelet
     health: HealthState | None = None,
+    routers: Sequence[APIRouter] = (),
 ) -> None:
     """Run ``main(stop, health)`` with /healthz, /readyz, /metrics on ``port`` until SIGTERM or SIGINT.
 
@@ -44,7 +47,10 @@ async def run_service(
             loop.add_signal_handler(sig, _on_signal, sig)
 
     health_stop = asyncio.Event()
-    health_task = asyncio.create_task(serve_health(health_app(state), host=host, port=port, stop=health_stop))
+    app = health_app(state)
+    for router in routers:
+        app.include_router(router)
+    health_task = asyncio.create_task(serve_health(app, host=host, port=port, stop=health_stop))
     log.info("service.started", extra={"service": name, "port": port})
     try:
         await main(stop, state)
@@ -73,8 +79,16 @@ def service_main(
     *,
     port: Callable[[Settings], int],
     run: Callable[[Settings, asyncio.Event, HealthState], Awaitable[None]],
+    routers: Callable[[Settings], Sequence[APIRouter]] = lambda _: (),
 ) -> None:
     """A service's entry point: typed settings, JSON logs, then ``run`` under ``run_service``."""
     settings = Settings()
     configure_logging(settings.log_level)
-    asyncio.run(run_service(name, port=port(settings), main=lambda stop, health: run(settings, stop, health)))
+    asyncio.run(
+        run_service(
+            name,
+            port=port(settings),
+            main=lambda stop, health: run(settings, stop, health),
+            routers=routers(settings),
+        )
+    )

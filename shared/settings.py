@@ -143,6 +143,10 @@ class ResponderSettings(BaseSettings):
     auto_reply: bool = True
     auto_reply_disabled_categories: list[str] = Field(default_factory=list)
     seller_names: dict[str, str] = Field(default_factory=dict, description="seller_id -> sign-off name")
+    template_overrides: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="seller_id -> template id (e.g. email/not_received/de) -> Jinja source; linted before use",
+    )
     sender_poll_interval_s: float = 0.2
     sender_batch: int = 50
     api_port: int = 8080

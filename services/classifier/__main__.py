@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from services.classifier.engine import Classifier
 from services.classifier.handlers import ClassifierDeps, handle_batch
+from services.classifier.http import classify_router
 from shared.db.session import Database, unit_of_work
 from shared.health import HealthState
 from shared.kafka.consumer import ConsumerLoop, Record
@@ -51,7 +52,12 @@ async def run(settings: Settings, stop: asyncio.Event, health: HealthState) -> N
 
 def main() -> None:
     """Entry point."""
-    service_main("classifier", port=lambda s: s.classifier.http_port, run=run)
+    service_main(
+        "classifier",
+        port=lambda s: s.classifier.http_port,
+        run=run,
+        routers=lambda s: [classify_router(Classifier.load(), s.classifier)],
+    )
 
 
 if __name__ == "__main__":

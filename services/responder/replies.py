@@ -94,7 +94,8 @@ class ReplyComposer:
     ) -> None:
         self._settings = responder
         self._mail = mail
-        self._overrides = overrides or {}
+        # explicit overrides (tests, tools) or the seller overrides from settings
+        self._overrides = overrides if overrides is not None else responder.template_overrides
 
     def seller_name(self, seller_id: str) -> str:
         """How the seller signs replies."""

@@ -23,18 +23,23 @@ pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 SELLER_ADDRESS = "support@seller.example"
 
 
+_SENT: list[RelayMail] = []  # every buyer message of this module, for the PII-in-logs check
+
+
 def _mail(order_id: str, text: str, *, language: str = "en") -> RelayMail:
     alias = uuid.uuid4().hex[:15]
-    return RelayMail(
+    mail = RelayMail(
         language=language,
         alias=alias,
-        buyer_name="Jane",
         order_id=order_id,
         text=text,
         message_id=f"<{uuid.uuid4().hex}@relay.amazon.example>",
         sent_at=datetime.now(UTC),
         seller_address=SELLER_ADDRESS,
+        buyer_name="Jane Doelittle",
     )
+    _SENT.append(mail)
+    return mail
 
 
 async def _publish_mail(system: RunningSystem, mail: RelayMail, *, times: int = 1) -> None:
@@ -137,3 +142,14 @@ async def test_same_message_delivered_twice_gives_one_ticket_and_one_reply(
         predicate=bool,
     )
     assert counts == [(1, 1)]
+
+
+async def test_no_buyer_pii_in_any_service_log(running_system: RunningSystem) -> None:
+    assert _SENT, "runs after the tests above, which sent buyer messages"
+    logs = {p.name: p.read_text(encoding="utf-8") for p in running_system.processes.log_dir.glob("*.log")}
+    assert {"ingest.log", "classifier.log", "responder.log"} <= set(logs)
+    for mail in _SENT:
+        for name, text in logs.items():
+            assert mail.alias not in text, f"buyer alias in {name}"
+            assert mail.buyer_name not in text, f"buyer name in {name}"
+            assert mail.text[:30] not in text, f"message text in {name}"

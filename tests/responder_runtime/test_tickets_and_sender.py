@@ -260,3 +260,25 @@ async def test_ses_transport_refuses_an_unverified_sender(aws: AwsEnvironment) -
     )
     with pytest.raises(PermanentError):
         await transport.send(message)
+
+
+async def test_a_seller_override_from_settings_is_used_and_a_bad_one_is_not(db: Database) -> None:
+    good = "Hello, about order {{ order_id }}: we are tracing it with the carrier today. {{ seller_name }}"
+    await _apply(
+        db,
+        classified(seller_id="A2OVERRIDE"),
+        _deps(template_overrides={"A2OVERRIDE": {"email/not_received/en": good}}),
+    )
+    bad = "Order {{ order_id }}: visit www.example.com for 20% off! {{ seller_name }}"
+    await _apply(
+        db,
+        classified(seller_id="A2BADOVERRIDE", order_id="222-1234567-1234567"),
+        _deps(template_overrides={"A2BADOVERRIDE": {"email/not_received/en": bad}}),
+    )
+    async with db.sessions() as session:
+        rows = {r.seller_id: r for r in (await session.execute(select(OutboxMessage))).scalars()}
+    assert "tracing it with the carrier" in (CIPHER.decrypt(rows["A2OVERRIDE"].body_enc) or "")
+    assert (rows["A2OVERRIDE"].template_version or "").startswith("override-")
+    fallback = CIPHER.decrypt(rows["A2BADOVERRIDE"].body_enc) or ""
+    assert "www.example.com" not in fallback  # the linter rejected the override; the repo template went out
+    assert rows["A2BADOVERRIDE"].status == "pending"
