@@ -100,6 +100,9 @@ class ClassifierSettings(BaseSettings):
     a_to_z_sla_hours: int = 72
     buyer_message_sla_hours: int = 24
     ageing_days: int = 45
+    long_use_days: int = Field(
+        default=60, ge=1, description="A return this long after delivery counts as long use."
+    )
     min_auto_reply_confidence: float = 0.6
     abusive_threshold: float = 0.7
     http_port: int = 8082

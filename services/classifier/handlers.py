@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.classifier import repository
 from services.classifier import repository_batch as batch
-from services.classifier.engine import Classifier, Verdict, buyer_hash
+from services.classifier.engine import Classifier, OrderContext, Verdict, buyer_hash
 from shared.db.idempotency import claim_events
 from shared.decoding import decode_amazon_event
 from shared.events import (
@@ -111,7 +111,13 @@ async def classify_signals(
                 (earlier.count if earlier else 0) + 1,
             )
         if hashed:
-            row = _buyer_event(signal, verdict, hashed)
+            row = _buyer_event(
+                signal,
+                verdict,
+                hashed,
+                used_since=_used_since(context),
+                long_use_days=deps.settings.long_use_days,
+            )
             if row is not None:
                 buyer_rows.append(row)
         outputs.append(build_classified(signal, verdict, buyer=hashed))
@@ -120,7 +126,19 @@ async def classify_signals(
     return outputs
 
 
-def _buyer_event(signal: ComplaintSignalReceived, verdict: Verdict, buyer: str) -> batch.BuyerEvent | None:
+def _used_since(context: OrderContext) -> datetime | None:
+    """When the buyer had the item: the latest promised delivery, else the purchase date."""
+    return context.latest_delivery_date or context.purchase_date
+
+
+def _buyer_event(
+    signal: ComplaintSignalReceived,
+    verdict: Verdict,
+    buyer: str,
+    *,
+    used_since: datetime | None = None,
+    long_use_days: int = 60,
+) -> batch.BuyerEvent | None:
     if signal.kind is SignalKind.A_TO_Z_CLAIM or signal.a_to_z_claim:
         kind = "a_to_z"
     elif signal.kind in _RETURN_KINDS:
@@ -137,6 +155,9 @@ def _buyer_event(signal: ComplaintSignalReceived, verdict: Verdict, buyer: str) 
         kind=kind,
         reason=signal.return_reason or verdict.category,
         occurred_at=signal.occurred_at,
+        long_use=kind == "return"
+        and used_since is not None
+        and signal.occurred_at - used_since > timedelta(days=long_use_days),
     )
 
 
