@@ -8,6 +8,7 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,6 +50,11 @@ def seed_standin(stack: LocalStack, seller_id: str, inputs: list[DemoInput]) -> 
         )
 
 
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
 def _say(text: str) -> None:
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
@@ -87,6 +93,9 @@ async def run_everything(*, demo: bool, api_port: int) -> None:
         env = service_env(ep.env(), seller_id=DEMO_SELLER)
         inputs = demo_inputs(now=datetime.now(UTC), seller_address="support@seller.example")
         seed_standin(stack, DEMO_SELLER, inputs)
+        if api_port and not _port_free(api_port):
+            _say(f"Port {api_port} is taken; the API gets a free port instead.")
+            api_port = 0
         system = SystemProcesses(env=env, log_dir=run_dir / "logs", api_port=api_port)
         try:
             _say("Starting ingest, classifier, responder and the API...")
