@@ -96,9 +96,9 @@ async def order_contexts(
 
 
 async def buyer_histories(
-    session: AsyncSession, *, hashes: Iterable[str], now: datetime
+    session: AsyncSession, *, hashes: Iterable[str], now: datetime, sellers: Sequence[str] | None = None
 ) -> dict[str, BuyerHistory]:
-    """Rolling-window counts per buyer hash (every hash gets an entry)."""
+    """Rolling-window counts per buyer hash (every hash gets an entry); ``sellers`` limits the rows counted."""
     wanted = list(dict.fromkeys(hashes))
     if not wanted:
         return {}
@@ -122,6 +122,8 @@ async def buyer_histories(
         .where(e.buyer_hash.in_(wanted))
         .group_by(e.buyer_hash)
     )
+    if sellers is not None:
+        stmt = stmt.where(e.seller_id.in_(list(sellers)))
     out = {h: BuyerHistory() for h in wanted}
     for h, r30, r90, r365, c90, az, reasons, long_use in (await session.execute(stmt)).all():
         out[h] = BuyerHistory(
