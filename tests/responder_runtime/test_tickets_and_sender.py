@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import pytest_asyncio
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from services.responder.handlers import ResponderDeps, handle_classified
@@ -14,12 +15,13 @@ from services.responder.replies import ReplyComposer
 from services.responder.sender import OutboxSender, SenderConfig
 from services.responder.tables import OutboxMessage, Ticket, TicketEvent
 from services.responder.transports import OutboundMessage, OutcomeUnknown
+from services.responder.transports.ses import SesTransport
 from services.responder.transports.smtp import SmtpTransport
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
-from shared.errors import RetryableError
-from shared.settings import DatabaseSettings, MailSettings, ResponderSettings
-from shared.stack.aws import AwsEnvironment
+from shared.errors import PermanentError, RetryableError
+from shared.settings import AwsSettings, DatabaseSettings, MailSettings, ResponderSettings
+from shared.stack.aws import AwsEnvironment, aws_client
 from shared.stack.smtp import SmtpServer
 from tests.responder_runtime.support import classified
 
@@ -196,19 +198,18 @@ async def test_smtp_transport_sends_long_multilingual_text_intact(smtp_server: S
     assert str(mail.message["Subject"]) == "Re: 配送について"
 
 
-async def test_ses_transport_sends_raw_email_through_moto(aws: AwsEnvironment) -> None:
-    from pydantic import SecretStr
-
-    from services.responder.transports.ses import SesTransport
-    from shared.settings import AwsSettings
-    from shared.stack.aws import aws_client
-
+def _ses(aws: AwsEnvironment, *, sender: str) -> SesTransport:
+    """An SES transport pointed at the session's moto server."""
     settings = AwsSettings(
         endpoint_url=aws.endpoint_url,
         access_key_id=SecretStr(aws.access_key_id),
         secret_access_key=SecretStr(aws.secret_access_key),
     )
-    transport = SesTransport(MailSettings(transport="ses", default_sender=aws.resources.ses_sender), settings)
+    return SesTransport(MailSettings(transport="ses", default_sender=sender), settings)
+
+
+async def test_ses_transport_sends_raw_email_through_moto(aws: AwsEnvironment) -> None:
+    transport = _ses(aws, sender=aws.resources.ses_sender)
     async with aws_client("ses", aws.endpoint_url, aws.region) as ses:
         before = sum(p["DeliveryAttempts"] for p in (await ses.get_send_statistics())["SendDataPoints"])
         await transport.send(
@@ -235,7 +236,6 @@ async def test_ses_transport_refuses_an_unverified_sender(aws: AwsEnvironment) -
     from pydantic import SecretStr
 
     from services.responder.transports.ses import SesTransport
-    from shared.errors import PermanentError
     from shared.settings import AwsSettings
 
     settings = AwsSettings(
