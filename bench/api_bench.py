@@ -3,6 +3,7 @@
 ``python -m bench.api_bench [tickets] [requests] [concurrency]`` seeds a scratch database, serves the API in
 a subprocess and prints requests/s and latency percentiles next to the targets (2,000 req/s, p99 < 50 ms).
 The load generator shares the machine with the server, so the figures are a floor, not a ceiling.
+BENCH_POOL overrides the server's DATABASE_POOL_SIZE (default 10) to compare pool sizes.
 """
 
 from __future__ import annotations
@@ -145,7 +146,7 @@ async def _serve(url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     env = {
         **os.environ,
         "DATABASE_URL": url,
-        "DATABASE_POOL_SIZE": "10",
+        "DATABASE_POOL_SIZE": os.environ.get("BENCH_POOL", "10"),
         "RESPONDER_API_PORT": str(port),
         "RESPONDER_API_HOST": LOOPBACK,
         "RESPONDER_API_KEY_PEPPER": _PEPPER,

@@ -63,6 +63,7 @@ class Ticket(Base):
         UniqueConstraint("seller_id", "thread_key", name="uq_tickets_seller_thread"),
         Index("ix_tickets_seller_status_due", "seller_id", "status", "due_at"),
         Index("ix_tickets_seller_created", "seller_id", "created_at", "id"),
+        Index("ix_tickets_seller_due", "seller_id", "due_at", "id"),  # GET /v1/tickets?sort=due_at
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 
 from services.responder.api.repositories import keys as keys_repo
-from services.responder.api.security import Principal, hash_key, key_prefix, keys_match
+from services.responder.api.security import Principal, key_prefix, keys_match
 from shared.db.session import Database, unit_of_work
 
 __all__ = ["KeyStore"]
@@ -37,19 +37,19 @@ class KeyStore:
 
     async def verify(self, key: str) -> Principal | None:
         """The principal of a valid, active key."""
+        now = self._clock()
+        # Keyed by the presented key itself, so a hit costs one dict lookup: no HMAC, no database.
+        hit = self._cache.get(key)
+        if hit is not None and hit[1] > now:
+            return hit[0]
         prefix = key_prefix(key)
         if prefix is None:
             return None
-        digest = hash_key(key, pepper=self._pepper)
-        now = self._clock()
-        hit = self._cache.get(digest)
-        if hit is not None and hit[1] > now:
-            return hit[0]
         principal = await self._load(key, prefix)
         if self._ttl > 0:
             if len(self._cache) >= self._max:
                 self._cache.clear()  # guessed keys must not grow memory without bound
-            self._cache[digest] = (principal, now + self._ttl)
+            self._cache[key] = (principal, now + self._ttl)
         return principal
 
     async def _load(self, key: str, prefix: str) -> Principal | None:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.responder import repository as responder_repo
 from services.responder.api.changes import PreconditionError, apply_changes, matches_if_match, plan_changes
@@ -17,11 +17,18 @@ from services.responder.api.errors import ApiError
 from services.responder.api.repositories import tickets as repo
 from services.responder.api.schemas.tickets import TicketDetail, TicketPage, TicketPatch, TicketQuery
 from services.responder.api.security import TICKETS_READ, Principal
-from services.responder.api.views import detail_of, etag_of, summary_of
+from services.responder.api.views import detail_from_row, detail_of, etag_of, page_of
 from services.responder.tables import Ticket
 from shared.crypto import PiiCipher
 
-__all__ = ["allowed_sellers", "change_ticket", "list_tickets", "load_ticket", "read_ticket"]
+__all__ = [
+    "allowed_sellers",
+    "change_ticket",
+    "get_ticket_detail",
+    "list_tickets",
+    "load_ticket",
+    "read_ticket",
+]
 
 
 def allowed_sellers(caller: Principal, requested: Sequence[str]) -> list[str]:
@@ -42,7 +49,7 @@ def _sort_value(row: Row[Any], sort: str) -> datetime | str | None:
 
 
 async def list_tickets(
-    session: AsyncSession,
+    session: AsyncSession | AsyncConnection,
     *,
     query: TicketQuery,
     caller: Principal,
@@ -89,7 +96,7 @@ async def list_tickets(
     if more and rows:
         last = rows[-1]
         next_cursor = encode_cursor(Cursor(query.sort, descending, _sort_value(last, query.sort), last.id))
-    return TicketPage(items=[summary_of(t, now=now, window=window) for t in rows], next_cursor=next_cursor)
+    return page_of(rows, next_cursor=next_cursor, now=now, window=window)
 
 
 async def load_ticket(
@@ -102,6 +109,22 @@ async def load_ticket(
     if ticket is None:
         raise ApiError(404, "ticket_not_found", "no such ticket")
     return ticket
+
+
+async def get_ticket_detail(
+    conn: AsyncConnection,
+    *,
+    ticket_id: uuid.UUID,
+    caller: Principal,
+    cipher: PiiCipher,
+    now: datetime,
+    window: timedelta,
+) -> TicketDetail:
+    """The detail view in one round trip, or 404 (also for another tenant's id); PII only for tickets:read."""
+    row = await repo.get_ticket_detail(conn, ticket_id=ticket_id, sellers=caller.sellers)
+    if row is None:
+        raise ApiError(404, "ticket_not_found", "no such ticket")
+    return detail_from_row(row, cipher=cipher if caller.has(TICKETS_READ) else None, now=now, window=window)
 
 
 async def read_ticket(

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import Row
 
 from services.responder.api.schemas.tickets import (
@@ -14,6 +15,7 @@ from services.responder.api.schemas.tickets import (
     ReplyOut,
     TagOut,
     TicketDetail,
+    TicketPage,
     TicketPii,
     TicketSummary,
     TimelineEntry,
@@ -23,10 +25,10 @@ from services.responder.tables import OrderContextRow, OutboxMessage, Ticket, Ti
 from shared.crypto import PiiCipher
 from shared.errors import PermanentError
 
-__all__ = ["detail_of", "etag_of", "reply_of", "summary_of"]
+__all__ = ["detail_from_row", "detail_of", "etag_of", "page_of", "reply_of", "summary_of"]
 
 
-def etag_of(ticket: Ticket) -> str:
+def etag_of(ticket: Ticket | Row[Any] | TicketDetail) -> str:
     """Strong ETag of a ticket: its version."""
     return f'"{ticket.version}"'
 
@@ -73,6 +75,23 @@ def _summary_fields(ticket: Ticket | Row[Any], *, now: datetime, window: timedel
 def summary_of(ticket: Ticket | Row[Any], *, now: datetime, window: timedelta) -> TicketSummary:
     """A list row (a Ticket or a row of its summary columns)."""
     return TicketSummary(**_summary_fields(ticket, now=now, window=window))
+
+
+def page_of(
+    rows: Sequence[Row[Any]], *, next_cursor: str | None, now: datetime, window: timedelta
+) -> TicketPage:
+    """A list page from rows of exactly the summary's stored columns, validated in one call."""
+    items = []
+    for row in rows:
+        doc = dict(row._mapping)
+        doc["priority_auto"] = auto = doc["priority"]
+        doc["priority"] = doc["priority_override"] or auto
+        doc["tags"] = [
+            {"name": str(t["name"]), "confidence": float(t["confidence"])} for t in doc["tags"] or []
+        ]
+        doc["sla_state"] = sla_state(status=doc["status"], due_at=doc["due_at"], now=now, window=window)
+        items.append(doc)
+    return TicketPage.model_validate({"items": items, "next_cursor": next_cursor})
 
 
 def _text(cipher: PiiCipher, token: bytes | None) -> str | None:
@@ -180,4 +199,45 @@ def detail_of(
         order=_order(order),
         timeline=_timeline(events, cipher),
         replies=[reply_of(r, cipher) for r in replies],
+    )
+
+
+def _hex(value: str | None) -> bytes | None:
+    return None if value is None else bytes.fromhex(value)
+
+
+def detail_from_row(
+    row: Row[Any], *, cipher: PiiCipher | None, now: datetime, window: timedelta
+) -> TicketDetail:
+    """The full view from ``get_ticket_detail``'s row; PII is decrypted only with a cipher (tickets:read)."""
+    timeline = orjson.loads(row.timeline_json) if row.timeline_json else []
+    replies = orjson.loads(row.replies_json) if row.replies_json else []
+    for e in timeline:
+        token = _hex(e.pop("pii_enc"))
+        e["pii"] = _doc(cipher, token) if cipher is not None else None
+    for r in replies:
+        subject, body = _hex(r.pop("subject_enc")), _hex(r.pop("body_enc"))
+        r["subject"] = _text(cipher, subject) if cipher is not None else None
+        r["body"] = _text(cipher, body) if cipher is not None else None
+    pii = (
+        TicketPii(buyer_alias=_text(cipher, row.buyer_alias_enc), subject=_text(cipher, row.subject_enc))
+        if cipher is not None
+        else None
+    )
+    return TicketDetail.model_validate(
+        {
+            **_summary_fields(row, now=now, window=window),
+            "classification": Classification(
+                category=row.category,
+                confidence=row.confidence,
+                language=row.language,
+                model_version=row.model_version,
+                abusive_score=row.abusive_score,
+                reasons=list(row.reasons or []),
+            ),
+            "pii": pii,
+            "order": orjson.loads(row.order_json) if row.order_json else None,
+            "timeline": timeline,
+            "replies": replies,
+        }
     )

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Response
 
 from services.responder.api import tickets_service as service
-from services.responder.api.deps import CallerDep, NowDep, ReadSessionDep, RuntimeDep, SessionDep, requires
+from services.responder.api.deps import CallerDep, NowDep, RuntimeDep, SessionDep, read_connection, requires
 from services.responder.api.schemas.common import error_responses
 from services.responder.api.schemas.tickets import TicketDetail, TicketPage, TicketPatch, TicketQuery
 from services.responder.api.security import TICKETS_WRITE, Principal
@@ -26,21 +26,20 @@ router = APIRouter(prefix="/v1", tags=["tickets"])
     responses=error_responses(400, 401, 403, 422, 429),
 )
 async def list_tickets(
-    query: Annotated[TicketQuery, Query()],
-    caller: CallerDep,
-    session: ReadSessionDep,
-    runtime: RuntimeDep,
-    now: NowDep,
-) -> TicketPage:
+    query: Annotated[TicketQuery, Query()], caller: CallerDep, runtime: RuntimeDep
+) -> Response:
     """Filter, sort and page the caller's tickets (keyset pagination: pass next_cursor back as cursor)."""
-    return await service.list_tickets(
-        session,
-        query=query,
-        caller=caller,
-        now=now,
-        window=runtime.sla_window,
-        max_page=runtime.api.max_page_size,
-    )
+    async with read_connection(runtime) as conn:
+        page = await service.list_tickets(
+            conn,
+            query=query,
+            caller=caller,
+            now=runtime.clock(),
+            window=runtime.sla_window,
+            max_page=runtime.api.max_page_size,
+        )
+    # Built and validated once above: serialise it here instead of FastAPI validating it again.
+    return Response(page.model_dump_json(), media_type="application/json")
 
 
 @router.get(
@@ -49,19 +48,19 @@ async def list_tickets(
     summary="Read a ticket with its timeline",
     responses=error_responses(401, 404, 422, 429),
 )
-async def get_ticket(
-    ticket_id: uuid.UUID,
-    response: Response,
-    caller: CallerDep,
-    session: ReadSessionDep,
-    runtime: RuntimeDep,
-    now: NowDep,
-) -> TicketDetail:
+async def get_ticket(ticket_id: uuid.UUID, caller: CallerDep, runtime: RuntimeDep) -> Response:
     """The ticket, its classification, timeline, replies and order context (ETag = version)."""
-    ticket = await service.load_ticket(session, ticket_id=ticket_id, caller=caller)
-    response.headers["ETag"] = etag_of(ticket)
-    return await service.read_ticket(
-        session, ticket=ticket, caller=caller, cipher=runtime.cipher, now=now, window=runtime.sla_window
+    async with read_connection(runtime) as conn:
+        detail = await service.get_ticket_detail(
+            conn,
+            ticket_id=ticket_id,
+            caller=caller,
+            cipher=runtime.cipher,
+            now=runtime.clock(),
+            window=runtime.sla_window,
+        )
+    return Response(
+        detail.model_dump_json(), media_type="application/json", headers={"ETag": etag_of(detail)}
     )
 
 
