@@ -17,7 +17,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from services.responder.tables import Ticket
+from services.responder.tables import OutboxMessage, Ticket
 from shared.db.migrate import upgrade_head_async
 from shared.demo.mails import FRAMES
 from shared.demo.scenario import DEMO_SELLER, DemoInput, demo_inputs
@@ -75,6 +75,21 @@ async def wait_for_tickets(database_url: str, *, count: int, within: float = 60.
         await engine.dispose()
 
 
+async def wait_for_outbox_drained(database_url: str, *, within: float) -> None:
+    """Poll until no reply is waiting to be sent (pending or sending)."""
+    engine = create_async_engine(database_url)
+    try:
+        async with asyncio.timeout(within):
+            while True:
+                async with engine.connect() as conn:
+                    waiting = select(func.count()).where(OutboxMessage.status.in_(("pending", "sending")))
+                    if int((await conn.execute(waiting)).scalar_one()) == 0:
+                        return
+                await asyncio.sleep(0.3)
+    finally:
+        await engine.dispose()
+
+
 async def run_everything(*, demo: bool, api_port: int) -> None:
     """The body of `complaints run`."""
     stop = asyncio.Event()
@@ -108,7 +123,7 @@ async def run_everything(*, demo: bool, api_port: int) -> None:
                 _say(f"Demo fed: {len(inputs)} inputs -> {n} tickets.")
                 if stack.smtp is not None:
                     with contextlib.suppress(TimeoutError):
-                        await stack.smtp.wait_for(expected // 2, timeout=30)
+                        await wait_for_outbox_drained(ep.database_url, within=30)
                     _say(
                         f"Replies received by the loopback SMTP server: {len(stack.smtp.messages)} "
                         f"(saved in {run_dir / 'outbox-mail'})"
