@@ -12,15 +12,6 @@ __all__ = ["app"]
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 
 
-def _mount(module: str, name: str | None = None) -> None:
-    """Add a sub-app's commands (merged at the top level when ``name`` is None)."""
-    sub = importlib.import_module(module).app
-    if name:
-        app.add_typer(sub, name=name)
-    else:
-        app.add_typer(sub)
-
-
 @app.command()
 def ingest() -> None:
     """Run the ingest service (SQS pollers, EventBridge and inbound-mail HTTP endpoints, reports)."""
@@ -73,23 +64,20 @@ def run(
     asyncio.run(run_everything(demo=demo, api_port=api_port))
 
 
-for _module, _name in (
-    ("shared.stack.cli", "stack"),
-    ("services.ingest.cli", None),
-    ("services.classifier.cli", None),
-    ("services.responder.cli", None),
-    ("services.responder.api.cli", None),
-):
-    try:
-        _mount(_module, _name)
-    except ModuleNotFoundError as _exc:  # a service's tools are optional in a trimmed image
-        if not _exc.name or not _module.startswith(_exc.name):
-            raise
-
-
 @app.command("migrations-check")
 def migrations_check() -> None:
     """Fail when the SQLAlchemy models and the Alembic migrations disagree (uses a scratch database)."""
     from shared.db.check import migrations_check as check
 
     asyncio.run(check())
+
+
+# The operators' tools live with their services; their commands join this one.
+app.add_typer(importlib.import_module("shared.stack.cli").app, name="stack")
+for _module in (
+    "services.ingest.cli",
+    "services.classifier.cli",
+    "services.responder.cli",
+    "services.responder.api.cli",
+):
+    app.add_typer(importlib.import_module(_module).app)
