@@ -16,10 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.classifier import repository
 from services.classifier import repository_batch as batch
 from services.classifier.engine import Classifier, OrderContext, Verdict, buyer_hash
-from shared.db.idempotency import claim_events
+from shared.db.idempotency import fresh_events
 from shared.decoding import decode_amazon_event
 from shared.events import (
-    AmazonEvent,
     ComplaintClassified,
     ComplaintSignalReceived,
     OrderContextUpdated,
@@ -57,12 +56,7 @@ async def handle_batch(
     the same batch as a signal (seconds apart) is already visible to it.
     """
     events = [decode_amazon_event(r.value) for r in records]
-    fresh = await claim_events(session, consumer=CONSUMER, event_ids=(e.event_id for e in events))
-    todo: list[AmazonEvent] = []
-    for event in events:
-        if event.event_id in fresh:
-            fresh.discard(event.event_id)  # the same event twice in one batch is applied once
-            todo.append(event)
+    todo = await fresh_events(session, consumer=CONSUMER, events=events)
     for event in todo:
         if isinstance(event, OrderContextUpdated):
             await repository.upsert_order(session, event=event)

@@ -18,13 +18,13 @@ from services.responder import repository, threads
 from services.responder.replies import ReplyComposer, ReplyDraft
 from services.responder.tables import OrderContextRow, Ticket
 from shared.crypto import PiiCipher
-from shared.db.idempotency import claim_events
+from shared.db.idempotency import fresh_events
 from shared.decoding import decode_amazon_event, decode_classified
 from shared.events import ComplaintClassified, OrderContextUpdated
 from shared.kafka.consumer import Record
 from shared.topics import CLASSIFIED
 
-__all__ = ["ResponderDeps", "handle_batch", "handle_classified", "handle_order_context"]
+__all__ = ["ResponderDeps", "handle_batch", "handle_classified", "handle_complaints", "handle_order_context"]
 
 CONSUMER = "responder"
 
@@ -49,18 +49,21 @@ async def handle_batch(
             amazon = decode_amazon_event(record.value)
             if isinstance(amazon, OrderContextUpdated):
                 events.append(amazon)
-    fresh = await claim_events(session, consumer=CONSUMER, event_ids=(e.event_id for e in events))
-    todo = []
-    for event in events:
-        if event.event_id in fresh:
-            fresh.discard(event.event_id)
-            todo.append(event)
-    # Prefetch what the batch's complaints read (one query each instead of one per event). Context events
-    # of the same batch are applied first, so a complaint still sees the newest order context.
+    todo = await fresh_events(session, consumer=CONSUMER, events=events)
+    # Context events of the batch are applied first, so a complaint still sees the newest order context.
     for event in todo:
         if isinstance(event, OrderContextUpdated):
             await handle_order_context(event, session=session)
-    complaints = [e for e in todo if isinstance(e, ComplaintClassified)]
+    await handle_complaints(
+        [e for e in todo if isinstance(e, ComplaintClassified)], session=session, deps=deps, now=now
+    )
+
+
+async def handle_complaints(
+    complaints: Sequence[ComplaintClassified], *, session: AsyncSession, deps: ResponderDeps, now: datetime
+) -> None:
+    """Apply classified complaints: what they read is prefetched (one query each, not one per event) and
+    their replies are queued in one statement."""
     if not complaints:
         return
     tickets = await repository.tickets_for_update(
@@ -71,7 +74,7 @@ async def handle_batch(
     )
     cache = _BatchCache(tickets=tickets, orders=orders)
     for event in complaints:
-        await handle_classified(event, session=session, deps=deps, now=now, cache=cache)
+        await _apply_complaint(event, session=session, deps=deps, cache=cache)
     await _queue_replies(session, cache.replies, now=now)
 
 
@@ -110,20 +113,19 @@ class _Reply:
 
 
 async def handle_classified(
-    event: ComplaintClassified,
-    *,
-    session: AsyncSession,
-    deps: ResponderDeps,
-    now: datetime,
-    cache: _BatchCache | None = None,
+    event: ComplaintClassified, *, session: AsyncSession, deps: ResponderDeps, now: datetime
 ) -> None:
-    """Open or update the thread's ticket, record the timeline, queue the reply decided by policy."""
+    """Apply one classified complaint (the batch path with a batch of one)."""
+    await handle_complaints([event], session=session, deps=deps, now=now)
+
+
+async def _apply_complaint(
+    event: ComplaintClassified, *, session: AsyncSession, deps: ResponderDeps, cache: _BatchCache
+) -> None:
+    """Open or update the thread's ticket, record the timeline, decide and compose the reply to queue."""
     signal = event.signal
     key = threads.thread_key(event)
-    if cache is not None:
-        ticket = cache.tickets.get((event.seller_id, key))
-    else:
-        ticket = await repository.get_ticket_for_update(session, seller_id=event.seller_id, thread_key=key)
+    ticket = cache.tickets.get((event.seller_id, key))
     change = threads.apply_signal(
         status=ticket.status if ticket else None,
         priority=ticket.priority if ticket else None,
@@ -153,8 +155,7 @@ async def handle_classified(
                 ageing=False,
             ),
         )
-        if cache is not None:
-            cache.tickets[(event.seller_id, key)] = ticket
+        cache.tickets[(event.seller_id, key)] = ticket
     ticket.status = change.status
     ticket.priority = change.priority
     ticket.category = change.category
@@ -183,21 +184,13 @@ async def handle_classified(
         ticket.subject_enc = deps.cipher.encrypt(signal.subject)
     await _record_timeline(session, ticket=ticket, event=event, deps=deps)
 
-    order: OrderContextRow | None = None
-    if event.order_id and cache is not None:
-        order = cache.orders.get((event.seller_id, event.order_id))
-    elif event.order_id:
-        order = await repository.get_order_context(
-            session, seller_id=event.seller_id, order_id=event.order_id
-        )
+    order = cache.orders.get((event.seller_id, event.order_id)) if event.order_id else None
     draft = deps.composer.compose(event, order=order, thread=key)
     if draft is None:
         return
-    reply = _Reply(ticket, draft, draft.outbox_values(ticket_id=ticket.id, event=event, cipher=deps.cipher))
-    if cache is not None:
-        cache.replies.append(reply)  # queued for the whole batch at once
-    else:
-        await _queue_replies(session, [reply], now=now)
+    cache.replies.append(
+        _Reply(ticket, draft, draft.outbox_values(ticket_id=ticket.id, event=event, cipher=deps.cipher))
+    )
 
 
 async def _queue_replies(session: AsyncSession, replies: Sequence[_Reply], *, now: datetime) -> None:

@@ -17,8 +17,6 @@ from shared.events import OrderContextUpdated
 __all__ = [
     "add_ticket",
     "add_timeline",
-    "get_order_context",
-    "get_ticket_for_update",
     "insert_outbox",
     "insert_outbox_many",
     "order_contexts",
@@ -62,21 +60,6 @@ async def upsert_order_context(session: AsyncSession, *, event: OrderContextUpda
     merged["updated_at"] = func.now()
     stmt = stmt.on_conflict_do_update(index_elements=[row.seller_id, row.order_id], set_=merged)
     await session.execute(stmt)
-
-
-async def get_order_context(
-    session: AsyncSession, *, seller_id: str, order_id: str
-) -> OrderContextRow | None:
-    """The stored context of one order."""
-    return await session.get(OrderContextRow, (seller_id, order_id))
-
-
-async def get_ticket_for_update(session: AsyncSession, *, seller_id: str, thread_key: str) -> Ticket | None:
-    """The ticket of a thread, locked for this transaction."""
-    stmt = (
-        select(Ticket).where(Ticket.seller_id == seller_id, Ticket.thread_key == thread_key).with_for_update()
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def tickets_for_update(

@@ -6,8 +6,9 @@ A duplicate delivery finds its key already there and is skipped, never applied t
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Protocol, TypeVar
 
 from sqlalchemy import String
 from sqlalchemy.dialects.postgresql import UUID, insert
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from shared.db.base import Base
 from shared.db.types import created_at_column
 
-__all__ = ["ProcessedEvent", "claim_events"]
+__all__ = ["ProcessedEvent", "claim_events", "fresh_events"]
 
 
 class ProcessedEvent(Base):
@@ -45,3 +46,22 @@ async def claim_events(
     )
     result = await session.execute(stmt)
     return set(result.scalars().all())
+
+
+class _HasEventId(Protocol):
+    @property
+    def event_id(self) -> uuid.UUID: ...
+
+
+E = TypeVar("E", bound=_HasEventId)
+
+
+async def fresh_events(session: AsyncSession, *, consumer: str, events: Sequence[E]) -> list[E]:
+    """The events to apply now, in order: claimed for the first time, and each once within the batch."""
+    fresh = await claim_events(session, consumer=consumer, event_ids=(e.event_id for e in events))
+    todo: list[E] = []
+    for event in events:
+        if event.event_id in fresh:
+            fresh.discard(event.event_id)  # the same event twice in one batch is applied once
+            todo.append(event)
+    return todo
