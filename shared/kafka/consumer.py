@@ -27,7 +27,7 @@ from prometheus_client import Counter, Histogram
 
 from shared.errors import PermanentError, RetryableError
 from shared.kafka.producer import EventProducer, Header
-from shared.logging import bind_correlation_id
+from shared.logging import bind_correlation_id, correlation_id
 from shared.settings import KafkaSettings
 from shared.topics import dlq
 
@@ -190,8 +190,7 @@ class ConsumerLoop:
                 delay = retry_after or min(s.retry_backoff_max_s, s.retry_backoff_s * 2 ** (attempt - 1))
                 await asyncio.sleep(delay * (0.5 + random.random() / 2))  # jitter, not crypto
             finally:
-                bind_correlation_id(None)
-                del token
+                correlation_id.reset(token)
 
     async def _dead_letter(self, record: Record, exc: PermanentError) -> None:
         headers: list[Header] = [*(record.headers or ())]
