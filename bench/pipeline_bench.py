@@ -6,14 +6,14 @@ import asyncio
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.responder.tables import Ticket
-from shared.events import ComplaintSignalReceived, SignalKind, SignalSource, event_id_for
+from shared.demo.signals import complaint_signal
+from shared.events import ComplaintSignalReceived
 from shared.kafka.producer import EventProducer
 from shared.settings import KafkaSettings
 from shared.topics import AMAZON_EVENTS
@@ -41,18 +41,12 @@ class PipelineResult:
 
 def _signal(i: int, seller: str, run: str) -> ComplaintSignalReceived:
     dedup = f"bench:{run}:{i}"
-    return ComplaintSignalReceived(
-        event_id=event_id_for(dedup),
-        occurred_at=datetime.now(UTC),
+    return complaint_signal(
         seller_id=seller,
-        marketplace_id="ATVPDKIKX0DER",
         order_id=f"{100 + i % 800:03d}-{i:07d}-{int(run[:6], 16) % 10_000_000:07d}",
-        dedup_key=dedup,
-        correlation_id=dedup,
-        source=SignalSource.EMAIL,
-        kind=SignalKind.BUYER_MESSAGE,
         text=_TEXTS[i % len(_TEXTS)],
         buyer_alias=f"buyer{i}@marketplace.amazon.com",
+        dedup_key=dedup,
         reply_to=f"buyer{i}@marketplace.amazon.com",
         message_id=f"<{dedup}@bench>",
     )

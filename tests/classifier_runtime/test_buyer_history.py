@@ -16,6 +16,7 @@ from services.classifier.engine import Classifier
 from services.classifier.handlers import ClassifierDeps, handle_batch
 from services.classifier.tables import BuyerEventRow
 from shared.db.session import Database, unit_of_work
+from shared.demo.signals import complaint_signal
 from shared.events import (
     ComplaintClassified,
     ComplaintSignalReceived,
@@ -23,7 +24,6 @@ from shared.events import (
     OrderContextUpdated,
     SignalKind,
     SignalSource,
-    event_id_for,
 )
 from shared.settings import ClassifierSettings, DatabaseSettings
 from shared.topics import AMAZON_EVENTS
@@ -75,18 +75,14 @@ def _order(order: str, delivered: datetime) -> OrderContextUpdated:
 def _return(
     order: str, text: str, *, at: datetime = NOW, reason: str = "defective"
 ) -> ComplaintSignalReceived:
-    dedup = f"test:{uuid.uuid4().hex}"
-    return ComplaintSignalReceived(
-        event_id=event_id_for(dedup),
-        occurred_at=at,
+    return complaint_signal(
         seller_id=SELLER,
         order_id=order,
-        dedup_key=dedup,
-        correlation_id=dedup,
-        source=SignalSource.EMAIL,
-        kind=SignalKind.RETURN_REQUEST,
         text=text,
         buyer_alias=ALIAS,
+        kind=SignalKind.RETURN_REQUEST,
+        occurred_at=at,
+        marketplace_id=None,
         return_reason=reason,
     )
 

@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaConsumer
 from pydantic import SecretStr
 
 from services.classifier.__main__ import run
+from shared.demo.signals import complaint_signal
 from shared.events import (
     ComplaintClassified,
     ComplaintSignalReceived,
@@ -55,19 +56,12 @@ async def service(migrated_db: str) -> AsyncIterator[str]:
 def _signal(
     order: str, text: str, *, kind: SignalKind = SignalKind.BUYER_MESSAGE, alias: str = "b1"
 ) -> ComplaintSignalReceived:
-    dedup = f"test:{uuid.uuid4().hex}"
-    return ComplaintSignalReceived(
-        event_id=event_id_for(dedup),
-        occurred_at=datetime.now(UTC),
+    return complaint_signal(
         seller_id=SELLER,
-        marketplace_id="ATVPDKIKX0DER",
         order_id=order,
-        dedup_key=dedup,
-        correlation_id=dedup,
-        source=SignalSource.EMAIL,
-        kind=kind,
         text=text,
         buyer_alias=f"{alias}@marketplace.amazon.com",
+        kind=kind,
         language_hint="en",
     )
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
 
 import pytest
 from aiokafka import AIOKafkaConsumer
 
 from shared.db.migrate import upgrade_head_async
 from shared.demo.scenario import DEMO_SELLER
+from shared.demo.signals import complaint_signal
 from shared.devrun.processes import ServiceProcess, service_env
-from shared.events import ComplaintSignalReceived, SignalKind, SignalSource, event_id_for
+from shared.events import ComplaintSignalReceived
 from shared.kafka.producer import EventProducer
 from shared.settings import KafkaSettings
 from shared.stack import LocalStack
@@ -27,19 +27,12 @@ EVENTS = 1200
 
 
 def _signal(i: int, run: str) -> ComplaintSignalReceived:
-    dedup = f"sigterm:{run}:{i}"
-    return ComplaintSignalReceived(
-        event_id=event_id_for(dedup),
-        occurred_at=datetime.now(UTC),
+    return complaint_signal(
         seller_id=DEMO_SELLER,
-        marketplace_id="ATVPDKIKX0DER",
         order_id=f"{100 + i % 900:03d}-{i:07d}-0000001",
-        dedup_key=dedup,
-        correlation_id=dedup,
-        source=SignalSource.EMAIL,
-        kind=SignalKind.BUYER_MESSAGE,
         text="My package never arrived." if i % 2 else "The item is broken.",
         buyer_alias=f"b{i}@marketplace.amazon.com",
+        dedup_key=f"sigterm:{run}:{i}",
     )
 
 
