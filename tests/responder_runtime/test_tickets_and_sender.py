@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -176,20 +177,39 @@ async def test_a_crash_mid_send_leaves_unknown_after_the_lease(db: Database) -> 
     assert row.status == "unknown"
 
 
+def _email(
+    body: str,
+    *,
+    to: str,
+    subject: str,
+    marketplace_id: str,
+    language: str,
+    order_id: str = "123-1234567-1234567",
+) -> OutboundMessage:
+    """A decrypted e-mail reply as the sender hands it to a transport."""
+    return OutboundMessage(
+        outbox_id=str(uuid.uuid4()),
+        seller_id="S",
+        marketplace_id=marketplace_id,
+        order_id=order_id,
+        channel="email",
+        action=None,
+        to=to,
+        subject=subject,
+        body=body,
+        language=language,
+    )
+
+
 async def test_smtp_transport_sends_long_multilingual_text_intact(smtp_server: SmtpServer) -> None:
     body = "お届けが遅れており申し訳ございません。注文番号 123-1234567-1234567 — Lieferung verzögert. " * 40
     transport = SmtpTransport(MailSettings(smtp_host=smtp_server.host, smtp_port=smtp_server.port))
     await transport.send(
-        OutboundMessage(
-            outbox_id="00000000-0000-0000-0000-000000000001",
-            seller_id="S",
-            marketplace_id="A1VC38T7YXB528",
-            order_id="123-1234567-1234567",
-            channel="email",
-            action=None,
+        _email(
+            body,
             to="abc123@marketplace.amazon.co.jp",
             subject="Re: 配送について",
-            body=body,
+            marketplace_id="A1VC38T7YXB528",
             language="ja",
         )
     )
@@ -213,16 +233,12 @@ async def test_ses_transport_sends_raw_email_through_moto(aws: AwsEnvironment) -
     async with aws_client("ses", aws.endpoint_url, aws.region) as ses:
         before = sum(p["DeliveryAttempts"] for p in (await ses.get_send_statistics())["SendDataPoints"])
         await transport.send(
-            OutboundMessage(
-                outbox_id="00000000-0000-0000-0000-000000000002",
-                seller_id="S",
-                marketplace_id="A1PA6795UKMFR9",
-                order_id="302-1234567-1234567",
-                channel="email",
-                action=None,
+            _email(
+                "Ihre Bestellung 302-1234567-1234567 wird heute erneut versandt.",
                 to="abc123@marketplace.amazon.de",
                 subject="Re: Lieferung",
-                body="Ihre Bestellung 302-1234567-1234567 wird heute erneut versandt.",
+                marketplace_id="A1PA6795UKMFR9",
+                order_id="302-1234567-1234567",
                 language="de",
             )
         )
@@ -246,16 +262,12 @@ async def test_ses_transport_refuses_an_unverified_sender(aws: AwsEnvironment) -
     transport = SesTransport(
         MailSettings(transport="ses", default_sender="nobody@unverified.example"), settings
     )
-    message = OutboundMessage(
-        outbox_id="00000000-0000-0000-0000-000000000003",
-        seller_id="S",
-        marketplace_id="ATVPDKIKX0DER",
-        order_id="111-1234567-1234567",
-        channel="email",
-        action=None,
+    message = _email(
+        "Your order 111-1234567-1234567 ships again today.",
         to="abc123@marketplace.amazon.com",
         subject="Re: delivery",
-        body="Your order 111-1234567-1234567 ships again today.",
+        marketplace_id="ATVPDKIKX0DER",
+        order_id="111-1234567-1234567",
         language="en",
     )
     with pytest.raises(PermanentError):
