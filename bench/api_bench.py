@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
 from bench.wrk import have_wrk, run_wrk
 from services.responder.api.security import SCOPES, generate_key, hash_key
@@ -107,6 +107,10 @@ async def _seed(url: str, tickets: int) -> tuple[list[uuid.UUID], str]:
                     rate_limit_per_s=1e9,
                 )
             )
+        async with db.engine.connect() as conn:
+            # A live database has planner statistics; right after a bulk load autovacuum has not run yet.
+            await conn.execute(text("ANALYZE"))
+            await conn.commit()
     finally:
         await db.dispose()
     return ids, key

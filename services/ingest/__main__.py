@@ -28,6 +28,7 @@ from shared.db.session import Database
 from shared.health import HealthState, QuietServer
 from shared.kafka.producer import EventProducer
 from shared.logging import configure_logging
+from shared.runtime import run_main
 from shared.settings import Settings
 from shared.spapi import SpApiClient
 
@@ -154,7 +155,7 @@ def main() -> None:
     """Entry point."""
     settings = Settings()
     configure_logging(settings.log_level)
-    asyncio.run(_serve(settings, IngestRuntimeSettings()))
+    run_main(_serve(settings, IngestRuntimeSettings()))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    FetchedValue,
     Float,
     ForeignKey,
     Index,
@@ -64,6 +65,7 @@ class Ticket(Base):
         Index("ix_tickets_seller_status_due", "seller_id", "status", "due_at"),
         Index("ix_tickets_seller_created", "seller_id", "created_at", "id"),
         Index("ix_tickets_seller_due", "seller_id", "due_at", "id"),  # GET /v1/tickets?sort=due_at
+        Index("ix_tickets_seller_status_created", "seller_id", "status", "created_at", "id"),  # ?status=
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
@@ -99,6 +101,11 @@ class Ticket(Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
+    # The list view's JSON, rendered by the trigger tickets_summary_doc on every insert and update
+    # (migration 5e0c2a9d41b7); never written by the application, never loaded unless asked for.
+    summary_doc: Mapped[str] = mapped_column(
+        Text, nullable=False, server_default=FetchedValue(), server_onupdate=FetchedValue(), deferred=True
+    )
 
 
 class TicketEvent(Base):

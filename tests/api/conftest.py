@@ -13,6 +13,7 @@ from pydantic import SecretStr
 
 from services.responder.api.app import create_app
 from services.responder.api.config import ApiSettings
+from services.responder.api.fastlane import TicketReadsLane
 from shared.db.session import Database
 from shared.settings import DatabaseSettings, ResponderSettings, Settings
 from tests.api.helpers import PEPPER, PII_KEY, T0
@@ -69,5 +70,8 @@ async def app(settings: Settings, api_settings: ApiSettings, clock: Clock) -> As
 
 @pytest_asyncio.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as c:
+    # What `complaints api` serves: the fast lane in front of the FastAPI app.
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=TicketReadsLane(app)), base_url="http://api"
+    ) as c:
         yield c

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from services.responder.api.app import create_app
 from services.responder.api.config import ApiSettings
+from services.responder.api.fastlane import TicketReadsLane
 from services.responder.api.repositories.keys import revoke_key
 from services.responder.api.security import REPLIES_SEND, TICKETS_READ, key_prefix
 from services.responder.api.tables import ApiKey
@@ -71,7 +72,9 @@ async def limited_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]
     app = create_app(settings, api=api)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as c,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=TicketReadsLane(app)), base_url="http://api"
+        ) as c,
     ):
         yield c
 

@@ -16,8 +16,10 @@ import uvicorn
 
 from services.responder.api.app import create_app
 from services.responder.api.config import ApiSettings
+from services.responder.api.fastlane import TicketReadsLane
 from shared.health import HealthState, QuietServer
 from shared.logging import configure_logging
+from shared.runtime import run_main
 from shared.settings import Settings
 
 __all__ = ["create_app", "main", "serve"]
@@ -30,7 +32,7 @@ async def serve(settings: Settings, api: ApiSettings, *, port: int | None = None
     health = HealthState()
     app = create_app(settings, api=api, health=health)
     config = uvicorn.Config(
-        app,
+        TicketReadsLane(app),
         host=api.host,
         port=settings.responder.api_port if port is None else port,
         log_config=None,
@@ -69,7 +71,7 @@ def main() -> None:
     """Entry point of `complaints api`."""
     settings = Settings()
     configure_logging(settings.log_level)
-    asyncio.run(serve(settings, ApiSettings()))
+    run_main(serve(settings, ApiSettings()))
 
 
 if __name__ == "__main__":

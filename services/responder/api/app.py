@@ -19,6 +19,7 @@ from services.responder.api.routes import buyers, replies, stats, templates, tic
 from services.responder.api.runtime import ApiRuntime
 from services.responder.api.workers import background_tasks
 from shared.crypto import PiiCipher
+from shared.db.readpool import ReadPool
 from shared.db.session import Database
 from shared.health import HealthState, health_router
 from shared.settings import Settings
@@ -46,6 +47,8 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.database)
+        reads = ReadPool(settings.database, application_name="complaints-api")
+        await reads.open()
         runtime = ApiRuntime(
             settings=settings,
             api=api_settings,
@@ -58,6 +61,7 @@ def create_app(
             ),
             limiter=TokenBuckets(rate=api_settings.rate_limit_per_s, burst=api_settings.rate_limit_burst),
             clock=clock,
+            reads=reads,
             health=state,
         )
         state.add_check("database", db.ping)
@@ -72,6 +76,7 @@ def create_app(
             stop.set()
             await asyncio.gather(*tasks, return_exceptions=True)
             app.state.runtime = None
+            await reads.close()
             await db.dispose()
             log.info("api.stopped")
 

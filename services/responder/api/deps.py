@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responder.api.errors import ApiError
 from services.responder.api.runtime import ApiRuntime
@@ -25,7 +24,6 @@ __all__ = [
     "RuntimeDep",
     "SessionDep",
     "get_runtime",
-    "read_connection",
     "requires",
 ]
 
@@ -67,16 +65,6 @@ async def get_read_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 
 
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
-
-
-@asynccontextmanager
-async def read_connection(runtime: ApiRuntime) -> AsyncIterator[AsyncConnection]:
-    """A pooled connection in autocommit mode for hot read paths (no ORM session, no BEGIN/COMMIT)."""
-    try:
-        async with runtime.read_slots, runtime.read_engine.connect() as conn:
-            yield conn
-    except (OperationalError, OSError, ConnectionError) as exc:
-        raise RetryableError(f"database unavailable: {type(exc).__name__}", code="db") from exc
 
 
 async def get_now(runtime: RuntimeDep) -> datetime:

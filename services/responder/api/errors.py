@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,7 +20,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.errors import RetryableError
 
-__all__ = ["ApiError", "error_body", "install_error_handlers"]
+__all__ = [
+    "ApiError",
+    "ErrorAnswer",
+    "api_error_answer",
+    "error_body",
+    "install_error_handlers",
+    "internal_answer",
+    "unavailable_answer",
+]
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +72,41 @@ def error_body(code: str, message: str, details: list[Any] | None = None) -> dic
     return {"error": error}
 
 
+@dataclass(frozen=True, slots=True)
+class ErrorAnswer:
+    """Status, envelope and headers of an error response (shared by FastAPI's handlers and the fast lane)."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def response(self) -> JSONResponse:
+        """As a FastAPI response."""
+        return JSONResponse(self.body, self.status, headers=self.headers)
+
+
+def api_error_answer(exc: ApiError) -> ErrorAnswer:
+    """The answer to an ApiError."""
+    return ErrorAnswer(exc.status, error_body(exc.code, exc.message, exc.details), exc.headers)
+
+
+def unavailable_answer(exc: RetryableError) -> ErrorAnswer:
+    """503 when a backing service is down (logged without details)."""
+    log.warning("api.unavailable", extra={"error": exc.code})
+    return ErrorAnswer(
+        503, error_body("unavailable", "a backing service is unavailable; retry later"), {"Retry-After": "5"}
+    )
+
+
+def internal_answer(path: str, exc: Exception) -> ErrorAnswer:
+    """500 for anything unexpected (logged by type only: the message may carry input)."""
+    log.error("api.internal_error", extra={"path": path, "exc_type": type(exc).__name__})
+    return ErrorAnswer(500, error_body("internal_error", "internal error"))
+
+
 async def _api_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return JSONResponse(error_body(exc.code, exc.message, exc.details), exc.status, headers=exc.headers)
+    return api_error_answer(exc).response()
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
@@ -90,17 +131,11 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RetryableError)
-    log.warning("api.unavailable", extra={"error": exc.code})
-    return JSONResponse(
-        error_body("unavailable", "a backing service is unavailable; retry later"),
-        503,
-        headers={"Retry-After": "5"},
-    )
+    return unavailable_answer(exc).response()
 
 
 async def _internal(request: Request, exc: Exception) -> JSONResponse:
-    log.error("api.internal_error", extra={"path": request.url.path, "exc_type": type(exc).__name__})
-    return JSONResponse(error_body("internal_error", "internal error"), 500)
+    return internal_answer(request.url.path, exc).response()
 
 
 def install_error_handlers(app: FastAPI) -> None:

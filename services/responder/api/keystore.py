@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 
@@ -34,6 +35,9 @@ class KeyStore:
         self._clock = clock
         self._max = max_entries
         self._cache: dict[str, tuple[Principal | None, float]] = {}
+        # One lookup per key at a time: when an entry expires under load, every request in flight with
+        # that key would otherwise query the database at once (a stall every ``ttl`` seconds).
+        self._loading: dict[str, asyncio.Task[Principal | None]] = {}
 
     async def verify(self, key: str) -> Principal | None:
         """The principal of a valid, active key."""
@@ -45,11 +49,22 @@ class KeyStore:
         prefix = key_prefix(key)
         if prefix is None:
             return None
-        principal = await self._load(key, prefix)
+        task = self._loading.get(key)
+        if task is None:
+            task = self._loading[key] = asyncio.create_task(self._load_and_cache(key, prefix))
+            task.add_done_callback(_retrieve)
+        # Shielded: a caller that goes away does not cancel the lookup the others wait for.
+        return await asyncio.shield(task)
+
+    async def _load_and_cache(self, key: str, prefix: str) -> Principal | None:
+        try:
+            principal = await self._load(key, prefix)
+        finally:
+            del self._loading[key]
         if self._ttl > 0:
             if len(self._cache) >= self._max:
                 self._cache.clear()  # guessed keys must not grow memory without bound
-            self._cache[key] = (principal, now + self._ttl)
+            self._cache[key] = (principal, self._clock() + self._ttl)
         return principal
 
     async def _load(self, key: str, prefix: str) -> Principal | None:
@@ -67,3 +82,9 @@ class KeyStore:
             sellers=row.sellers,
             rate_limit_per_s=row.rate_limit_per_s,
         )
+
+
+def _retrieve(task: asyncio.Task[Principal | None]) -> None:
+    """Mark a failed lookup's error as seen when every caller has gone (each caller re-raises it)."""
+    if not task.cancelled():
+        task.exception()

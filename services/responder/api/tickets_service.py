@@ -5,28 +5,31 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Row
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responder import repository as responder_repo
 from services.responder.api.changes import PreconditionError, apply_changes, matches_if_match, plan_changes
 from services.responder.api.cursor import Cursor, CursorError, decode_cursor, encode_cursor
 from services.responder.api.errors import ApiError
+from services.responder.api.repositories import ticket_reads as reads
 from services.responder.api.repositories import tickets as repo
-from services.responder.api.schemas.tickets import TicketDetail, TicketPage, TicketPatch, TicketQuery
+from services.responder.api.runtime import ApiRuntime
+from services.responder.api.schemas.tickets import TicketDetail, TicketPatch, TicketQuery
 from services.responder.api.security import TICKETS_READ, Principal
-from services.responder.api.views import detail_from_row, detail_of, etag_of, page_of
+from services.responder.api.views import detail_json, detail_of, etag_of, page_json
 from services.responder.tables import Ticket
 from shared.crypto import PiiCipher
 
 __all__ = [
     "allowed_sellers",
     "change_ticket",
+    "detail_for",
     "get_ticket_detail",
     "list_tickets",
     "load_ticket",
+    "page_for",
     "read_ticket",
 ]
 
@@ -41,23 +44,16 @@ def allowed_sellers(caller: Principal, requested: Sequence[str]) -> list[str]:
     return sorted(set(requested))
 
 
-def _sort_value(row: Row[Any], sort: str) -> datetime | str | None:
-    if sort == "priority":
-        return str(row.priority_override or row.priority)
-    value: datetime | None = getattr(row, sort)
-    return value
-
-
 async def list_tickets(
-    session: AsyncSession | AsyncConnection,
+    conn: asyncpg.Connection,
     *,
     query: TicketQuery,
     caller: Principal,
     now: datetime,
     window: timedelta,
     max_page: int,
-) -> TicketPage:
-    """One page of the caller's tickets."""
+) -> bytes:
+    """One page of the caller's tickets, as the JSON body of a ``TicketPage``."""
     descending = query.order == "desc"
     after: Cursor | None = None
     if query.cursor:
@@ -67,7 +63,7 @@ async def list_tickets(
             raise ApiError(400, "invalid_cursor", str(exc)) from exc
     sla = query.sla or ("due_soon" if query.due_within_hours is not None else None)
     hours = query.due_within_hours
-    f = repo.TicketFilter(
+    f = reads.TicketFilter(
         sellers=allowed_sellers(caller, query.seller_id),
         statuses=query.status,
         priorities=query.priority,
@@ -89,14 +85,40 @@ async def list_tickets(
         after=after,
     )
     limit = min(query.limit, max_page)
-    rows = list(await repo.list_tickets(session, f=f, now=now, limit=limit + 1))
+    rows = await reads.list_tickets(conn, f=f, now=now, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None
     if more and rows:
         last = rows[-1]
-        next_cursor = encode_cursor(Cursor(query.sort, descending, _sort_value(last, query.sort), last.id))
-    return page_of(rows, next_cursor=next_cursor, now=now, window=window)
+        next_cursor = encode_cursor(Cursor(query.sort, descending, last["sort_value"], last["id"]))
+    return page_json(rows, next_cursor=next_cursor, now=now, window=window)
+
+
+async def page_for(runtime: ApiRuntime, *, query: TicketQuery, caller: Principal) -> bytes:
+    """GET /v1/tickets: one page as JSON, on a pooled read connection (the route and the fast lane)."""
+    async with runtime.reads.connection() as conn:
+        return await list_tickets(
+            conn,
+            query=query,
+            caller=caller,
+            now=runtime.clock(),
+            window=runtime.sla_window,
+            max_page=runtime.api.max_page_size,
+        )
+
+
+async def detail_for(runtime: ApiRuntime, *, ticket_id: uuid.UUID, caller: Principal) -> tuple[bytes, str]:
+    """GET /v1/tickets/{id}: the detail JSON and its ETag (the route and the fast lane)."""
+    async with runtime.reads.connection() as conn:
+        return await get_ticket_detail(
+            conn,
+            ticket_id=ticket_id,
+            caller=caller,
+            cipher=runtime.cipher,
+            now=runtime.clock(),
+            window=runtime.sla_window,
+        )
 
 
 async def load_ticket(
@@ -112,19 +134,21 @@ async def load_ticket(
 
 
 async def get_ticket_detail(
-    conn: AsyncConnection,
+    conn: asyncpg.Connection,
     *,
     ticket_id: uuid.UUID,
     caller: Principal,
     cipher: PiiCipher,
     now: datetime,
     window: timedelta,
-) -> TicketDetail:
-    """The detail view in one round trip, or 404 (also for another tenant's id); PII only for tickets:read."""
-    row = await repo.get_ticket_detail(conn, ticket_id=ticket_id, sellers=caller.sellers)
+) -> tuple[bytes, str]:
+    """The detail view's JSON and ETag in one round trip, or 404 (also for another tenant's id); PII only
+    for tickets:read."""
+    row = await reads.get_ticket_detail(conn, ticket_id=ticket_id, sellers=caller.sellers)
     if row is None:
         raise ApiError(404, "ticket_not_found", "no such ticket")
-    return detail_from_row(row, cipher=cipher if caller.has(TICKETS_READ) else None, now=now, window=window)
+    body = detail_json(row, cipher=cipher if caller.has(TICKETS_READ) else None, now=now, window=window)
+    return body, f'"{row["version"]}"'
 
 
 async def read_ticket(

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Response
 
 from services.responder.api import tickets_service as service
-from services.responder.api.deps import CallerDep, NowDep, RuntimeDep, SessionDep, read_connection, requires
+from services.responder.api.deps import CallerDep, NowDep, RuntimeDep, SessionDep, requires
 from services.responder.api.schemas.common import error_responses
 from services.responder.api.schemas.tickets import TicketDetail, TicketPage, TicketPatch, TicketQuery
 from services.responder.api.security import TICKETS_WRITE, Principal
@@ -29,17 +29,10 @@ async def list_tickets(
     query: Annotated[TicketQuery, Query()], caller: CallerDep, runtime: RuntimeDep
 ) -> Response:
     """Filter, sort and page the caller's tickets (keyset pagination: pass next_cursor back as cursor)."""
-    async with read_connection(runtime) as conn:
-        page = await service.list_tickets(
-            conn,
-            query=query,
-            caller=caller,
-            now=runtime.clock(),
-            window=runtime.sla_window,
-            max_page=runtime.api.max_page_size,
-        )
-    # Built and validated once above: serialise it here instead of FastAPI validating it again.
-    return Response(page.model_dump_json(), media_type="application/json")
+    # Already JSON (see views.page_json): FastAPI would otherwise validate and serialise it again.
+    return Response(
+        await service.page_for(runtime, query=query, caller=caller), media_type="application/json"
+    )
 
 
 @router.get(
@@ -50,18 +43,8 @@ async def list_tickets(
 )
 async def get_ticket(ticket_id: uuid.UUID, caller: CallerDep, runtime: RuntimeDep) -> Response:
     """The ticket, its classification, timeline, replies and order context (ETag = version)."""
-    async with read_connection(runtime) as conn:
-        detail = await service.get_ticket_detail(
-            conn,
-            ticket_id=ticket_id,
-            caller=caller,
-            cipher=runtime.cipher,
-            now=runtime.clock(),
-            window=runtime.sla_window,
-        )
-    return Response(
-        detail.model_dump_json(), media_type="application/json", headers={"ETag": etag_of(detail)}
-    )
+    body, etag = await service.detail_for(runtime, ticket_id=ticket_id, caller=caller)
+    return Response(body, media_type="application/json", headers={"ETag": etag})
 
 
 @router.patch(
