@@ -41,7 +41,14 @@ fmt: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The API figures need a load generator that does not compete with the server for the two cores: wrk,
+# from Debian's packages, installed here when it is missing and we may (root); otherwise the bench says so
+# and falls back to a Python client.
 bench: install
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+		{ apt-get install -y -qq wrk >/dev/null 2>&1 || \
+		  { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq wrk >/dev/null 2>&1; }; }; } || \
+		echo "note: wrk is not installed (apt-get install wrk); the API figures come from a Python client"
 	$(BIN)/python -m bench
 
 train: install
