@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import tempfile
 import uuid
@@ -13,6 +12,7 @@ from bench.kafka_bench import raw_kafka_throughput
 from bench.pipeline_bench import pipeline_throughput
 from shared.db.migrate import upgrade_head_async
 from shared.devrun.processes import SystemProcesses, service_env
+from shared.runtime import run_main
 from shared.stack.kafka import kafka_broker
 from shared.stack.postgres import create_database, drop_database, postgres_server
 from shared.topics import ALL_TOPICS
@@ -67,7 +67,7 @@ def _sections(events: int) -> list[tuple[str, Callable[[], None]]]:
     from bench import api_bench, classifier_bench, outbound_bench
 
     return [
-        ("kafka raw vs skeleton pipeline", lambda: asyncio.run(kafka_and_pipeline(events))),
+        ("kafka raw vs skeleton pipeline", lambda: run_main(kafka_and_pipeline(events))),
         ("classifier", lambda: classifier_bench.main([])),
         ("internal API (one uvicorn worker)", api_bench.main),
         ("outbound sends vs the SP-API allowed rate (100 sellers)", outbound_bench.main),

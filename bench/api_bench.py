@@ -31,6 +31,7 @@ from services.responder.tables import Ticket, TicketEvent
 from shared.crypto import PiiCipher
 from shared.db.migrate import upgrade_head_async
 from shared.db.session import Database, unit_of_work
+from shared.runtime import run_main
 from shared.settings import DatabaseSettings
 from shared.stack.ports import LOOPBACK, free_port
 from shared.stack.postgres import create_database, drop_database, postgres_server
@@ -267,7 +268,7 @@ def main() -> None:
     """Print the figures of both scenarios against the targets."""
     args = [int(a) for a in sys.argv[1:4]]
     tickets, requests, concurrency = (args + [5000, 5000, 32][len(args) :])[:3]
-    results = asyncio.run(api_throughput(tickets=tickets, requests=requests, concurrency=concurrency))
+    results = run_main(api_throughput(tickets=tickets, requests=requests, concurrency=concurrency))
     print(f"api: {tickets:,} tickets seeded, {concurrency} concurrent clients, 1 uvicorn worker")
     ceiling = results[0].per_second
     for r in results:

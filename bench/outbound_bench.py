@@ -37,6 +37,7 @@ from services.responder.transports.messaging import MessagingTransport, spapi_ht
 from shared.crypto import PiiCipher
 from shared.db.migrate import upgrade_head_async
 from shared.db.session import Database, unit_of_work
+from shared.runtime import run_main
 from shared.settings import DatabaseSettings, MailSettings, ResponderSettings, SpApiSettings
 from shared.spapi.client import SpApiClient
 from shared.stack.ports import free_port
@@ -239,7 +240,7 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     sellers = int(args[0]) if args else 100
     per_seller = int(args[1]) if len(args) > 1 else 30
-    result = asyncio.run(run(sellers=sellers, messages_per_seller=per_seller))
+    result = run_main(run(sellers=sellers, messages_per_seller=per_seller))
     print(json.dumps(result, indent=2))
     print(
         f"outbound: {result['achieved_per_s']} msg/s achieved vs {result['allowed_per_s']} msg/s allowed "

@@ -1,17 +1,24 @@
-"""A plain asyncpg pool for hot read paths, beside the SQLAlchemy engine that owns every write.
+"""A small pool of plain asyncpg connections for hot read paths, beside the SQLAlchemy engine that owns
+every write.
 
 Reads that serve thousands of requests a second cannot afford the ORM's per-statement work (result
-metadata, greenlet hops, row processing): measured at ~0.25 ms a request on the ticket routes. These reads
-run in autocommit (no BEGIN/COMMIT: under READ COMMITTED each statement has its own snapshot anyway),
-keep asyncpg's prepared-statement cache, and skip the reset query on release because they change no
-session state.
+metadata, greenlet hops, row processing: ~0.25 ms a request on the ticket routes), nor asyncpg's own
+pool's per-checkout work (holders, shielded release, inactivity timers: ~10 % of a list request). These
+reads run in autocommit (no BEGIN/COMMIT: under READ COMMITTED each statement has its own snapshot
+anyway), keep asyncpg's prepared-statement cache per connection and change no session state, so a
+connection goes back to the pool as it is.
+
+Admission is a FIFO semaphore of ``pool_size`` permits: a waiting request is served in arrival order.
+(asyncpg's pool hands connections out through an asyncio.Queue, where a woken waiter can lose the
+connection to a newcomer and go to the back of the line: p99 124 ms at 32 clients, 19 ms with the
+semaphore.) Connections are opened lazily and dropped, not reused, after anything but a clean answer or
+a PostgreSQL error.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from types import TracebackType
 
 import asyncpg
 from sqlalchemy import make_url
@@ -25,6 +32,7 @@ _UNAVAILABLE = (
     asyncpg.exceptions.PostgresConnectionError,  # class 08: the connection broke or was refused
     asyncpg.exceptions.CannotConnectNowError,  # starting up or shutting down
     asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.InterfaceError,  # e.g. the connection was closed under us
     OSError,  # includes ConnectionError and TimeoutError
 )
 
@@ -34,48 +42,80 @@ def asyncpg_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-async def _no_reset(conn: asyncpg.Connection) -> None:
-    """Read-only connections carry no session state to reset (saves a round trip per release)."""
-
-
 class ReadPool:
     """``async with pool.connection() as conn`` for autocommit reads; ``open``/``close`` in a lifespan."""
 
     def __init__(self, settings: DatabaseSettings, *, application_name: str = "complaints-reads") -> None:
         self._dsn = asyncpg_dsn(settings.url.get_secret_value())
-        self._size = settings.pool_size
         self._application_name = application_name
-        self._pool: asyncpg.Pool | None = None
-        # asyncpg's pool hands connections out through an asyncio.Queue, which is not fair: a task woken
-        # for a released connection can find it taken by a newcomer and goes to the back of the line.
-        # Under load that starved some requests for 100+ ms (p99 124 ms at 32 clients). The semaphore
-        # is FIFO and admits at most pool_size tasks, so each of them finds a connection waiting.
         self._slots = asyncio.Semaphore(settings.pool_size)
+        self._idle: list[asyncpg.Connection] = []
+        self._open = False
 
     async def open(self) -> None:
-        """Connect lazily: the pool starts empty and grows to ``pool_size`` under load."""
-        self._pool = await asyncpg.create_pool(
-            self._dsn,
-            min_size=0,
-            max_size=self._size,
-            max_inactive_connection_lifetime=300.0,
-            reset=_no_reset,
-            server_settings={"application_name": self._application_name},
-        )
+        """Start lending (connections are opened on first use)."""
+        self._open = True
 
     async def close(self) -> None:
-        """Close every connection (waits for the ones in use)."""
-        if self._pool is not None:
-            pool, self._pool = self._pool, None
-            await pool.close()
+        """Close the idle connections; the ones lent out are closed when they come back."""
+        self._open = False
+        idle, self._idle = self._idle, []
+        await asyncio.gather(*(conn.close(timeout=5) for conn in idle), return_exceptions=True)
 
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
-        """A pooled connection; connection trouble becomes a RetryableError (503 at the API)."""
-        if self._pool is None:
-            raise RetryableError("read pool is not open", code="db")
+    def connection(self) -> _Lease:
+        """A pooled connection for one request."""
+        return _Lease(self)
+
+    async def _connect(self) -> asyncpg.Connection:
+        conn: asyncpg.Connection = await asyncpg.connect(
+            self._dsn, server_settings={"application_name": self._application_name}
+        )
+        return conn
+
+
+class _Lease:
+    """Async context manager: waits for a slot, lends an idle (or new) connection, takes it back."""
+
+    __slots__ = ("_conn", "_pool")
+
+    def __init__(self, pool: ReadPool) -> None:
+        self._pool = pool
+        self._conn: asyncpg.Connection | None = None
+
+    async def __aenter__(self) -> asyncpg.Connection:
+        pool = self._pool
+        if not pool._open:
+            raise RetryableError("read pool is closed", code="db")
+        await pool._slots.acquire()
         try:
-            async with self._slots, self._pool.acquire() as conn:
-                yield conn
-        except _UNAVAILABLE as exc:
+            conn = pool._idle.pop() if pool._idle else None
+            if conn is None or conn.is_closed():
+                conn = await pool._connect()
+        except BaseException as exc:
+            pool._slots.release()
+            if isinstance(exc, _UNAVAILABLE):
+                raise RetryableError(f"database unavailable: {type(exc).__name__}", code="db") from exc
+            raise
+        self._conn = conn
+        return conn
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        pool, conn = self._pool, self._conn
+        self._conn = None
+        try:
+            # After a PostgreSQL error the connection is idle and usable; after anything else (a broken
+            # socket, a cancelled query) its state is unknown, so it is dropped and replaced on demand.
+            clean = exc is None or (
+                isinstance(exc, asyncpg.PostgresError) and not isinstance(exc, _UNAVAILABLE)
+            )
+            if conn is not None:
+                if clean and pool._open and not conn.is_closed():
+                    pool._idle.append(conn)
+                else:
+                    conn.terminate()
+        finally:
+            pool._slots.release()
+        if exc is not None and isinstance(exc, _UNAVAILABLE):
             raise RetryableError(f"database unavailable: {type(exc).__name__}", code="db") from exc

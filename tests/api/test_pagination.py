@@ -29,22 +29,26 @@ async def _pages(client: httpx.AsyncClient, key: str, **params: Any) -> list[dic
     raise AssertionError("pagination did not end")
 
 
+@pytest.mark.parametrize("sellers", [["SELLER-A"], ["SELLER-A", "SELLER-B", "SELLER-C"]])
 @pytest.mark.parametrize(
     ("sort", "order"),
     [("created_at", "desc"), ("due_at", "asc"), ("due_at", "desc"), ("priority", "asc")],
 )
 async def test_every_ticket_once_in_sort_order(
-    client: httpx.AsyncClient, db: Database, sort: str, order: str
+    client: httpx.AsyncClient, db: Database, sort: str, order: str, sellers: list[str]
 ) -> None:
     for i in range(17):
         # Few distinct values: ties on the sort key must be broken by id, and null due dates sort last.
+        # With several sellers the pages merge one ordered walk per seller.
         await add_ticket(
             db,
+            seller_id=sellers[i % len(sellers)],
             created_at=T0 + timedelta(minutes=i % 4),
             due_at=None if i % 5 == 0 else T0 + timedelta(hours=i % 3),
             priority=f"P{1 + i % 4}",
         )
-    key = await add_key(db, sellers=["SELLER-A"], scopes=[TICKETS_READ])
+    await add_ticket(db, seller_id="SELLER-Z")  # not the key's: never listed
+    key = await add_key(db, sellers=sellers, scopes=[TICKETS_READ])
     items = await _pages(client, key, sort=sort, order=order, limit=4)
     ids = [t["id"] for t in items]
     assert len(ids) == len(set(ids)) == 17

@@ -73,8 +73,8 @@ class _Params:
         return f"{column} = ANY({self.add(list(values))}::text[])"
 
 
-def _conditions(f: TicketFilter, now: datetime, p: _Params) -> list[str]:
-    c = [p.one_of("t.seller_id", f.sellers)]
+def _conditions(f: TicketFilter, now: datetime, p: _Params, seller: str) -> list[str]:
+    c = [seller]
     lists: tuple[tuple[Sequence[str], str], ...] = (
         (f.statuses, "t.status"),
         (f.priorities, _PRIORITY),
@@ -120,17 +120,34 @@ def _after(f: TicketFilter, cur: Cursor, p: _Params) -> str:
 
 
 def list_sql(f: TicketFilter, *, now: datetime, limit: int) -> tuple[str, list[Any]]:
-    """The page statement and its parameters (pure; ``limit`` rows at most)."""
+    """The page statement and its parameters (pure; ``limit`` rows at most).
+
+    One seller: an index walk in sort order. Several: the same walk per seller (a LATERAL subquery with
+    its own LIMIT), merged; ``seller_id = ANY(...)`` would make PostgreSQL read and sort every ticket of
+    every seller for each page.
+    """
+    if not f.sellers:
+        return "SELECT NULL::text AS summary_doc WHERE false", []
     p = _Params()
-    where = " AND ".join(_conditions(f, now, p)) if f.sellers else "false"
+    several = len(f.sellers) > 1
+    seller = "t.seller_id = s.seller_id" if several else f"t.seller_id = {p.add(f.sellers[0])}"
+    where = " AND ".join(_conditions(f, now, p, seller))
     col = _SORT_COLUMNS[f.sort]
     direction = "DESC" if f.descending else "ASC"
     # Only due_at can be null. NULLS LAST on a NOT NULL column changes no order but stops PostgreSQL from
     # walking ix_tickets_seller_created backwards (it sorted every ticket of the seller instead).
     nulls = " NULLS LAST" if f.sort == "due_at" else ""
-    sql = (
+    lim = p.add(limit)
+    page = (
         f"SELECT t.summary_doc, t.status, t.due_at, {col} AS sort_value, t.id FROM tickets AS t "
-        f"WHERE {where} ORDER BY {col} {direction}{nulls}, t.id {direction} LIMIT {p.add(limit)}"
+        f"WHERE {where} ORDER BY {col} {direction}{nulls}, t.id {direction} LIMIT {lim}"
+    )
+    if not several:
+        return page, p.values
+    sellers = p.add(sorted(f.sellers))
+    sql = (
+        f"SELECT m.* FROM unnest({sellers}::text[]) AS s(seller_id) CROSS JOIN LATERAL ({page}) AS m "
+        f"ORDER BY m.sort_value {direction}{nulls}, m.id {direction} LIMIT {lim}"
     )
     return sql, p.values
 
