@@ -27,7 +27,7 @@ from sqlalchemy import insert, text
 from bench.wrk import have_wrk, run_wrk
 from services.responder.api.security import SCOPES, generate_key, hash_key
 from services.responder.api.tables import ApiKey
-from services.responder.tables import Ticket, TicketEvent
+from services.responder.tables import OutboxMessage, Ticket, TicketEvent
 from shared.crypto import PiiCipher
 from shared.db.migrate import upgrade_head_async
 from shared.db.session import Database, unit_of_work
@@ -65,6 +65,20 @@ async def _seed(url: str, tickets: int) -> tuple[list[uuid.UUID], str]:
     ids = [uuid.uuid4() for _ in range(tickets)]
     key, prefix = generate_key()
     alias, subject = cipher.encrypt("buyer@marketplace.amazon.example"), cipher.encrypt("Where is my order?")
+    message = cipher.encrypt_json(
+        {
+            "subject": "Where is my order?",
+            "text": "Hello, I ordered this three weeks ago and the tracking has not moved since it left "
+            "the warehouse. The delivery date has passed. Can you tell me where the parcel is or send a "
+            "replacement? Thank you.",
+        }
+    )
+    reply_subject = cipher.encrypt("Re: Where is my order?")
+    reply_body = cipher.encrypt(
+        "Hello, thank you for your message and sorry that your order has not arrived yet. We have asked "
+        "the carrier to trace the parcel and will write again within two business days with the result. "
+        "If it cannot be found we will send a replacement at no cost. Kind regards, Bench Seller"
+    )
     try:
         for start in range(0, tickets, 1000):
             chunk = ids[start : start + 1000]
@@ -89,14 +103,42 @@ async def _seed(url: str, tickets: int) -> tuple[list[uuid.UUID], str]:
                 }
                 for i, tid in enumerate(chunk, start=start)
             ]
+            # A typical thread: the buyer's message (encrypted text), its classification and one reply
+            # sent by e-mail (encrypted subject and body), all decrypted by GET /v1/tickets/{id}.
             events = [
-                {"ticket_id": tid, "kind": kind, "occurred_at": now, "data": {"kind": "buyer_message"}}
+                {
+                    "ticket_id": tid,
+                    "kind": kind,
+                    "occurred_at": now,
+                    "data": {"kind": "buyer_message"},
+                    "pii_enc": message if kind == "signal" else None,
+                }
                 for tid in chunk
                 for kind in ("signal", "classification", "reply_queued")
+            ]
+            replies = [
+                {
+                    "id": uuid.uuid4(),
+                    "idempotency_key": f"bench|{tid}",
+                    "ticket_id": tid,
+                    "seller_id": _SELLER,
+                    "marketplace_id": "ATVPDKIKX0DER",
+                    "order_id": f"111-{i:07d}-0000001",
+                    "channel": "email",
+                    "status": "sent",
+                    "template_id": "not_received",
+                    "template_version": "1",
+                    "language": "en",
+                    "subject_enc": reply_subject,
+                    "body_enc": reply_body,
+                    "sent_at": now,
+                }
+                for i, tid in enumerate(chunk, start=start)
             ]
             async with unit_of_work(db) as session:
                 await session.execute(insert(Ticket), rows)
                 await session.execute(insert(TicketEvent), events)
+                await session.execute(insert(OutboxMessage), replies)
         async with unit_of_work(db) as session:
             session.add(
                 ApiKey(

@@ -12,7 +12,9 @@ import pytest
 from sqlalchemy import make_url, text
 
 from services.responder.api import tickets_service as service
+from services.responder.api.config import ApiSettings
 from services.responder.api.security import TICKETS_READ, TICKETS_WRITE, Principal
+from services.responder.api.sla import sla_state
 from services.responder.api.views import summary_of
 from services.responder.tables import Ticket
 from shared.db.session import Database, unit_of_work
@@ -130,3 +132,24 @@ async def test_list_items_match_the_orm_summary(client: httpx.AsyncClient, db: D
     assert page == {"items": want, "next_cursor": None}
     assert page["items"][0]["priority"] == "P1"
     assert page["items"][0]["tags"] == [{"name": "fragile", "confidence": 0.8}]
+
+
+async def test_sla_state_of_list_items_is_the_python_rule_at_every_boundary(
+    client: httpx.AsyncClient, db: Database, api_settings: ApiSettings
+) -> None:
+    # The list computes sla_state in SQL (one CASE per row); it must agree with sla.sla_state exactly,
+    # including at the deadline and at the edge of the due-soon window.
+    window = timedelta(hours=api_settings.sla_window_hours)
+    tick = timedelta(microseconds=1)
+    dues = [None, T0 - tick, T0, T0 + tick, T0 + window, T0 + window + tick]
+    expected = {}
+    for status in ("new", "awaiting_reply", "escalated", "replied", "resolved", "no_response_needed"):
+        for due in dues:
+            ticket = await add_ticket(db, status=status, due_at=due)
+            expected[str(ticket.id)] = sla_state(status=status, due_at=due, now=T0, window=window)
+    key = await add_key(db, sellers=["SELLER-A"], scopes=[TICKETS_READ])
+
+    page = (await client.get("/v1/tickets", params={"limit": 100}, headers=bearer(key))).json()
+
+    assert {item["id"]: item["sla_state"] for item in page["items"]} == expected
+    assert set(expected.values()) == {"none", "answered", "breached", "due_soon", "ok"}

@@ -85,14 +85,14 @@ async def list_tickets(
         after=after,
     )
     limit = min(query.limit, max_page)
-    rows = await reads.list_tickets(conn, f=f, now=now, limit=limit + 1)
+    rows = await reads.list_tickets(conn, f=f, now=now, window=window, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None
     if more and rows:
         last = rows[-1]
         next_cursor = encode_cursor(Cursor(query.sort, descending, last["sort_value"], last["id"]))
-    return page_json(rows, next_cursor=next_cursor, now=now, window=window)
+    return page_json(rows, next_cursor=next_cursor)
 
 
 async def page_for(runtime: ApiRuntime, *, query: TicketQuery, caller: Principal) -> bytes:

@@ -119,7 +119,23 @@ def _after(f: TicketFilter, cur: Cursor, p: _Params) -> str:
     return f"({beyond} OR {col} IS NULL)" if f.sort == "due_at" else beyond
 
 
-def list_sql(f: TicketFilter, *, now: datetime, limit: int) -> tuple[str, list[Any]]:
+def _sla_state(p: _Params, *, now: datetime, window: timedelta) -> str:
+    """``sla.sla_state`` in SQL (tests/api/test_read_paths.py holds them equal at every boundary).
+
+    A short word per row instead of status and due_at to decode and compare in Python. (Splicing it into
+    the summary in SQL as well moved more work to PostgreSQL than it saved here.)
+    """
+    awaiting, at, soon = p.add(list(AWAITING_SELLER)), p.add(now), p.add(now + window)
+    state = (
+        "CASE WHEN t.due_at IS NULL THEN 'none' "
+        f"WHEN t.status <> ALL({awaiting}::text[]) THEN 'answered' "
+        f"WHEN t.due_at <= {at} THEN 'breached' "
+        f"WHEN t.due_at <= {soon} THEN 'due_soon' ELSE 'ok' END"
+    )
+    return state
+
+
+def list_sql(f: TicketFilter, *, now: datetime, window: timedelta, limit: int) -> tuple[str, list[Any]]:
     """The page statement and its parameters (pure; ``limit`` rows at most).
 
     One seller: an index walk in sort order. Several: the same walk per seller (a LATERAL subquery with
@@ -129,6 +145,7 @@ def list_sql(f: TicketFilter, *, now: datetime, limit: int) -> tuple[str, list[A
     if not f.sellers:
         return "SELECT NULL::text AS summary_doc WHERE false", []
     p = _Params()
+    state = _sla_state(p, now=now, window=window)
     several = len(f.sellers) > 1
     seller = "t.seller_id = s.seller_id" if several else f"t.seller_id = {p.add(f.sellers[0])}"
     where = " AND ".join(_conditions(f, now, p, seller))
@@ -139,7 +156,7 @@ def list_sql(f: TicketFilter, *, now: datetime, limit: int) -> tuple[str, list[A
     nulls = " NULLS LAST" if f.sort == "due_at" else ""
     lim = p.add(limit)
     page = (
-        f"SELECT t.summary_doc, t.status, t.due_at, {col} AS sort_value, t.id FROM tickets AS t "
+        f"SELECT t.summary_doc, {state} AS sla_state, {col} AS sort_value, t.id FROM tickets AS t "
         f"WHERE {where} ORDER BY {col} {direction}{nulls}, t.id {direction} LIMIT {lim}"
     )
     if not several:
@@ -153,11 +170,10 @@ def list_sql(f: TicketFilter, *, now: datetime, limit: int) -> tuple[str, list[A
 
 
 async def list_tickets(
-    conn: asyncpg.Connection, *, f: TicketFilter, now: datetime, limit: int
+    conn: asyncpg.Connection, *, f: TicketFilter, now: datetime, window: timedelta, limit: int
 ) -> list[asyncpg.Record]:
-    """One page in keyset order: rows of ``summary_doc`` (JSON text), ``status``, ``due_at``,
-    ``sort_value`` and ``id``."""
-    sql, params = list_sql(f, now=now, limit=limit)
+    """One page in keyset order: rows of ``summary_doc`` (JSON text), ``sla_state``, ``sort_value``, ``id``."""
+    sql, params = list_sql(f, now=now, window=window, limit=limit)
     rows: list[asyncpg.Record] = await conn.fetch(sql, *params)
     return rows
 
