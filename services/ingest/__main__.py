@@ -19,7 +19,6 @@ from aiokafka.errors import KafkaError
 
 from services.ingest.aws import S3MailStore, create_client
 from services.ingest.backfill import run_backfill
-from services.ingest.config import IngestRuntimeSettings
 from services.ingest.deps import IngestDeps
 from services.ingest.http import create_app
 from services.ingest.intake import Intake
@@ -56,9 +55,7 @@ async def _connect(producer: EventProducer, stop: asyncio.Event) -> None:
         delay = min(delay * 2, 10.0)
 
 
-async def run(
-    settings: Settings, runtime: IngestRuntimeSettings, stop: asyncio.Event, health: HealthState
-) -> None:
+async def run(settings: Settings, stop: asyncio.Event, health: HealthState) -> None:
     """Run every ingest component until ``stop`` is set, then drain them in order."""
     async with AsyncExitStack() as stack:
         db = Database(settings.database)
@@ -77,12 +74,11 @@ async def run(
             producer=producer,
             intake=Intake(
                 default_seller_id=settings.ingest.default_seller_id or None,
-                recipient_sellers={k.lower(): v for k, v in runtime.recipient_sellers.items()},
-                subscription_sellers=runtime.subscription_sellers,
+                recipient_sellers={k.lower(): v for k, v in settings.ingest.recipient_sellers.items()},
+                subscription_sellers=settings.ingest.subscription_sellers,
                 mail_store=S3MailStore(s3),
             ),
             settings=settings.ingest,
-            runtime=runtime,
             reports_api=spapi,
         )
         health.add_check("database", db.ping)
@@ -132,7 +128,7 @@ async def _until(stop: asyncio.Event, tasks: list[asyncio.Future[None]]) -> None
         waiter.cancel()
 
 
-async def _serve(settings: Settings, runtime: IngestRuntimeSettings) -> None:
+async def _serve(settings: Settings) -> None:
     stop = asyncio.Event()
     health = HealthState()
     loop = asyncio.get_running_loop()
@@ -145,7 +141,7 @@ async def _serve(settings: Settings, runtime: IngestRuntimeSettings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal, sig)
     try:
-        await run(settings, runtime, stop, health)
+        await run(settings, stop, health)
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
@@ -155,7 +151,7 @@ def main() -> None:
     """Entry point."""
     settings = Settings()
     configure_logging(settings.log_level)
-    run_main(_serve(settings, IngestRuntimeSettings()))
+    run_main(_serve(settings))
 
 
 if __name__ == "__main__":

@@ -39,8 +39,8 @@ async def request_due_reports(*, deps: IngestDeps, sellers: Iterable[str], now: 
     api = deps.reports_api
     if api is None:
         return []
-    period = timedelta(hours=deps.runtime.report_backfill_hours)
-    window = timedelta(days=deps.runtime.report_backfill_days)
+    period = timedelta(hours=deps.settings.report_backfill_hours)
+    window = timedelta(days=deps.settings.report_backfill_days)
     created: list[str] = []
     for seller_id in sellers:
         for report_type in BACKFILL_REPORT_TYPES:
@@ -155,7 +155,7 @@ async def run_backfill(stop: asyncio.Event, *, deps: IngestDeps, sellers: Iterab
     interrupted. A failed round is retried the next one.
     """
     sellers = tuple(sellers)
-    runtime = deps.runtime
+    settings = deps.settings
     if deps.reports_api is None:
         log.info("report.backfill_disabled")
         return
@@ -163,13 +163,13 @@ async def run_backfill(stop: asyncio.Event, *, deps: IngestDeps, sellers: Iterab
         now = datetime.now(UTC)
         waiting = 0
         try:
-            if runtime.report_backfill_hours > 0:
+            if settings.report_backfill_hours > 0:
                 await request_due_reports(deps=deps, sellers=sellers, now=now)
             waiting = (await poll_pending(deps=deps, now=now)).waiting
         except Exception as exc:  # noqa: BLE001  # the loop outlives one bad round; state is in the database
             log.error("report.backfill_failed", extra=failure_fields(exc))
-        delay = runtime.report_check_interval_s
+        delay = settings.report_check_interval_s
         if waiting:
-            delay = min(runtime.report_poll_interval_s, delay)
+            delay = min(settings.report_poll_interval_s, delay)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=delay)

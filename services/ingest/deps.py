@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from services.ingest.config import IngestRuntimeSettings
 from services.ingest.intake import Intake
 from shared.db.session import Database
 from shared.kafka.producer import EventProducer
@@ -55,7 +54,6 @@ class IngestDeps:
     producer: EventProducer
     intake: Intake
     settings: IngestSettings
-    runtime: IngestRuntimeSettings
     reports_api: ReportsApi | None = None
     events_topic: str = AMAZON_EVENTS
     rejected_topic: str = INGEST_REJECTED
@@ -63,5 +61,6 @@ class IngestDeps:
     def marketplaces_of(self, seller_id: str) -> list[str]:
         """Marketplaces to request a seller's reports for."""
         return (
-            self.runtime.report_marketplace_ids.get(seller_id) or self.runtime.report_default_marketplace_ids
+            self.settings.report_marketplace_ids.get(seller_id)
+            or self.settings.report_default_marketplace_ids
         )

@@ -128,7 +128,7 @@ def ingest_router(deps: IngestDeps) -> APIRouter:
     async def inbound_email(
         request: Request, content_type: Annotated[str, Depends(_mail_content_type)]
     ) -> JSONResponse:
-        body = await _body(request, deps.runtime.max_email_bytes)
+        body = await _body(request, deps.settings.max_email_bytes)
         key = uuid.uuid4().hex
         item = InboundInput(
             key=key,

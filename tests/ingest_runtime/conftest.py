@@ -11,7 +11,6 @@ import pytest_asyncio
 from pydantic import SecretStr
 
 from services.ingest.aws import S3MailStore, create_client
-from services.ingest.config import IngestRuntimeSettings
 from services.ingest.deps import IngestDeps, ReportsApi
 from services.ingest.intake import Intake
 from shared.db.migrate import upgrade_head_async
@@ -114,7 +113,6 @@ def make_deps(ingest_db: Database, producer: EventProducer, topics: Topics, s3: 
         *,
         db: Database | None = None,
         settings: IngestSettings | None = None,
-        runtime: IngestRuntimeSettings | None = None,
         reports_api: ReportsApi | None = None,
         events_producer: EventProducer | None = None,
     ) -> IngestDeps:
@@ -123,7 +121,6 @@ def make_deps(ingest_db: Database, producer: EventProducer, topics: Topics, s3: 
             producer=events_producer or producer,
             intake=Intake(default_seller_id=SELLER, mail_store=S3MailStore(s3)),
             settings=settings or ingest_settings(),
-            runtime=runtime or IngestRuntimeSettings(report_backfill_hours=0),
             reports_api=reports_api,
             events_topic=topics.events,
             rejected_topic=topics.rejected,

@@ -31,7 +31,7 @@ class Topics:
 
 
 def ingest_settings(queue_urls: list[str] | None = None, **overrides: Any) -> IngestSettings:
-    """Settings for fast tests: short long polls and visibility, one default seller, one API key."""
+    """Settings for fast tests: short long polls and visibility, one default seller, one API key, no backfill."""
     values: dict[str, Any] = {
         "sqs_queue_urls": queue_urls or [],
         "sqs_receivers": 2,
@@ -39,6 +39,7 @@ def ingest_settings(queue_urls: list[str] | None = None, **overrides: Any) -> In
         "sqs_visibility_timeout": 5,
         "default_seller_id": SELLER,
         "eventbridge_api_keys": [SecretStr("another-key"), SecretStr(API_KEY)],
+        "report_backfill_hours": 0,  # no scheduled report requests unless a test asks for them
         **overrides,
     }
     return IngestSettings(**values)

@@ -12,7 +12,6 @@ import pytest
 
 from services.ingest import repository
 from services.ingest.backfill import BACKFILL_REPORT_TYPES, poll_pending, request_due_reports, run_backfill
-from services.ingest.config import IngestRuntimeSettings
 from services.ingest.parse.reports import FEEDBACK, MFN_RETURNS_FLAT
 from services.ingest.sqs import SqsPoller
 from shared.db.session import Database, unit_of_work
@@ -108,8 +107,8 @@ async def test_backfill_requests_each_report_once_per_period_and_processes_them(
     standin.state.set_report(
         SELLER, FEEDBACK, feedback_report("111-0000009-0000009"), gzip=True, polls_until_done=2
     )
-    runtime = IngestRuntimeSettings(report_backfill_hours=6, report_marketplace_ids={SELLER: [US]})
-    deps = make_deps(db=fresh_ingest_db, runtime=runtime, reports_api=spapi)
+    settings = ingest_settings(report_backfill_hours=6, report_marketplace_ids={SELLER: [US]})
+    deps = make_deps(db=fresh_ingest_db, settings=settings, reports_api=spapi)
     now = datetime.now(UTC)
 
     # The second seller never authorized the app: refused once per period, not on every round.
@@ -151,8 +150,10 @@ async def test_backfill_loop_requests_polls_and_stops(
     standin: StandinHandle, spapi: SpApiClient, make_deps: DepsFactory, fresh_ingest_db: Database
 ) -> None:
     standin.state.set_report(SELLER, FEEDBACK, feedback_report("111-0000009-0000009"), polls_until_done=1)
-    runtime = IngestRuntimeSettings(report_check_interval_s=0.1, report_poll_interval_s=0.1)
-    deps = make_deps(db=fresh_ingest_db, runtime=runtime, reports_api=spapi)
+    settings = ingest_settings(
+        report_backfill_hours=6, report_check_interval_s=0.1, report_poll_interval_s=0.1
+    )
+    deps = make_deps(db=fresh_ingest_db, settings=settings, reports_api=spapi)
     stop = asyncio.Event()
 
     task = asyncio.create_task(run_backfill(stop, deps=deps, sellers=[SELLER]))
