@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,12 +24,13 @@ import httpx
 from sqlalchemy import insert, text
 
 from bench.wrk import have_wrk, run_wrk
-from services.responder.api.security import SCOPES, generate_key, hash_key
-from services.responder.api.tables import ApiKey
+from services.responder.api.keystore import issue_key
+from services.responder.api.security import SCOPES
 from services.responder.tables import OutboxMessage, Ticket, TicketEvent
 from shared.crypto import PiiCipher
 from shared.db.migrate import upgrade_head_async
 from shared.db.session import Database, unit_of_work
+from shared.devrun.processes import ServiceProcess
 from shared.runtime import run_main
 from shared.settings import DatabaseSettings
 from shared.stack.ports import LOOPBACK, free_port
@@ -63,7 +63,6 @@ async def _seed(url: str, tickets: int) -> tuple[list[uuid.UUID], str]:
     cipher = PiiCipher(_PII_KEY)
     now = datetime.now(UTC)
     ids = [uuid.uuid4() for _ in range(tickets)]
-    key, prefix = generate_key()
     alias, subject = cipher.encrypt("buyer@marketplace.amazon.example"), cipher.encrypt("Where is my order?")
     message = cipher.encrypt_json(
         {
@@ -140,15 +139,13 @@ async def _seed(url: str, tickets: int) -> tuple[list[uuid.UUID], str]:
                 await session.execute(insert(TicketEvent), events)
                 await session.execute(insert(OutboxMessage), replies)
         async with unit_of_work(db) as session:
-            session.add(
-                ApiKey(
-                    name="bench",
-                    prefix=prefix,
-                    key_hash=hash_key(key, pepper=_PEPPER),
-                    scopes=list(SCOPES),
-                    sellers=[_SELLER],
-                    rate_limit_per_s=1e9,
-                )
+            key, _ = await issue_key(
+                session,
+                name="bench",
+                scopes=list(SCOPES),
+                sellers=[_SELLER],
+                pepper=_PEPPER,
+                rate_limit_per_s=1e9,
             )
         async with db.engine.connect() as conn:
             # A live database has planner statistics; right after a bulk load autovacuum has not run yet.
@@ -188,13 +185,12 @@ async def _drive(
     )
 
 
-async def _serve(url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
+async def _serve(url: str, log: Path) -> ServiceProcess:
+    """`complaints api` as its own process (as deployed), ready to answer."""
     env = {
         **os.environ,
         "DATABASE_URL": url,
         "DATABASE_POOL_SIZE": os.environ.get("BENCH_POOL", "10"),
-        "RESPONDER_API_PORT": str(port),
         "RESPONDER_API_HOST": LOOPBACK,
         "RESPONDER_API_KEY_PEPPER": _PEPPER,
         "RESPONDER_PII_ENCRYPTION_KEY": _PII_KEY,
@@ -202,26 +198,14 @@ async def _serve(url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
         "RESPONDER_API_RETENTION_ENABLED": "false",
         "LOG_LEVEL": "WARNING",
     }
-    with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: ASYNC220  # one child for the whole run
-            [sys.executable, "-m", "services.responder.api"],
-            cwd=_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://{LOOPBACK}:{port}"
-    async with httpx.AsyncClient(base_url=base) as probe, asyncio.timeout(60):
-        while True:
-            if process.poll() is not None:
-                output = await asyncio.to_thread(log.read_text)
-                raise RuntimeError(f"api exited: {output[-2000:]}")
-            try:
-                if (await probe.get("/readyz")).status_code == 200:
-                    return process, base
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
+    api = ServiceProcess(name="api", port=free_port(), log_path=log)
+    api.start(env)
+    try:
+        await api.wait_ready()
+    except BaseException:
+        await api.terminate()
+        raise
+    return api
 
 
 async def _with_wrk(base: str, key: str, ids: list[uuid.UUID]) -> list[ApiBenchResult]:
@@ -255,7 +239,8 @@ async def api_throughput(
             await upgrade_head_async(url)
             ids, key = await _seed(url, tickets)
             with tempfile.TemporaryDirectory() as tmp:
-                process, base = await _serve(url, Path(tmp) / "api.log")
+                api = await _serve(url, Path(tmp) / "api.log")
+                base = api.base_url
                 try:
                     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
                     headers = {"Authorization": f"Bearer {key}"}
@@ -300,8 +285,7 @@ async def api_throughput(
                             ),
                         ]
                 finally:
-                    process.terminate()
-                    await asyncio.to_thread(process.wait, 30)
+                    await api.terminate()
         finally:
             await drop_database(pg.admin_url, name)
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import httpx
 from pydantic import SecretStr
 
-from services.responder.api.repositories import keys as repo
-from services.responder.api.security import SCOPES, generate_key, hash_key
-from services.responder.api.tables import ApiKey
+from services.responder.api.keystore import issue_key
+from services.responder.api.security import SCOPES
 from shared.db.session import Database, unit_of_work
 from shared.settings import DatabaseSettings
 
@@ -16,20 +15,11 @@ __all__ = ["create_demo_key", "ticket_lines"]
 
 async def create_demo_key(database_url: str, *, pepper: str, seller_id: str) -> str:
     """Create an all-scopes key for the demo seller and return it (shown once, stored hashed)."""
-    plaintext, prefix = generate_key()
     db = Database(DatabaseSettings(url=SecretStr(database_url)))
     try:
         async with unit_of_work(db) as session:
-            await repo.insert_key(
-                session,
-                ApiKey(
-                    name="make-run-demo",
-                    prefix=prefix,
-                    key_hash=hash_key(plaintext, pepper=pepper),
-                    scopes=sorted(SCOPES),
-                    sellers=[seller_id],
-                    rate_limit_per_s=None,
-                ),
+            plaintext, _ = await issue_key(
+                session, name="make-run-demo", scopes=sorted(SCOPES), sellers=[seller_id], pepper=pepper
             )
     finally:
         await db.dispose()

@@ -7,8 +7,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.responder.api.security import generate_key, hash_key
-from services.responder.api.tables import ApiKey
+from services.responder.api.keystore import issue_key
 from services.responder.tables import OrderContextRow, OutboxMessage, Ticket, TicketEvent
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
@@ -46,17 +45,14 @@ async def add_key(
     rate_limit_per_s: float | None = None,
 ) -> str:
     """Store a key and return its plaintext."""
-    plaintext, prefix = generate_key()
     async with unit_of_work(db) as session:
-        session.add(
-            ApiKey(
-                name=name,
-                prefix=prefix,
-                key_hash=hash_key(plaintext, pepper=PEPPER),
-                scopes=list(scopes),
-                sellers=list(sellers),
-                rate_limit_per_s=rate_limit_per_s,
-            )
+        plaintext, _ = await issue_key(
+            session,
+            name=name,
+            scopes=list(scopes),
+            sellers=list(sellers),
+            pepper=PEPPER,
+            rate_limit_per_s=rate_limit_per_s,
         )
     return plaintext
 

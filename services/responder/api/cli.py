@@ -9,8 +9,9 @@ from typing import Annotated, TypeVar
 
 import typer
 
+from services.responder.api.keystore import issue_key
 from services.responder.api.repositories import keys as repo
-from services.responder.api.security import RESERVED_NAMES, SCOPES, TICKETS_READ, generate_key, hash_key
+from services.responder.api.security import RESERVED_NAMES, SCOPES, TICKETS_READ
 from services.responder.api.tables import ApiKey
 from shared.db.session import Database, unit_of_work
 from shared.settings import Settings
@@ -52,23 +53,19 @@ def create(
         reserved = ", ".join(sorted(RESERVED_NAMES))
         raise typer.BadParameter(f"give a name of 1 to 128 characters, not {reserved}", param_hint="--name")
     pepper = Settings().responder.api_key_pepper.get_secret_value()
-    plaintext, prefix = generate_key()
 
-    async def work(db: Database) -> ApiKey:
+    async def work(db: Database) -> tuple[str, ApiKey]:
         async with unit_of_work(db) as session:
-            return await repo.insert_key(
+            return await issue_key(
                 session,
-                ApiKey(
-                    name=name.strip(),
-                    prefix=prefix,
-                    key_hash=hash_key(plaintext, pepper=pepper),
-                    scopes=sorted(set(scope)),
-                    sellers=sorted(set(seller)),
-                    rate_limit_per_s=rate_limit,
-                ),
+                name=name.strip(),
+                scopes=sorted(set(scope)),
+                sellers=sorted(set(seller)),
+                pepper=pepper,
+                rate_limit_per_s=rate_limit,
             )
 
-    row = _run(work)
+    plaintext, row = _run(work)
     print(f"id:      {row.id}")
     print(f"prefix:  {row.prefix}")
     print(f"scopes:  {' '.join(row.scopes)}")

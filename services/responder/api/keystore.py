@@ -1,16 +1,41 @@
-"""Verifying bearer keys against the database, with a short in-memory cache so reads stay one query."""
+"""Issuing bearer keys, and verifying them against the database with a short in-memory cache."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responder.api.repositories import keys as keys_repo
-from services.responder.api.security import Principal, key_prefix, keys_match
+from services.responder.api.security import Principal, generate_key, hash_key, key_prefix, keys_match
+from services.responder.api.tables import ApiKey
 from shared.db.session import Database, unit_of_work
 
-__all__ = ["KeyStore"]
+__all__ = ["KeyStore", "issue_key"]
+
+
+async def issue_key(
+    session: AsyncSession,
+    *,
+    name: str,
+    scopes: Sequence[str],
+    sellers: Sequence[str],
+    pepper: str,
+    rate_limit_per_s: float | None = None,
+) -> tuple[str, ApiKey]:
+    """Store a new key (only its peppered hash) and return the plaintext, shown once, with its row."""
+    plaintext, prefix = generate_key()
+    row = ApiKey(
+        name=name,
+        prefix=prefix,
+        key_hash=hash_key(plaintext, pepper=pepper),
+        scopes=list(scopes),
+        sellers=list(sellers),
+        rate_limit_per_s=rate_limit_per_s,
+    )
+    return plaintext, await keys_repo.insert_key(session, row)
 
 
 class KeyStore:

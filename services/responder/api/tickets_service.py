@@ -148,7 +148,7 @@ async def get_ticket_detail(
     if row is None:
         raise ApiError(404, "ticket_not_found", "no such ticket")
     body = detail_json(row, cipher=cipher if caller.has(TICKETS_READ) else None, now=now, window=window)
-    return body, f'"{row["version"]}"'
+    return body, etag_of(row["version"])
 
 
 async def read_ticket(
@@ -189,13 +189,15 @@ async def change_ticket(
     try:
         current = matches_if_match(if_match, ticket.version)
     except PreconditionError as exc:
-        raise ApiError(428, "precondition_required", str(exc), headers={"ETag": etag_of(ticket)}) from exc
+        raise ApiError(
+            428, "precondition_required", str(exc), headers={"ETag": etag_of(ticket.version)}
+        ) from exc
     if not current:
         raise ApiError(
             412,
             "precondition_failed",
             "the ticket changed since that ETag; re-read it and retry",
-            headers={"ETag": etag_of(ticket)},
+            headers={"ETag": etag_of(ticket.version)},
         )
     changes = plan_changes(ticket, patch)
     apply_changes(ticket, changes)

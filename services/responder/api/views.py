@@ -27,9 +27,9 @@ from shared.errors import PermanentError
 __all__ = ["detail_json", "detail_of", "etag_of", "page_json", "reply_of", "summary_of"]
 
 
-def etag_of(ticket: Ticket | Row[Any] | TicketDetail) -> str:
+def etag_of(version: int) -> str:
     """Strong ETag of a ticket: its version."""
-    return f'"{ticket.version}"'
+    return f'"{version}"'
 
 
 def _summary_fields(ticket: Ticket | Row[Any], *, now: datetime, window: timedelta) -> dict[str, Any]:

@@ -69,7 +69,7 @@ async def patch_ticket(
     ticket = await service.change_ticket(
         session, ticket_id=ticket_id, patch=patch, if_match=if_match, caller=caller, now=now
     )
-    response.headers["ETag"] = etag_of(ticket)
+    response.headers["ETag"] = etag_of(ticket.version)
     return await service.read_ticket(
         session, ticket=ticket, caller=caller, cipher=runtime.cipher, now=now, window=runtime.sla_window
     )
