@@ -29,27 +29,32 @@ from services.classifier.domain import (
 )
 from services.classifier.features import normalize
 from services.classifier.langdetect import LanguageGuess, detect_language
+from services.classifier.lexicon import reason_of
 from services.classifier.priority import assess_priority
 from services.classifier.rules import a_to_z_mention, chargeback_language, last_milestone, signal_evidence
-from services.classifier.textmodel import DEFAULT_MODEL_DIR, LABELS, TextModel
+from services.classifier.textmodel import DEFAULT_MODEL_DIR, LABELS, Explanation, TextModel
 from shared.events import ComplaintSignalReceived, Priority, Reason, Tag
 from shared.settings import ClassifierSettings
 
 __all__ = [
     "SECONDARY_TAG_MIN_CONFIDENCE",
     "TEXT_TEMPERATURE",
+    "TEXT_TRUST",
     "BuyerHistory",
     "Classifier",
     "OrderContext",
     "TextVerdict",
     "Verdict",
     "buyer_hash",
+    "top_reason",
 ]
 
 SECONDARY_TAG_MIN_CONFIDENCE = 0.2
-# The text model is trained on composed messages and is overconfident on real text; tempering its scores
-# keeps its ranking but lets decisive structured evidence (tracking LOST, a return reason) outvote it.
+# Used only for artifacts without a fitted temperature (older models): tempering keeps the ranking but
+# lets decisive structured evidence (tracking LOST, a return reason) outvote an overconfident text score.
 TEXT_TEMPERATURE = 1.5
+# Share of belief given to the text model when structured evidence (tracking, return reason) is present.
+TEXT_TRUST = 0.8
 ABUSIVE_TAG = "abusive_returner"
 _NONE = CATEGORIES.index("none")
 # Breaks exact ties (no text, no rule) towards "none" instead of the first category.
@@ -80,18 +85,30 @@ class Classifier:
     def __init__(self, model: TextModel) -> None:
         self._model = model
         self.model_version: str = model.version
+        calibrated = model.thresholds is not None
+        self._temperature = model.temperature if calibrated else TEXT_TEMPERATURE
+        # Per category (CATEGORIES order): lowest confidence at which the text model replies by itself.
+        self.thresholds: tuple[float, ...] | None = model.thresholds
+
+    def auto_reply_threshold(self, category: Category, settings: ClassifierSettings) -> float:
+        """Confidence needed to answer ``category`` automatically: the model's calibrated threshold for it
+        (derived from a precision target on held-back training data), never below the configured floor."""
+        floor = settings.min_auto_reply_confidence
+        if self.thresholds is None:
+            return floor
+        return max(floor, self.thresholds[CATEGORIES.index(category)])
 
     @classmethod
     def load(cls, path: Path | None = None) -> Classifier:
         """Load the artifact directory (default: the model shipped in the repository)."""
         return cls(TextModel.load(path or DEFAULT_MODEL_DIR))
 
-    def _text_scores(self, normed: Sequence[str]) -> npt.NDArray[np.float64]:
-        logits, _ = self._model.logits(normed)
-        logits /= TEXT_TEMPERATURE
+    def _text_scores(self, normed: Sequence[str]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        logits, norms = self._model.logits(normed)
+        logits /= self._temperature
         logits[[not t for t in normed]] = 0.0  # no text: let the rules decide
         out: npt.NDArray[np.float64] = logits + _TIE_BREAK
-        return out
+        return out, norms
 
     def classify_texts(
         self,
@@ -102,7 +119,8 @@ class Classifier:
     ) -> list[TextVerdict]:
         """Text-only verdicts for many texts at once; ``languages`` are hints used when detection fails."""
         normed = [normalize(t) for t in texts]
-        probs = _softmax(self._text_scores(normed))
+        scores, norms = self._text_scores(normed)
+        probs = _softmax(scores)
         hints = list(languages) if languages is not None else [None] * len(texts)
         if len(hints) != len(texts):
             raise ValueError("languages must be None or as long as texts")
@@ -115,7 +133,9 @@ class Classifier:
                     category=CATEGORIES[k],
                     confidence=round(float(probs[i, k]), 4),
                     language=guess.language,
-                    reasons=tuple(self._text_reasons(normed[i], k, guess)) if explain else (),
+                    reasons=tuple(self._text_reasons(text, normed[i], k, guess, float(norms[i])))
+                    if explain
+                    else (),
                     label=LABELS[k],
                     probabilities=tuple(round(float(p), 4) for p in probs[i]),
                 )
@@ -133,13 +153,21 @@ class Classifier:
     ) -> Verdict:
         """Full verdict for one signal: category, tags, priority, clock, abuse score and reasons."""
         text = signal.text.strip() or (signal.subject or "").strip()
+        # Offsets of quoted words are into signal.text; text taken from the subject gets none.
+        shift = len(signal.text) - len(signal.text.lstrip()) if signal.text.strip() else None
         guess = detect_language(text, signal.language_hint)
         normed = normalize(text)
-        scores = self._text_scores([normed])[0]
+        text_scores, norms = self._text_scores([normed])
+        scores = text_scores[0]
         evidence = signal_evidence(signal, context, now=now)
-        for ev in evidence:
-            if ev.category is not None:
-                scores[CATEGORIES.index(ev.category)] += ev.weight
+        weighed = [ev for ev in evidence if ev.category is not None]
+        if weighed and normed:
+            # Structured evidence is in logit units of a prior: the text's calibrated probabilities join it
+            # as log-probabilities, trusted at TEXT_TRUST so that decisive evidence can outvote them.
+            p_text = _softmax(scores)
+            scores = np.log(TEXT_TRUST * p_text + (1.0 - TEXT_TRUST) / len(CATEGORIES)) + _TIE_BREAK
+        for ev in weighed:
+            scores[CATEGORIES.index(ev.category)] += ev.weight
         probs = _softmax(scores)
         k = int(probs.argmax())
         category: Category = CATEGORIES[k]
@@ -163,10 +191,11 @@ class Classifier:
         )
         abuse = assess_abuse(history, threshold=settings.abusive_threshold) if history is not None else None
         tags = self._tags(category, probs, abuse)
-        auto_reply, gate = self._auto_reply(confidence, decision.claim, decision.priority, abuse, settings)
+        threshold = self.auto_reply_threshold(category, settings)
+        auto_reply, gate = self._auto_reply(confidence, threshold, decision.claim, decision.priority, abuse)
         reasons = [
             *self._evidence_reasons(evidence, category, context),
-            *self._text_reasons(normed, k, guess),
+            *self._text_reasons(text, normed, k, guess, float(norms[0]), shift=shift),
             *decision.reasons,
             *(abuse.reasons if abuse else ()),
             *gate,
@@ -200,16 +229,14 @@ class Classifier:
     @staticmethod
     def _auto_reply(
         confidence: float,
+        threshold: float,
         claim: bool,
         priority: Priority,
         abuse: AbuseAssessment | None,
-        settings: ClassifierSettings,
     ) -> tuple[bool, list[Reason]]:
         gate: list[Reason] = []
-        if confidence < settings.min_auto_reply_confidence:
-            gate.append(
-                Reason(rule_id="route.low_confidence", detail=f"< {settings.min_auto_reply_confidence:g}")
-            )
+        if confidence < threshold:
+            gate.append(Reason(rule_id="route.low_confidence", detail=f"< {min(threshold, 1.0):g}"))
         if claim:
             gate.append(Reason(rule_id="route.claim", detail=f"{priority.value} claim or chargeback"))
         if abuse is not None and abuse.abusive:
@@ -234,7 +261,16 @@ class Classifier:
             )
         return out
 
-    def _text_reasons(self, normed: str, k: int, guess: LanguageGuess) -> list[Reason]:
+    def _text_reasons(
+        self,
+        text: str,
+        normed: str,
+        k: int,
+        guess: LanguageGuess,
+        norm: float | None = None,
+        *,
+        shift: int | None = 0,
+    ) -> list[Reason]:
         out = [
             Reason(
                 rule_id="language.detected",
@@ -245,8 +281,35 @@ class Classifier:
         if not normed:
             out.append(Reason(rule_id="text.empty", detail="no buyer text; structured signals only"))
             return out
+        found = self._model.explain(text, k, norm=norm)
+        out.append(Reason(rule_id="text.top_reason", detail=top_reason(found, CATEGORIES[k])))
         out.extend(
-            Reason(rule_id="text.feature", detail=f"{gram!r} -> {CATEGORIES[k]}", weight=w)
-            for gram, w in self._model.explain(normed, k)
+            Reason(
+                rule_id="text.feature",
+                detail=f"{ex.phrase!r} -> {CATEGORIES[k]}",
+                weight=ex.weight,
+                start=None if shift is None else ex.start + shift,
+                end=None if shift is None else ex.end + shift,
+            )
+            for ex in found
         )
         return out
+
+
+_CATEGORY_WORDS = {
+    "not_received": "the parcel has not arrived",
+    "not_as_described": "the item is not as described",
+    "defective": "the item is defective or damaged",
+    "none": "this is not a complaint about the item or its delivery",
+}
+
+
+def top_reason(found: Sequence[Explanation], category: Category) -> str:
+    """One plain-language sentence: the strongest cue's meaning, else the words that weighed most."""
+    cue = next((ex for ex in found if ex.concept), None)
+    if cue is not None and cue.concept is not None:
+        return f'{reason_of(cue.concept)} ("{cue.phrase}")'[:1000]
+    if found:
+        quoted = ", ".join(f'"{ex.phrase}"' for ex in found[:3])
+        return f"words like {quoted} usually mean {_CATEGORY_WORDS[category]}"[:1000]
+    return f"no single word stands out; the text as a whole reads as: {_CATEGORY_WORDS[category]}"

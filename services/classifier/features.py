@@ -16,16 +16,20 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from services.classifier.lexicon import find_cues
+
 __all__ = [
     "FeatureBatch",
     "FeatureSpec",
     "char_ngram_index",
     "char_ngrams_of",
+    "cue_feature_index",
     "featurize",
     "hashed_features",
     "inverse_document_frequency",
     "normalize",
     "word_feature_index",
+    "word_tokens",
 ]
 
 _U64 = np.uint64
@@ -43,6 +47,8 @@ _PUNCT = re.compile(r"[^\w\s?!]|_")
 _QUESTION = re.compile(r"([?!])")
 _SPACES = re.compile(r"\s+")
 _LATIN_MARKS = re.compile(r"[\u0300-\u036f]")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CUE_SEED = 0xD6E8FEB86659FD93
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +60,8 @@ class FeatureSpec:
     char_max: int = 4
     word_weight: float = 2.0
     char_weight: float = 1.0
+    cjk_bigrams: bool = False  # Chinese/Japanese runs become overlapping character bigrams (their "words")
+    cue_weight: float = 0.0  # block weight of the lexicon concept features (0: off)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +72,7 @@ class FeatureBatch:
     cols: npt.NDArray[np.int64]
     values: npt.NDArray[np.float32]
     n_rows: int
+    norms: npt.NDArray[np.float64] | None = None  # per text, the L2 norm divided out (featurize only)
 
 
 def normalize(text: str) -> str:
@@ -164,13 +173,44 @@ def _char_features(
     return np.concatenate(rows), np.concatenate(cols)
 
 
+def word_tokens(normed: str, *, cjk_bigrams: bool) -> list[str]:
+    """The word tokens of a normalized text; with ``cjk_bigrams`` a CJK run yields its character bigrams."""
+    toks = normed.split()
+    if not cjk_bigrams or not _CJK.search(normed):
+        return toks
+    out: list[str] = []
+    for tok in toks:
+        if _CJK.search(tok) and len(tok) > 2:
+            out.extend(tok[i : i + 2] for i in range(len(tok) - 1))
+        else:
+            out.append(tok)
+    return out
+
+
+def cue_feature_index(concept: str, bits: int) -> int:
+    """Bucket of one lexicon concept feature."""
+    return _mix_int((zlib.crc32(concept.encode()) + _CUE_SEED) & _MASK64) >> (64 - bits)
+
+
+def _cue_features(
+    normed: Sequence[str], spec: FeatureSpec
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    rows: list[int] = []
+    cols: list[int] = []
+    for i, t in enumerate(normed):
+        for concept in {c.concept for c in find_cues(t, folded=True)}:
+            rows.append(i)
+            cols.append(cue_feature_index(concept, spec.bits))
+    return np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+
+
 def _word_features(
     normed: Sequence[str], spec: FeatureSpec
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     crcs: list[int] = []
     docs: list[int] = []
     for i, t in enumerate(normed):
-        toks = t.split()
+        toks = word_tokens(t, cjk_bigrams=spec.cjk_bigrams)
         crcs.extend(zlib.crc32(w.encode()) for w in toks)
         docs.extend([i] * len(toks))
     if not crcs:
@@ -201,11 +241,16 @@ def hashed_features(texts: Sequence[str], spec: FeatureSpec, *, normalized: bool
     mask = np.int64((1 << spec.bits) - 1)
     keys = []
     weights = []
-    for (r, c), w in (
-        (_char_features(normed, spec), spec.char_weight),
-        (_word_features(normed, spec), spec.word_weight),
-    ):
-        if w <= 0 or len(r) == 0:
+    blocks = [
+        (_char_features, spec.char_weight),
+        (_word_features, spec.word_weight),
+        (_cue_features, spec.cue_weight),
+    ]
+    for block, w in blocks:
+        if w <= 0:
+            continue
+        r, c = block(normed, spec)
+        if len(r) == 0:
             continue
         k = _dedup(r, c, spec.bits)
         keys.append(k)
@@ -240,4 +285,4 @@ def featurize(
         rows, cols, val = rows[keep], cols[keep], val[keep]
     norms = np.sqrt(np.bincount(rows, weights=val.astype(np.float64) ** 2, minlength=fb.n_rows))
     val = (val / np.maximum(norms[rows], 1e-12)).astype(np.float32)
-    return FeatureBatch(rows, cols, val, fb.n_rows)
+    return FeatureBatch(rows, cols, val, fb.n_rows, norms)

@@ -38,35 +38,40 @@ _STOPWORDS: dict[str, frozenset[str]] = {
         "the and is it to of my was not this that for have with you i but are be they on at what been has "
         "had did don't didn't can't it's i'm your just would will no yet still when where which there "
         "their them we our me an any very too so from about order received got item wasn't isn't doesn't "
-        "never again why how please thanks "
+        "never again why how please thanks as like new sold good quick seller described exactly got i've "
+        "who where's what's anyone still "
     ),
     "de": _words(
         "der die das und ist nicht ich ein eine es zu mit den dem für auf sich auch noch nur war aber wie "
         "bei hat habe sehr wurde wird kein keine schon mir mich mein meine bitte leider nach vom zum zur "
         "bis dass über sind oder wenn immer bestellt geliefert gut paket ware nichts heute wieder warum "
-        "wo ab einen einem "
+        "wo ab einen einem denn was wer gibt's an zu gebraucht eindeutig neu nichts kam "
     ),
     "fr": _words(
         "le la les et est pas je un une du des en pour que qui dans ce cette il elle mais avec sur au aux "
         "mon ma mes ne plus tres très bien été ai avait reçu recu commande colis toujours rien votre vous "
-        "nous jamais produit ça ca c'est j'ai n'est qu'il depuis merci où quand "
+        "nous jamais produit ça ca c'est j'ai n'est qu'il depuis merci où quand clairement neuf vendu "
+        "l'article d'occasion sur client "
     ),
     "es": _words(
         "el la los las y es no que de en un una por para con mi mis pero muy lo se del al ha he está esta "
         "esto eso pedido recibido llegado llegó todavía nada producto gracias como cuando también tengo "
-        "hace sin fue son ya porque donde dónde qué hola bien "
+        "hace sin fue son ya porque donde dónde qué hola bien me lo le su sus nos y mandaron pedí "
+        "llega vez estrellas teclas echa "
     ),
     "it": _words(
         "il lo la gli le e è non che di un una per con mi mio mia ma molto del della dei delle al alla "
         "sono ho ha hanno ancora nulla niente ordine pacco arrivato arrivata prodotto grazie come quando "
-        "anche perché dove questo questa era stato stata bene poi più però "
+        "anche perché dove questo questa era stato stata bene poi più però nel nella nei sul sulla dal dalla "
+        "ci si ne mai solo dopo chi cosa tutto già c'è dov'è l'ho po' sono mio gli ed qualsiasi "
     ),
     "pt": _words(
         "o a os as e é não que de um uma por para com meu minha mas muito do da dos das ao foi está estou "
         "ainda nada pedido produto obrigado quando também já porque onde isso você "
     ),
 }
-_LETTER_BONUS: dict[str, str] = {"de": "äöüß", "fr": "çêèœâîûë", "es": "ñ¿¡á", "it": "ìò", "pt": "ãõ"}
+# "è" is frequent in both French and Italian, so it counts for neither.
+_LETTER_BONUS: dict[str, str] = {"de": "äöüß", "fr": "çêœâîûë", "es": "ñ¿¡á", "it": "ìò", "pt": "ãõ"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,16 @@ from dataclasses import dataclass, field
 
 from services.classifier.textmodel import LABELS
 
-__all__ = ["ClassScore", "EvalReport", "evaluate", "score"]
+__all__ = [
+    "AutoReplyStats",
+    "ClassScore",
+    "EvalReport",
+    "auto_reply_stats",
+    "confusion",
+    "evaluate",
+    "expected_calibration_error",
+    "score",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,3 +86,68 @@ def evaluate(gold: Sequence[str], pred: Sequence[str], languages: Sequence[str |
         idx = [i for i, x in enumerate(languages) if (x or "?") == lang]
         by_language[lang] = score([gold[i] for i in idx], [pred[i] for i in idx])
     return EvalReport(overall.n, overall.accuracy, overall.macro_f1, overall.classes, by_language)
+
+
+def confusion(gold: Sequence[str], pred: Sequence[str]) -> list[list[int]]:
+    """Counts ``[gold][predicted]`` in :data:`LABELS` order."""
+    out = [[0] * len(LABELS) for _ in LABELS]
+    for g, p in zip(gold, pred, strict=True):
+        out[LABELS.index(g)][LABELS.index(p)] += 1
+    return out
+
+
+def expected_calibration_error(confidence: Sequence[float], correct: Sequence[bool], bins: int = 10) -> float:
+    """ECE: per equal-width confidence bin, |accuracy - mean confidence|, weighted by the bin's share."""
+    if len(confidence) != len(correct):
+        raise ValueError("confidence and correct differ in length")
+    if not confidence:
+        return 0.0
+    total = 0.0
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        idx = [i for i, c in enumerate(confidence) if lo < c <= hi or (b == 0 and c == 0.0)]
+        if idx:
+            acc = sum(correct[i] for i in idx) / len(idx)
+            conf = sum(confidence[i] for i in idx) / len(idx)
+            total += len(idx) / len(confidence) * abs(acc - conf)
+    return total
+
+
+@dataclass(frozen=True, slots=True)
+class AutoReplyStats:
+    """How automatic replies would have fared: precision over those sent, coverage over the rows."""
+
+    n: int
+    answered: int
+    correct: int
+    complaints: int  # rows whose gold label is a complaint (not OTHER)
+    complaints_answered: int
+
+    @property
+    def precision(self) -> float:
+        """Share of automatic replies whose category was right (1.0 when none were sent)."""
+        return self.correct / self.answered if self.answered else 1.0
+
+    @property
+    def coverage(self) -> float:
+        """Share of all rows answered automatically."""
+        return self.answered / self.n if self.n else 0.0
+
+    @property
+    def complaint_coverage(self) -> float:
+        """Share of real complaints answered automatically."""
+        return self.complaints_answered / self.complaints if self.complaints else 0.0
+
+
+def auto_reply_stats(gold: Sequence[str], pred: Sequence[str], answered: Sequence[bool]) -> AutoReplyStats:
+    """Precision and coverage of the rows flagged ``answered`` (sent without a human)."""
+    if not len(gold) == len(pred) == len(answered):
+        raise ValueError("gold, predictions and answered differ in length")
+    rows = list(zip(gold, pred, answered, strict=True))
+    return AutoReplyStats(
+        n=len(rows),
+        answered=sum(a for _, _, a in rows),
+        correct=sum(a and g == p for g, p, a in rows),
+        complaints=sum(g != "OTHER" for g, _, _ in rows),
+        complaints_answered=sum(a and g != "OTHER" for g, _, a in rows),
+    )

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import io
-import itertools
 import json
+import re
 import zipfile
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +24,22 @@ import numpy.typing as npt
 
 from services.classifier.features import (
     FeatureSpec,
-    char_ngrams_of,
+    cue_feature_index,
     featurize,
-    word_feature_index,
+    hashed_features,
+    normalize,
 )
+from services.classifier.lexicon import find_cues, fold
 
-__all__ = ["DEFAULT_MODEL_DIR", "LABELS", "TextModel", "artifact_version", "write_artifact"]
+__all__ = [
+    "DEFAULT_MODEL_DIR",
+    "LABELS",
+    "Explanation",
+    "TextModel",
+    "artifact_version",
+    "unit_spans",
+    "write_artifact",
+]
 
 LABELS = ("NOT_RECEIVED", "NOT_AS_DESCRIBED", "DEFECTIVE", "OTHER")
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "model"
@@ -89,6 +100,17 @@ def write_artifact(
 
 
 @dataclass(frozen=True, slots=True)
+class Explanation:
+    """A piece of the buyer's own text behind a decision: ``text[start:end] == phrase``."""
+
+    phrase: str
+    start: int
+    end: int
+    weight: float
+    concept: str | None  # the lexicon concept when the piece is a cue phrase
+
+
+@dataclass(frozen=True, slots=True)
 class TextModel:
     """Hashed n-gram linear model over the four labels."""
 
@@ -97,6 +119,9 @@ class TextModel:
     idf: npt.NDArray[np.float32]  # (2**bits,), 0 for buckets unseen in training
     bias: npt.NDArray[np.float32]
     version: str
+    temperature: float = 1.0  # divides the logits; fitted on a held-out split of the training data
+    # Per label: the lowest confidence at which automatic replies met the precision target on that split.
+    thresholds: tuple[float, ...] | None = None
 
     @classmethod
     def load(cls, model_dir: Path = DEFAULT_MODEL_DIR) -> TextModel:
@@ -113,46 +138,112 @@ class TextModel:
             idf = np.zeros(1 << spec.bits, dtype=np.float32)
             idf[cols] = npz["idf"].astype(np.float32)
             bias = npz["bias"].astype(np.float32)
-        return cls(spec=spec, weights=dense, idf=idf, bias=bias, version=artifact_version(raw, meta))
+        info = meta.get("info", {})
+        calib = info.get("calibration") or {}
+        thresholds = calib.get("thresholds")
+        return cls(
+            spec=spec,
+            weights=dense,
+            idf=idf,
+            bias=bias,
+            version=artifact_version(raw, meta),
+            temperature=float(calib.get("temperature", 1.0)),
+            thresholds=tuple(float(thresholds[label]) for label in LABELS) if thresholds else None,
+        )
 
-    def logits(self, normed: Sequence[str]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-        """Per-text class scores for normalized texts, and the number of active features per text."""
+    def logits(self, normed: Sequence[str]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Per-text class scores for normalized texts, and each text's feature norm (for :meth:`explain`)."""
         fb = featurize(normed, self.spec, idf=self.idf, normalized=True)
         n = fb.n_rows
         out = np.empty((n, len(LABELS)), dtype=np.float64)
         contrib = self.weights[fb.cols] * fb.values[:, None]
         for k in range(len(LABELS)):
             out[:, k] = np.bincount(fb.rows, weights=contrib[:, k], minlength=n) + self.bias[k]
-        return out, np.bincount(fb.rows, minlength=n)
+        norms = fb.norms if fb.norms is not None else np.ones(n)
+        return out, norms
 
-    def explain(self, normed: str, label: int, top: int = 6) -> list[tuple[str, float]]:
-        """Text features that pushed ``normed`` towards ``label`` most, versus the other labels' mean."""
-        fb = featurize([normed], self.spec, idf=self.idf, normalized=True)
-        w = self.weights[fb.cols]
-        margin = w[:, label] - (w.sum(axis=1) - w[:, label]) / (len(LABELS) - 1)
-        contrib = dict(zip(fb.cols.tolist(), (margin * fb.values).tolist(), strict=True))
-        # Name only the strongest buckets: a bucket's text is the n-gram or word(s) that hashed to it.
-        best = {b for b, c in sorted(contrib.items(), key=lambda kv: -kv[1])[: top * 5] if c > 0}
-        shown: dict[int, str] = {}
-        buckets, starts, lengths = char_ngrams_of(normed, self.spec)
-        padded = f" {normed} "
-        for i in np.flatnonzero(np.isin(buckets, list(best))).tolist():
-            gram = padded[starts[i] : starts[i] + lengths[i]].strip()
-            if len(gram) > 1 or (gram and ord(gram) >= 0x2E80):
-                shown.setdefault(int(buckets[i]), gram)
-        toks = normed.split()
-        for words in [[t] for t in toks] + [list(p) for p in itertools.pairwise(toks)]:
-            bucket = word_feature_index(words, self.spec.bits)
-            if bucket in best:
-                shown.setdefault(bucket, " ".join(words))
-        seen: dict[str, float] = {}
-        for bucket, text in shown.items():
-            seen[text] = seen.get(text, 0.0) + contrib[bucket]
-        picked: list[tuple[str, float]] = []
-        for gram, score in sorted(seen.items(), key=lambda kv: (-kv[1], kv[0])):
+    def _margin(self, cols: npt.NDArray[np.int64], label: int) -> npt.NDArray[np.float32]:
+        """Per feature column: its weight for ``label`` minus its mean weight for the other labels."""
+        w = self.weights[cols]
+        out: npt.NDArray[np.float32] = w[:, label] - (w.sum(axis=1) - w[:, label]) / (len(LABELS) - 1)
+        return out
+
+    def explain(self, text: str, label: int, top: int = 5, *, norm: float | None = None) -> list[Explanation]:
+        """Words and cue phrases of ``text`` that pushed it towards ``label`` most, with offsets into ``text``.
+
+        A word's weight is the sum of its own features (the word, its character n-grams) times the model's
+        margin for ``label`` over the other labels' mean, scaled like the text's own features; a cue phrase's
+        weight is its lexicon concept's. ``norm`` is the text's feature norm from :meth:`logits` (computed
+        when not given). Chinese/Japanese runs are explained by character bigrams. Only
+        whole words, bigrams or phrases are returned, strongest first, never overlapping.
+        """
+        normed = normalize(text)
+        if not normed:
+            return []
+        if norm is None:
+            norm = float(self.logits([normed])[1][0])
+        norm = norm or 1.0
+        spans = unit_spans(text)
+        folded = fold(text)
+        cands: list[Explanation] = []
+        if spans:
+            # fold() keeps offsets, so a word's folded form is a slice (digits collapse as in normalize()).
+            units = [_DIGITS.sub("0", folded[a:b]) for a, b in spans]
+            fb = hashed_features(units, _without_cues(self.spec), normalized=True)
+            contrib = fb.values * self.idf[fb.cols] * self._margin(fb.cols, label)
+            scores = np.bincount(fb.rows, weights=contrib, minlength=len(units)) / norm
+            for (a, b), unit, sc in zip(spans, units, scores.tolist(), strict=True):
+                if sc > 0 and unit and unit != "0":
+                    cands.append(Explanation(text[a:b], a, b, round(sc, 4), None))
+        if self.spec.cue_weight > 0:
+            for cue in find_cues(folded, folded=True):
+                b = cue_feature_index(cue.concept, self.spec.bits)
+                sc = (
+                    self.spec.cue_weight
+                    * float(self.idf[b])
+                    * float(self._margin(np.array([b]), label)[0])
+                    / norm
+                )
+                if sc > 0:
+                    cands.append(
+                        Explanation(text[cue.start : cue.end], cue.start, cue.end, round(sc, 4), cue.concept)
+                    )
+        picked: list[Explanation] = []
+        for cand in sorted(cands, key=lambda c: (-c.weight, c.start)):
             if len(picked) >= top:
                 break
-            if any(gram in p or p in gram for p, _ in picked):
+            if any(cand.start < p.end and p.start < cand.end for p in picked):
                 continue
-            picked.append((gram, round(score, 4)))
+            picked.append(cand)
         return picked
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+@lru_cache(maxsize=8)
+def _without_cues(spec: FeatureSpec) -> FeatureSpec:
+    """Single words are scored without lexicon concepts (those are explained as whole phrases)."""
+    return replace(spec, cue_weight=0.0)
+
+
+_UNIT = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")  # "doesn't" is one word
+_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
+def unit_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every word of ``text``; a Chinese/Japanese run contributes its character bigrams."""
+    out: list[tuple[int, int]] = []
+    for m in _UNIT.finditer(text):
+        word_start = m.start()
+        pos = 0
+        word = m.group()
+        for run in _CJK_RUN.finditer(word):
+            if run.start() > pos:
+                out.append((word_start + pos, word_start + run.start()))
+            a, b = word_start + run.start(), word_start + run.end()
+            out.extend([(i, i + 2) for i in range(a, b - 1)] if b - a > 1 else [(a, b)])
+            pos = run.end()
+        if pos < len(word):
+            out.append((word_start + pos, m.end()))
+    return out

@@ -1,7 +1,12 @@
-"""``python -m services.classifier.train``: fit the text model on data/train.jsonl and write the artifact.
+"""``python -m services.classifier.train``: fit the text model and write the artifact.
 
-Reproducible: rows are sorted by id, the solver is deterministic (L-BFGS, no shuffling) and the artifact is
-written byte-for-byte stable, so two runs on the same data give the same model version.
+Training rows are the hand-written messages in ``data/written/train/*.jsonl`` plus the generated
+``data/train.jsonl``. One in five written rows (chosen by a hash of its id) is first held back: a model fitted
+without them gives the temperature that calibrates its probabilities and, per label, the lowest confidence
+at which automatic replies reach the precision target; the shipped model is then fitted on every row and
+keeps that calibration. Reproducible: rows are sorted by id, the solver is deterministic (L-BFGS, no
+shuffling) and the artifact is written byte-for-byte stable, so two runs on the same data give the same
+model version.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import argparse
 import hashlib
 import json
 import sys
+import zlib
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,10 +29,87 @@ from sklearn.linear_model import LogisticRegression
 from services.classifier.features import FeatureSpec, featurize, hashed_features, inverse_document_frequency
 from services.classifier.textmodel import DEFAULT_MODEL_DIR, LABELS, TextModel, write_artifact
 
-__all__ = ["DATA_DIR", "fit", "load_rows", "main", "train_artifact"]
+__all__ = [
+    "DATA_DIR",
+    "DEFAULT_SPEC",
+    "PRECISION_TARGET",
+    "calibrate",
+    "fit",
+    "is_calibration_row",
+    "is_written",
+    "load_held_out_rows",
+    "load_rows",
+    "load_training_rows",
+    "main",
+    "thresholds_for",
+    "train_artifact",
+]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+WRITTEN_DIR = DATA_DIR / "written"
 DEFAULT_C = 8.0
+DEFAULT_SPEC = FeatureSpec(cjk_bigrams=True, cue_weight=2.0)
+PRECISION_TARGET = 0.97
+MIN_AUTO_REPLIES = 5  # a label with fewer confident predictions on the split never replies by itself
+NEVER = 1.01  # threshold above any probability
+
+
+def load_training_rows(data_dir: Path = DATA_DIR) -> list[dict[str, Any]]:
+    """Written training rows plus the generated ones, sorted by id."""
+    rows = [r for p in sorted((data_dir / "written" / "train").glob("*.jsonl")) for r in load_rows(p)]
+    generated = data_dir / "train.jsonl"
+    if generated.exists():
+        rows += load_rows(generated)
+    return sorted(rows, key=lambda r: str(r["id"]))
+
+
+def load_held_out_rows(data_dir: Path = DATA_DIR) -> list[dict[str, Any]]:
+    """The written held-out rows (never trained on), sorted by id."""
+    rows = [r for p in sorted((data_dir / "written" / "heldout").glob("*.jsonl")) for r in load_rows(p)]
+    return sorted(rows, key=lambda r: str(r["id"]))
+
+
+def is_written(row: dict[str, Any]) -> bool:
+    """A hand-written training row (ids ``w-<lang>-...``)."""
+    return str(row["id"]).startswith("w-")
+
+
+def is_calibration_row(row: dict[str, Any]) -> bool:
+    """One written row in five, by a stable hash of its id (generated rows are never used to calibrate)."""
+    rid = str(row["id"])
+    return rid.startswith("w-") and zlib.crc32(rid.encode()) % 5 == 0
+
+
+def _softmax(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    out: npt.NDArray[np.float64] = e / e.sum(axis=1, keepdims=True)
+    return out
+
+
+def calibrate(logits: npt.NDArray[np.float64], gold: npt.NDArray[np.int64]) -> float:
+    """The temperature minimizing the negative log-likelihood of ``gold`` (grid search, deterministic)."""
+    grid = np.exp(np.linspace(np.log(0.2), np.log(10.0), 400))
+    nll = [float(-np.log(_softmax(logits / t)[np.arange(len(gold)), gold] + 1e-12).mean()) for t in grid]
+    return round(float(grid[int(np.argmin(nll))]), 4)
+
+
+def thresholds_for(
+    probs: npt.NDArray[np.float64], gold: npt.NDArray[np.int64], *, target: float = PRECISION_TARGET
+) -> dict[str, float]:
+    """Per label, the lowest confidence whose automatic replies (prediction and confidence at or above it)
+    were right at least ``target`` of the time; :data:`NEVER` when no threshold gets there."""
+    pred = probs.argmax(axis=1)
+    conf = probs.max(axis=1)
+    out: dict[str, float] = {}
+    for k, label in enumerate(LABELS):
+        idx = np.flatnonzero(pred == k)
+        order = idx[np.argsort(-conf[idx], kind="stable")]
+        right = np.cumsum(gold[order] == k)
+        n = np.arange(1, len(order) + 1)
+        ok = np.flatnonzero((right / n >= target) & (n >= MIN_AUTO_REPLIES))
+        out[label] = round(float(conf[order[ok[-1]]]), 4) if len(ok) else NEVER
+    return out
 
 
 def load_rows(path: Path) -> list[dict[str, Any]]:
@@ -54,12 +137,52 @@ def fit(
     return np.asarray(model.coef_), np.asarray(model.intercept_), idf
 
 
+def _calibration(
+    rows: Sequence[dict[str, Any]], *, spec: FeatureSpec, c: float, shifted: bool
+) -> dict[str, Any] | None:
+    """Temperature and thresholds from rows the calibrating model did not see.
+
+    ``shifted`` (the default of :func:`train_artifact`): the calibrating model is fitted on the generated
+    rows only and scored on every hand-written row, which read differently (as real buyer text does from
+    anything a model was trained on); otherwise one written row in five is held back from a model fitted
+    on the rest. The first is the more honest picture of confidence on unseen real text.
+    """
+    if shifted:
+        held = [r for r in rows if is_written(r)]
+        rest = [r for r in rows if not is_written(r)]
+    else:
+        held = [r for r in rows if is_calibration_row(r)]
+        rest = [r for r in rows if not is_calibration_row(r)]
+    if len(held) < 20 or len({r["label"] for r in rest}) < len(LABELS):
+        return None
+    coef, bias, idf = fit([str(r["text"]) for r in rest], [str(r["label"]) for r in rest], spec=spec, c=c)
+    fb = featurize([str(r["text"]) for r in held], spec, idf=idf)
+    x = csr_matrix((fb.values, (fb.rows, fb.cols)), shape=(fb.n_rows, 1 << spec.bits), dtype=np.float64)
+    logits = np.asarray(x @ coef.T) + bias
+    gold = np.asarray([LABELS.index(r["label"]) for r in held])
+    temperature = calibrate(logits, gold)
+    return {
+        "temperature": temperature,
+        "thresholds": thresholds_for(_softmax(logits / temperature), gold),
+        "precision_target": PRECISION_TARGET,
+        "rows": len(held),
+        "method": "shifted" if shifted else "split",
+    }
+
+
 def train_artifact(
-    rows: Sequence[dict[str, Any]], out_dir: Path, *, spec: FeatureSpec, c: float = DEFAULT_C
+    rows: Sequence[dict[str, Any]],
+    out_dir: Path,
+    *,
+    spec: FeatureSpec,
+    c: float = DEFAULT_C,
+    calibrated: bool = True,
+    shifted: bool = True,
 ) -> str:
-    """Fit on ``rows`` and write the artifact to ``out_dir``; returns its version."""
+    """Fit on ``rows`` (calibrated on a held-back split first) and write the artifact; returns its version."""
     texts = [str(r["text"]) for r in rows]
     labels = [str(r["label"]) for r in rows]
+    calibration = _calibration(rows, spec=spec, c=c, shifted=shifted) if calibrated else None
     coef, bias, idf = fit(texts, labels, spec=spec, c=c)
     digest = hashlib.sha256("\n".join(f"{r['id']}\t{r['label']}\t{r['text']}" for r in rows).encode())
     info = {
@@ -68,6 +191,7 @@ def train_artifact(
         "data_sha256": digest.hexdigest(),
         "labels": dict(sorted(Counter(labels).items())),
         "languages": dict(sorted(Counter(str(r.get("language")) for r in rows).items())),
+        "calibration": calibration,
     }
     return write_artifact(out_dir, coef=coef, bias=bias, idf=idf, spec=spec, info=info)
 
@@ -75,20 +199,22 @@ def train_artifact(
 def main(argv: list[str] | None = None) -> int:
     """Train, write the artifact and print held-out macro-F1 to stderr."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--train", type=Path, default=DATA_DIR / "train.jsonl")
-    parser.add_argument("--test", type=Path, default=DATA_DIR / "test.jsonl")
+    parser.add_argument(
+        "--train", type=Path, default=None, help="one JSONL file (default: written + generated)"
+    )
+    parser.add_argument("--test", type=Path, default=None, help="default: the written held-out set")
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_DIR)
     parser.add_argument("--limit", type=int, default=None, help="train on the first N rows only")
     parser.add_argument("--c", type=float, default=DEFAULT_C)
     args = parser.parse_args(argv)
-    rows = load_rows(args.train)[: args.limit]
-    version = train_artifact(rows, args.out, spec=FeatureSpec(), c=args.c)
+    rows = (load_rows(args.train) if args.train else load_training_rows())[: args.limit]
+    version = train_artifact(rows, args.out, spec=DEFAULT_SPEC, c=args.c)
     sys.stderr.write(f"model {version}: {len(rows)} rows -> {args.out}\n")
-    if args.test.exists():
+    test = load_rows(args.test) if args.test else load_held_out_rows()
+    if test:
         from services.classifier.engine import Classifier
         from services.classifier.metrics import evaluate
 
-        test = load_rows(args.test)
         clf = Classifier(TextModel.load(args.out))
         verdicts = clf.classify_texts([r["text"] for r in test])
         report = evaluate(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -102,12 +103,33 @@ def test_abusive_returner_is_tagged_and_routed_to_a_human(classifier: Classifier
     assert "abusive_returner" not in {t.name for t in clean.tags}
 
 
-def test_low_confidence_threshold_comes_from_settings(classifier: Classifier) -> None:
-    sig = signal("The lamp arrived with a cracked base.")
+def test_low_confidence_floor_comes_from_settings(classifier: Classifier) -> None:
+    sig = signal("The lamp base looks a bit odd to me.")
     strict = ClassifierSettings(min_auto_reply_confidence=0.999)
-    assert not classifier.classify(sig, context=None, history=None, now=NOW, settings=strict).auto_reply
+    verdict = classifier.classify(sig, context=None, history=None, now=NOW, settings=strict)
+    assert verdict.confidence < 0.999
+    assert not verdict.auto_reply
     lax = ClassifierSettings(min_auto_reply_confidence=0.0)
-    assert classifier.classify(sig, context=None, history=None, now=NOW, settings=lax).auto_reply
+    verdict = classifier.classify(sig, context=None, history=None, now=NOW, settings=lax)
+    assert verdict.auto_reply == (
+        verdict.confidence >= classifier.auto_reply_threshold(verdict.category, lax)
+    )
+
+
+def test_auto_reply_threshold_is_the_models_per_category_threshold() -> None:
+    model = TextModel.load()
+    assert model.thresholds is not None, "the shipped model carries calibrated thresholds"
+    lax = ClassifierSettings(min_auto_reply_confidence=0.0)
+    sig = signal("The lamp arrived with a cracked base.")
+    # Only the defective threshold is out of reach: the same text now goes to a human.
+    picky = Classifier(replace(model, thresholds=(0.0, 0.0, 1.01, 0.0)))
+    verdict = picky.classify(sig, context=None, history=None, now=NOW, settings=lax)
+    assert verdict.category == "defective"
+    assert not verdict.auto_reply
+    assert "route.low_confidence" in _rule_ids(verdict.reasons)
+    easy = Classifier(replace(model, thresholds=(1.01, 1.01, 0.0, 1.01)))
+    assert easy.classify(sig, context=None, history=None, now=NOW, settings=lax).auto_reply
+    assert picky.auto_reply_threshold("none", ClassifierSettings(min_auto_reply_confidence=0.5)) == 0.5
 
 
 def test_disagreeing_text_and_reason_code_give_a_secondary_tag(classifier: Classifier) -> None:

@@ -12,11 +12,13 @@ from services.classifier.features import (
     FeatureSpec,
     char_ngram_index,
     char_ngrams_of,
+    cue_feature_index,
     featurize,
     hashed_features,
     inverse_document_frequency,
     normalize,
     word_feature_index,
+    word_tokens,
 )
 
 SPEC = FeatureSpec()
@@ -85,3 +87,17 @@ def test_explanation_ngrams_use_the_same_buckets() -> None:
     assert len(buckets) == sum(len(padded) - n + 1 for n in range(SPEC.char_min, SPEC.char_max + 1))
     for bucket, start, length in zip(buckets.tolist(), starts.tolist(), lengths.tolist(), strict=True):
         assert bucket == char_ngram_index(padded[start : start + length], SPEC.bits)
+
+
+def test_cjk_runs_become_character_bigrams_only_when_asked() -> None:
+    assert word_tokens("包裹 还没到 ok", cjk_bigrams=True) == ["包裹", "还没", "没到", "ok"]
+    assert word_tokens("包裹 还没到 ok", cjk_bigrams=False) == ["包裹", "还没到", "ok"]
+
+
+def test_lexicon_concepts_are_features_only_with_a_cue_weight() -> None:
+    text = [normalize("It stopped working after two days")]
+    off = hashed_features(text, FeatureSpec(bits=16))
+    on = hashed_features(text, FeatureSpec(bits=16, cue_weight=2.0))
+    bucket = cue_feature_index("not_working", 16)
+    assert 2.0 in on.values[on.cols == bucket].tolist()
+    assert len(on.cols) == len(off.cols) + 1

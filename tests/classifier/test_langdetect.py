@@ -47,3 +47,15 @@ def test_hint_breaks_a_tie_between_latin_languages() -> None:
     assert detect_language("la", hint="es").language == "es"
     assert detect_language("la", hint="it").language == "it"
     assert detect_language("la", hint="fr").language == "fr"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "La cassa sinistra è rotta e il suono è pessimo",
+        "il tracking è fermo da dieci giorni, dov'è il mio pacco?",
+        "Il divano è arrivato ieri ma è del colore sbagliato",
+    ],
+)
+def test_italian_with_grave_accents_is_not_taken_for_french(text: str) -> None:
+    assert detect_language(text).language == "it"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,14 @@ from services.classifier.datagen.bank import load_banks
 from services.classifier.datagen.generate import generate_rows
 from services.classifier.engine import Classifier
 from services.classifier.features import FeatureSpec, normalize
-from services.classifier.textmodel import TextModel
-from services.classifier.train import DATA_DIR, load_rows, train_artifact
+from services.classifier.textmodel import LABELS, TextModel
+from services.classifier.train import (
+    DATA_DIR,
+    load_held_out_rows,
+    load_rows,
+    load_training_rows,
+    train_artifact,
+)
 
 SMALL = FeatureSpec(bits=14)
 
@@ -54,9 +61,33 @@ def test_committed_training_data_is_what_the_generator_writes() -> None:
 
 
 def test_held_out_texts_never_appear_in_training() -> None:
-    train = {normalize(str(r["text"])) for r in load_rows(DATA_DIR / "train.jsonl")}
-    test = [normalize(str(r["text"])) for r in load_rows(DATA_DIR / "test.jsonl")]
+    train = {normalize(str(r["text"])) for r in load_training_rows()}
+    test = [normalize(str(r["text"])) for r in load_rows(DATA_DIR / "test.jsonl") + load_held_out_rows()]
     assert not [t for t in test if t in train]
+
+
+def test_written_rows_are_well_formed_and_cover_every_language_and_label() -> None:
+    rows = [r for r in load_training_rows() if str(r["id"]).startswith("w-")]
+    held = load_held_out_rows()
+    for group in (rows, held):
+        ids = [r["id"] for r in group]
+        assert len(ids) == len(set(ids))
+        counts = Counter((r["language"], r["label"]) for r in group)
+        for lang in ("en", "de", "fr", "es", "it", "ja", "zh"):
+            for label in LABELS:
+                assert counts[(lang, label)] >= (60 if group is rows else 15), (lang, label)
+        assert all(
+            r["genre"] in {"chat", "mail", "review", "report_comment"} and r["text"].strip() for r in group
+        )
+    assert all(str(r["id"]).startswith("h-") for r in held)
+
+
+def test_calibration_is_stored_with_the_model() -> None:
+    model = TextModel.load()
+    assert model.thresholds is not None
+    assert len(model.thresholds) == len(LABELS)
+    assert all(0.0 < t <= 1.01 for t in model.thresholds)
+    assert 0.1 < model.temperature < 10.0
 
 
 def test_the_real_dev_corpus_is_not_copied_into_project_data() -> None:
@@ -65,5 +96,6 @@ def test_the_real_dev_corpus_is_not_copied_into_project_data() -> None:
         pytest.skip(f"{dev} is absent (reference material outside the repository)")
     dev_texts = {normalize(json.loads(line)["text"]) for line in dev.read_text(encoding="utf-8").splitlines()}
     dev_texts = {t for t in dev_texts if len(t) >= 12}
-    ours = [normalize(str(r["text"])) for p in ("train.jsonl", "test.jsonl") for r in load_rows(DATA_DIR / p)]
+    ours = [normalize(str(r["text"])) for r in load_training_rows() + load_rows(DATA_DIR / "test.jsonl")]
+    ours += [normalize(str(r["text"])) for r in load_held_out_rows()]
     assert not [t for t in ours if t in dev_texts or any(d in t for d in dev_texts if len(d) >= 30)]

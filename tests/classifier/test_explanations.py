@@ -1,0 +1,122 @@
+"""Explanations quote whole words or phrases of the buyer's own text, with offsets a screen can highlight."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from services.classifier.engine import Classifier, top_reason
+from services.classifier.textmodel import Explanation, unit_spans
+from shared.settings import ClassifierSettings
+from tests.classifier.helpers import signal
+
+TEXTS = [
+    "My parcel never arrived and the tracking says delivered, the neighbours have nothing.",
+    "The blender stopped working after two days; it doesn't turn on anymore.",
+    "Not broken, just the wrong size: I ordered a 42 and got a 39.",
+    "Das Paket ist nie angekommen, laut Sendungsverfolgung zugestellt.",
+    "L'écran est arrivé cassé, je veux un remplacement.",
+    "El color no tiene nada que ver con la foto.",
+    "Il pacco non è mai arrivato!!",
+    "届いた商品が写真と全然違います。",
+    "用了两天就坏了，开不了机。",
+    "Great seller, arrived early, thanks!",
+]
+_WORD = re.compile(r"[^\W_]")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+
+
+def _is_boundary(text: str, i: int) -> bool:
+    """Offset ``i`` does not cut a Latin word in two (CJK has no spaces: any offset between characters)."""
+    if i in (0, len(text)):
+        return True
+    left, right = text[i - 1], text[i]
+    if _CJK.match(left) or _CJK.match(right):
+        return True
+    return not (_WORD.match(left) and _WORD.match(right))
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_text_reasons_quote_whole_words_with_offsets(classifier: Classifier, text: str) -> None:
+    verdict = classifier.classify(
+        signal(text),
+        context=None,
+        history=None,
+        now=datetime(2025, 3, 1, tzinfo=UTC),
+        settings=ClassifierSettings(),
+    )
+    features = [r for r in verdict.reasons if r.rule_id == "text.feature"]
+    assert features
+    for r in features:
+        assert r.start is not None
+        assert r.end is not None
+        assert 0 <= r.start < r.end <= len(text)
+        quoted = text[r.start : r.end]
+        assert r.detail.startswith(repr(quoted)), (r.detail, quoted)
+        assert _is_boundary(text, r.start), quoted
+        assert _is_boundary(text, r.end), quoted
+        assert _WORD.search(quoted)
+    spans = sorted((r.start, r.end) for r in features if r.start is not None and r.end is not None)
+    assert all(a_end <= b_start for (_, a_end), (b_start, _) in itertools.pairwise(spans))
+    top = [r for r in verdict.reasons if r.rule_id == "text.top_reason"]
+    assert len(top) == 1
+    assert top[0].detail
+
+
+def test_a_cue_phrase_is_quoted_whole(classifier: Classifier) -> None:
+    text = "Honestly the thing stopped working after a week."
+    verdict = classifier.classify_texts([text], explain=True)[0]
+    quoted = [
+        text[r.start : r.end] for r in verdict.reasons if r.rule_id == "text.feature" and r.start is not None
+    ]
+    assert verdict.category == "defective"
+    assert "stopped working" in quoted
+    top = next(r for r in verdict.reasons if r.rule_id == "text.top_reason")
+    assert "does not work" in top.detail
+    assert "stopped working" in top.detail
+
+
+def test_unit_spans_are_words_and_cjk_bigrams() -> None:
+    text = "Don't panic: 坏了 ok"
+    assert [text[a:b] for a, b in unit_spans(text)] == ["Don't", "panic", "坏了", "ok"]
+    cjk = "没收到"
+    assert [cjk[a:b] for a, b in unit_spans(cjk)] == ["没收", "收到"]
+
+
+def test_top_reason_falls_back_to_the_strongest_words() -> None:
+    found = [Explanation("refund", 4, 10, 0.8, None), Explanation("please", 11, 17, 0.3, None)]
+    assert (
+        top_reason(found, "none")
+        == 'words like "refund", "please" usually mean this is not a complaint about the item or its delivery'
+    )
+    assert "no single word" in top_reason([], "defective")
+
+
+def test_offsets_are_into_the_signals_text_even_with_leading_blanks(classifier: Classifier) -> None:
+    text = "\n   The kettle stopped working after two days."
+    verdict = classifier.classify(
+        signal(text),
+        context=None,
+        history=None,
+        now=datetime(2025, 3, 1, tzinfo=UTC),
+        settings=ClassifierSettings(),
+    )
+    spans = [(r.start, r.end, r.detail) for r in verdict.reasons if r.rule_id == "text.feature"]
+    assert spans
+    for start, end, detail in spans:
+        assert start is not None
+        assert end is not None
+        assert detail.startswith(repr(text[start:end]))
+    from_subject = classifier.classify(
+        signal("", subject="kettle stopped working"),
+        context=None,
+        history=None,
+        now=datetime(2025, 3, 1, tzinfo=UTC),
+        settings=ClassifierSettings(),
+    )
+    subject_features = [r for r in from_subject.reasons if r.rule_id == "text.feature"]
+    assert subject_features
+    assert all(r.start is None and r.end is None for r in subject_features)
