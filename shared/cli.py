@@ -4,12 +4,45 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import os
+from pathlib import Path
 
 import typer
 
 __all__ = ["app"]
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+app = typer.Typer(no_args_is_help=True, help=__doc__)  # --install-completion / --show-completion
+
+# Commands that start or manage a system, and the services (configured by their environment alone): they
+# never act on the environment of a running `complaints run`.
+_OWN_ENVIRONMENT = frozenset(
+    {"run", "chaos", "stack", "migrations-check", "ingest", "classifier", "responder", "api"}
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"complaints {version('complaints')}")
+        raise typer.Exit
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    _: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Complaints: one console command for every service, the local stack and the operator tools."""
+    if ctx.invoked_subcommand in _OWN_ENVIRONMENT:
+        return
+    from shared.devrun.envfile import apply_env_file, find_env_file
+
+    path = find_env_file(Path.cwd())
+    if path is not None and apply_env_file(path, os.environ):
+        typer.echo(f"using the environment of the running `complaints run` ({path})", err=True)
 
 
 @app.command()
@@ -64,6 +97,52 @@ def run(
     asyncio.run(run_everything(demo=demo, api_port=api_port))
 
 
+@app.command()
+def chaos(
+    duration: float = typer.Option(600.0, help="Seconds of load while faults are injected."),
+    rate: float = typer.Option(3.0, help="Inputs per second."),
+    repeats: int = typer.Option(3, help="Injections of each fault kind."),
+    seed: int | None = typer.Option(
+        None, help="Seed of the load and the fault schedule (printed when random)."
+    ),
+    work_dir: str = typer.Option(".stack/chaos", help="Embedded PostgreSQL data and service logs."),
+) -> None:
+    """Fault campaign on the local stack: load, injected faults, drain, a table; exit 1 on a broken invariant."""
+    from shared.devrun.chaos import CampaignConfig, run_campaign
+
+    config = CampaignConfig(
+        Path(work_dir).resolve(), duration_s=duration, rate=rate, repeats=repeats, seed=seed
+    )
+    result = asyncio.run(run_campaign(config))
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def doctor() -> None:
+    """Check the configuration and every dependency (Kafka and its topics, PostgreSQL and the migration
+    level, SQS queues, SMTP or SES, SP-API through LWA); print what is wrong and how to fix it; exit 1 on any
+    failure."""
+    import pydantic
+
+    from shared.doctor import render, run_checks
+    from shared.settings import Settings
+
+    try:
+        settings = Settings()
+    except pydantic.ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"]) or "settings"
+            typer.echo(f"FAIL  config    {where}: {error['msg']}\n      fix: set it in the environment")
+        raise typer.Exit(1) from None
+    typer.echo(f"ok    config    environment {settings.environment}")
+    checks = asyncio.run(run_checks(settings))
+    for check in checks:
+        typer.echo(render(check))
+    if not all(check.ok for check in checks):
+        raise typer.Exit(1)
+
+
 @app.command("migrations-check")
 def migrations_check() -> None:
     """Fail when the SQLAlchemy models and the Alembic migrations disagree (uses a scratch database)."""
@@ -74,6 +153,7 @@ def migrations_check() -> None:
 
 # The operators' tools live with their services; their commands join this one.
 app.add_typer(importlib.import_module("shared.stack.cli").app, name="stack")
+app.add_typer(importlib.import_module("shared.kafka.cli").app, name="dlq")
 for _module in (
     "services.ingest.cli",
     "services.classifier.cli",

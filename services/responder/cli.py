@@ -2,31 +2,41 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated, Any
+import sys
+from typing import IO, Annotated, Any
 
 import orjson
 import typer
 
 from services.responder.compliance import lint
 from services.responder.templating import list_templates, render_reply, sample_variables
+from shared.jsonl import JsonLine, line_error, output, read_lines
 
 __all__ = ["app"]
 
 app = typer.Typer(help="Responder tools: the compliance linter.", no_args_is_help=True, add_completion=False)
 
 
-def _emit(row: dict[str, Any]) -> None:
-    print(orjson.dumps(row).decode())
+def _emit(row: dict[str, Any], out: IO[str] | None = None) -> None:
+    print(orjson.dumps(row).decode(), file=out or sys.stdout)
 
 
-def _lint_line(line_no: int, line: str) -> dict[str, Any]:
-    try:
-        item = orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
-        return {"id": None, "line": line_no, "ok": False, "error": f"invalid JSON: {exc}"}
+_OPTIONAL_TEXT = ("locale", "order_id", "subject")
+
+
+def _check(item: Any) -> str | None:
+    """Why a line is not a draft, or None."""
     if not isinstance(item, dict) or not isinstance(item.get("text"), str) or not item.get("channel"):
-        return {"id": None, "line": line_no, "ok": False, "error": "need an object with text and channel"}
+        return "need an object with text and channel"
+    wrong = [name for name in _OPTIONAL_TEXT if not isinstance(item.get(name), str | None)]
+    return f"{', '.join(wrong)} must be a string" if wrong else None
+
+
+def _lint_line(line: JsonLine) -> dict[str, Any]:
+    error = line.error or _check(line.value)
+    if error is not None:
+        return {"id": None, "line": line.number, "ok": False, "error": error}
+    item: dict[str, Any] = line.value
     result = lint(
         item["text"],
         channel=str(item["channel"]),
@@ -37,23 +47,29 @@ def _lint_line(line_no: int, line: str) -> dict[str, Any]:
     return {
         "id": item.get("id"),
         "ok": result.ok,
-        "violations": [v.as_dict() for v in result.violations],
+        "violations": [v.as_dict(excerpt=True) for v in result.violations],
     }
 
 
 @app.command("lint-reply")
 def lint_reply(
-    jsonl: Annotated[Path, typer.Option("--jsonl", exists=True, dir_okay=False, help="JSON lines to lint.")],
+    jsonl: Annotated[str, typer.Option("--jsonl", help="JSON lines to lint; - for standard input.")],
+    out: Annotated[str, typer.Option("--out", help="Where the results go; - for standard output.")] = "-",
 ) -> None:
-    """Lint drafts, one JSON object a line: {"id","text","channel","locale"} (+ order_id, subject)."""
+    """Lint drafts, one JSON object a line: {"id","text","channel","locale"} (+ order_id, subject).
+    A line that is not a draft is reported with its number (also on standard error); exit 1 if any failed."""
     failed = False
-    with jsonl.open(encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            row = _lint_line(line_no, line)
-            failed = failed or not row["ok"]
-            _emit(row)
+    try:
+        with output(out) as sink:
+            for line in read_lines(jsonl):
+                row = _lint_line(line)
+                if "error" in row:
+                    line_error(jsonl, line, row["error"])
+                failed = failed or not row["ok"]
+                _emit(row, sink)
+    except OSError as exc:
+        print(f"error: {exc.strerror or exc}: {exc.filename or jsonl}", file=sys.stderr)
+        raise typer.Exit(code=2) from None
     if failed:
         raise typer.Exit(code=1)
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from services.ingest.cli import app
+from services.ingest.parse.captured import CapturedResult, ParseOptions
 from shared.events import ComplaintSignalReceived, OrderContextUpdated, parse_amazon_event
 from tests.ingest.support import FIXTURES, eventbridge_event, load_json, ses_notification, sns_envelope
 
@@ -15,7 +17,7 @@ runner = CliRunner()
 
 
 def _run(*args: str) -> tuple[int, list[str], str]:
-    result = runner.invoke(app, list(args))
+    result = runner.invoke(app, ["parse", *args])
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     return result.exit_code, lines, result.stderr
 
@@ -129,3 +131,32 @@ def test_sqs_receive_message_output_and_json_lines(tmp_path: Path) -> None:
 def test_same_file_prints_the_same_lines() -> None:
     path = str(FIXTURES / "notifications" / "order_change.json")
     assert _run(path)[1] == _run(path)[1]
+
+
+def test_standard_input_and_output_file(tmp_path: Path) -> None:
+    notification = (FIXTURES / "notifications" / "order_change.json").read_bytes()
+    out = tmp_path / "events.jsonl"
+    result = runner.invoke(app, ["parse", "-", "--out", str(out)], input=notification)
+    assert result.exit_code == 0, result.stderr
+    (line,) = out.read_text(encoding="utf-8").splitlines()
+    assert isinstance(parse_amazon_event(line), OrderContextUpdated)
+    assert result.stdout == ""
+
+
+def test_a_parser_crash_fails_that_input_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.ingest.parse.captured import parse_captured as real
+
+    def crashing(data: bytes, *, name: str, options: ParseOptions) -> CapturedResult:
+        if name == "boom.json":
+            raise KeyError("parser bug")
+        return real(data, name=name, options=options)
+
+    monkeypatch.setattr("services.ingest.cli.parse_captured", crashing)
+    notification = (FIXTURES / "notifications" / "order_change.json").read_text(encoding="utf-8")
+    code, lines, stderr = _run(
+        _write(tmp_path, "boom.json", notification), _write(tmp_path, "ok.json", notification)
+    )
+    assert code == 1
+    assert len(lines) == 1
+    assert "boom.json: error: parser failed: KeyError" in stderr
+    assert "Traceback" not in stderr

@@ -59,3 +59,44 @@ def test_lint_templates_passes_on_the_shipped_templates() -> None:
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(rows) == len(list_templates())
     assert all(r["ok"] for r in rows)
+
+
+def test_lint_reply_reads_standard_input_and_reports_bad_lines_by_number() -> None:
+    text = f"Thank you for your message about order {ORDER}. We will send a replacement today."
+    good = json.dumps({"id": "g", "text": text, "channel": "email", "locale": "en"}).encode()
+    lines = [
+        good,
+        b"\xff\xfe not utf-8",
+        b'{"id": "n", "text": "a\x00b", "channel": "email"}',
+        b"",
+        json.dumps({"id": "t", "text": text, "channel": "email", "locale": 7}).encode(),
+        good,
+    ]
+    result = CliRunner().invoke(app, ["lint-reply", "--jsonl", "-", "--out", "-"], input=b"\n".join(lines))
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["id"], r["ok"]) for r in rows] == [
+        ("g", True),
+        (None, False),
+        (None, False),
+        (None, False),
+        ("g", True),
+    ]
+    assert [r.get("line") for r in rows] == [None, 2, 3, 5, None]
+    assert "locale must be a string" in rows[3]["error"]
+    errors = result.stderr.splitlines()
+    assert [e.split(": error: ")[0] for e in errors] == ["<stdin>:2", "<stdin>:3", "<stdin>:5"]
+    assert "Traceback" not in result.output
+
+
+def test_lint_reply_writes_to_a_file_and_names_a_missing_input(tmp_path: Path) -> None:
+    text = f"Thank you for your message about order {ORDER}. We will send a replacement today."
+    src = _write(tmp_path / "ok.jsonl", [{"id": 1, "text": text, "channel": "email", "locale": "en"}])
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(app, ["lint-reply", "--jsonl", str(src), "--out", str(out)])
+    assert result.exit_code == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["ok"] is True
+    missing = CliRunner().invoke(app, ["lint-reply", "--jsonl", str(tmp_path / "nope.jsonl")])
+    assert missing.exit_code == 2
+    assert "nope.jsonl" in missing.stderr

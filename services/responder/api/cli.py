@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 
 import typer
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from services.responder.api.keystore import issue_key
 from services.responder.api.repositories import keys as repo
 from services.responder.api.security import RESERVED_NAMES, SCOPES, TICKETS_READ
 from services.responder.api.tables import ApiKey
 from shared.db.session import Database, unit_of_work
-from shared.settings import Settings
+from shared.settings import ResponderSettings, Settings
 
 __all__ = ["app", "keys"]
 
@@ -36,6 +39,27 @@ def _run(work: Callable[[Database], Awaitable[T]]) -> T:
     return asyncio.run(main())
 
 
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def _pepper(settings: Settings) -> str:
+    """The API's pepper; the placeholder only on a local database (raises typer.Exit)."""
+    pepper = settings.responder.api_key_pepper.get_secret_value()
+    placeholder = ResponderSettings.model_fields["api_key_pepper"].default.get_secret_value()
+    try:
+        host = make_url(settings.database.url.get_secret_value()).host or ""
+    except ArgumentError:
+        host = ""  # not a URL: certainly not the local stack
+    if pepper.strip() == placeholder and (settings.environment != "local" or host not in _LOOPBACK):
+        print(
+            "error: RESPONDER_API_KEY_PEPPER is the placeholder and the database is not the local stack: "
+            "set the running API's pepper (a key hashed with another pepper is never accepted).",
+            file=sys.stderr,
+        )
+        raise typer.Exit(code=2)
+    return pepper
+
+
 @keys.command("create")
 def create(
     name: Annotated[str, typer.Option(help="Who uses the key; shown as the actor on ticket timelines.")],
@@ -52,7 +76,7 @@ def create(
     if not name.strip() or len(name) > 128 or name.strip().lower() in RESERVED_NAMES:
         reserved = ", ".join(sorted(RESERVED_NAMES))
         raise typer.BadParameter(f"give a name of 1 to 128 characters, not {reserved}", param_hint="--name")
-    pepper = Settings().responder.api_key_pepper.get_secret_value()
+    pepper = _pepper(Settings())
 
     async def work(db: Database) -> tuple[str, ApiKey]:
         async with unit_of_work(db) as session:
