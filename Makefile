@@ -11,7 +11,7 @@ export UV_PYTHON := $(PY)
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
 
-.PHONY: install run test pytest lint fmt bench train clean schemas
+.PHONY: install run test pytest lint fmt bench train clean schemas chaos
 
 $(UV):
 	$(PY) -m venv $(TOOLS)
@@ -50,6 +50,15 @@ bench: install
 		  { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq wrk >/dev/null 2>&1; }; }; } || \
 		echo "note: wrk is not installed (apt-get install wrk); the API figures come from a Python client"
 	$(BIN)/python -m bench
+
+# The long fault campaign (the e2e suite runs a short one): CHAOS_DURATION seconds of load, each fault kind
+# CHAOS_REPEATS times; CHAOS_SEED=<n> replays a campaign. Exits non-zero when an invariant breaks.
+CHAOS_DURATION ?= 600
+CHAOS_RATE ?= 3
+CHAOS_REPEATS ?= 3
+chaos: install
+	$(BIN)/complaints chaos --duration $(CHAOS_DURATION) --rate $(CHAOS_RATE) --repeats $(CHAOS_REPEATS) \
+		$(if $(CHAOS_SEED),--seed $(CHAOS_SEED),)
 
 train: install
 	$(BIN)/python -m services.classifier.train

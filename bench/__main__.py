@@ -12,7 +12,9 @@ from bench.kafka_bench import raw_kafka_throughput
 from bench.pipeline_bench import pipeline_throughput
 from shared.db.migrate import upgrade_head_async
 from shared.devrun.processes import SystemProcesses, service_env
+from shared.kafka.codec import EventCodec
 from shared.runtime import run_main
+from shared.settings import PiiSettings
 from shared.stack.kafka import kafka_broker
 from shared.stack.postgres import create_database, drop_database, postgres_server
 from shared.topics import ALL_TOPICS
@@ -50,6 +52,9 @@ async def kafka_and_pipeline(events: int) -> None:
                         seller=SELLER,
                         events=events,
                         log_dir=Path(tmp),
+                        codec=EventCodec.from_settings(
+                            PiiSettings(encryption_key=env["RESPONDER_PII_ENCRYPTION_KEY"])
+                        ),
                     )
                 finally:
                     await system.stop()

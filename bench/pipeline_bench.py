@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from services.responder.tables import Ticket
 from shared.demo.signals import complaint_signal
 from shared.events import ComplaintSignalReceived
+from shared.kafka.codec import EventCodec
 from shared.kafka.producer import EventProducer
 from shared.settings import KafkaSettings
 from shared.topics import AMAZON_EVENTS
@@ -53,12 +54,12 @@ def _signal(i: int, seller: str, run: str) -> ComplaintSignalReceived:
 
 
 async def pipeline_throughput(
-    *, bootstrap: str, database_url: str, seller: str, events: int, log_dir: Path
+    *, bootstrap: str, database_url: str, seller: str, events: int, log_dir: Path, codec: EventCodec
 ) -> PipelineResult:
-    """Produce ``events`` signals and wait until every ticket is committed."""
+    """Produce ``events`` signals (PII sealed, as ingest sends them) and wait until every ticket is committed."""
     run = uuid.uuid4().hex
     signals = [_signal(i, seller, run) for i in range(events)]
-    producer = EventProducer(KafkaSettings(bootstrap_servers=bootstrap, linger_ms=5))
+    producer = EventProducer(KafkaSettings(bootstrap_servers=bootstrap, linger_ms=5), codec=codec)
     await producer.start()
     sent_at: dict[str, float] = {}
     start = time.time()

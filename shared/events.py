@@ -16,7 +16,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
+
+from shared.cleaning import bound_key, clean_json, clean_line, clean_text
 
 __all__ = [
     "AmazonEvent",
@@ -82,6 +84,54 @@ class Priority(StrEnum):
     P4 = "P4"
 
 
+# String fields are cleaned (no NUL or other control characters, no lone surrogates) and bounded to what the
+# database columns they end up in hold (tests/shared/test_event_bounds.py compares them). Overflow per kind:
+# identifiers and codes (_Id*) are refused, ingest leaves an optional one out instead (parse/build.py); keys
+# (_Key*) keep their head plus a digest of the whole, so they stay unique and deterministic; lines and free
+# text (_Line*, _Text*) are cut.
+
+
+def _ident(value: Any) -> Any:
+    return clean_line(value).strip() if isinstance(value, str) else value
+
+
+def _key(limit: int) -> BeforeValidator:
+    return BeforeValidator(lambda v: bound_key(clean_line(v).strip(), limit) if isinstance(v, str) else v)
+
+
+def _line(limit: int) -> BeforeValidator:
+    return BeforeValidator(lambda v: clean_line(v)[:limit] if isinstance(v, str) else v)
+
+
+def _text(limit: int) -> BeforeValidator:
+    return BeforeValidator(lambda v: clean_text(v)[:limit] if isinstance(v, str) else v)
+
+
+def _first(limit: int) -> BeforeValidator:
+    return BeforeValidator(lambda v: tuple(v)[:limit] if isinstance(v, list | tuple) else v)
+
+
+def _last(limit: int) -> BeforeValidator:
+    return BeforeValidator(lambda v: tuple(v)[-limit:] if isinstance(v, list | tuple) else v)
+
+
+_Id3 = Annotated[str, Field(max_length=3), BeforeValidator(_ident)]
+_Id8 = Annotated[str, Field(max_length=8), BeforeValidator(_ident)]
+_Id16 = Annotated[str, Field(max_length=16), BeforeValidator(_ident)]
+_Id32 = Annotated[str, Field(max_length=32), BeforeValidator(_ident)]
+_Id64 = Annotated[str, Field(max_length=64), BeforeValidator(_ident)]
+_Id128 = Annotated[str, Field(max_length=128), BeforeValidator(_ident)]
+_Id256 = Annotated[str, Field(max_length=256), BeforeValidator(_ident)]
+_Key128 = Annotated[str, Field(max_length=128), _key(128)]
+_Key512 = Annotated[str, Field(max_length=512), _key(512)]
+_Line64 = Annotated[str, Field(max_length=64), _line(64)]
+_Line128 = Annotated[str, Field(max_length=128), _line(128)]
+_Line256 = Annotated[str, Field(max_length=256), _line(256)]
+_Line1000 = Annotated[str, Field(max_length=1000), _line(1000)]
+_Text32k = Annotated[str, Field(max_length=32_000), _text(32_000)]
+_JsonDoc = Annotated[dict[str, Any], BeforeValidator(lambda v: clean_json(v) if isinstance(v, dict) else v)]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
@@ -92,14 +142,12 @@ class EventBase(_Model):
     event_id: uuid.UUID
     schema_version: int = 1
     occurred_at: AwareDatetime = Field(description="When the fact happened at Amazon (or was received).")
-    seller_id: str = Field(min_length=1, max_length=64)
-    marketplace_id: str | None = Field(default=None, max_length=32)
-    region: str | None = Field(default=None, description="SP-API region: na, eu or fe.")
-    order_id: str | None = Field(default=None, max_length=32)
-    dedup_key: str = Field(
-        min_length=1, max_length=512, description="Same fact, same key, across redeliveries."
-    )
-    correlation_id: str = Field(min_length=1, max_length=128)
+    seller_id: _Id64 = Field(min_length=1)
+    marketplace_id: _Id32 | None = None
+    region: _Id8 | None = Field(default=None, description="SP-API region: na, eu or fe.")
+    order_id: _Id32 | None = None
+    dedup_key: _Key512 = Field(min_length=1, description="Same fact, same key, across redeliveries.")
+    correlation_id: _Key128 = Field(min_length=1)
     source: SignalSource
 
 
@@ -108,34 +156,39 @@ class ComplaintSignalReceived(EventBase):
 
     event_type: Literal["ComplaintSignalReceived"] = "ComplaintSignalReceived"
     kind: SignalKind
-    text: str = Field(default="", description="The buyer's own words, without Amazon's frame or quotes.")
-    subject: str | None = None
-    language_hint: str | None = Field(default=None, description="ISO 639-1 from headers or marketplace.")
-    buyer_alias: str | None = Field(
+    text: _Text32k = Field(default="", description="The buyer's own words, without Amazon's frame or quotes.")
+    subject: _Line1000 | None = None
+    language_hint: _Id8 | None = Field(default=None, description="ISO 639-1 from headers or marketplace.")
+    buyer_alias: _Id256 | None = Field(
         default=None,
         description="Masked relay address of the buyer (PII: never logged, hashed for analytics).",
     )
-    buyer_name: str | None = Field(default=None, description="PII: never logged.")
-    reply_to: str | None = Field(default=None, description="Address a reply must go to (the relay alias).")
-    recipient: str | None = Field(default=None, description="The seller address the mail was sent to.")
-    message_id: str | None = None
-    in_reply_to: str | None = None
-    references: tuple[str, ...] = ()
-    case_id: str | None = None
-    notice_type: str | None = Field(default=None, description="X-Space-Notification-Type when present.")
-    asin: str | None = None
-    sku: str | None = None
-    item_title: str | None = None
-    return_reason_code: str | None = None
-    return_reason: str | None = Field(default=None, description="Normalized bucket, 'unknown' if unmapped.")
+    buyer_name: _Line256 | None = Field(default=None, description="PII: never logged.")
+    reply_to: _Id256 | None = Field(default=None, description="Address a reply must go to (the relay alias).")
+    recipient: _Id256 | None = Field(default=None, description="The seller address the mail was sent to.")
+    message_id: _Key512 | None = None
+    in_reply_to: _Key512 | None = None
+    references: Annotated[tuple[_Key512, ...], _last(50)] = Field(default=(), max_length=50)
+    case_id: _Id64 | None = None
+    notice_type: _Id128 | None = Field(default=None, description="X-Space-Notification-Type when present.")
+    asin: _Id16 | None = None
+    sku: _Id64 | None = None
+    item_title: _Line1000 | None = None
+    return_reason_code: _Id64 | None = None
+    return_reason: _Id32 | None = Field(default=None, description="Normalized bucket, 'unknown' if unmapped.")
     a_to_z_claim: bool = False
     quantity: int | None = None
     order_amount: Decimal | None = None
-    currency: str | None = None
+    currency: _Id3 | None = None
     feedback_rating: int | None = Field(default=None, ge=1, le=5)
-    attachments: tuple[str, ...] = Field(default=(), description="File names of attachments, no content.")
-    details: dict[str, Any] = Field(
-        default_factory=dict, description="Source fields with no column of their own."
+    attachments: Annotated[tuple[_Line256, ...], _first(100)] = Field(
+        default=(), max_length=100, description="File names of attachments, no content."
+    )
+    details: _JsonDoc = Field(default_factory=dict, description="Source fields with no column of their own.")
+    pii_sealed: str | None = Field(
+        default=None,
+        description="Kafka wire form only: Fernet token (PII key ring) of a JSON object holding this event's "
+        "PII fields, which are then absent; decoded events carry them in clear and this is null.",
     )
 
 
@@ -143,41 +196,41 @@ class OrderContextUpdated(EventBase):
     """Order or shipment state from an SP-API notification (ORDER_CHANGE, tracking, MCF, FBA outbound)."""
 
     event_type: Literal["OrderContextUpdated"] = "OrderContextUpdated"
-    notification_type: str
-    notification_id: str | None = None
-    order_status: str | None = None
-    order_change_type: str | None = None
-    change_reason: str | None = None
-    fulfillment_type: str | None = Field(default=None, description="AFN or MFN.")
+    notification_type: _Id64
+    notification_id: _Key128 | None = None
+    order_status: _Id32 | None = None
+    order_change_type: _Id64 | None = None
+    change_reason: _Line256 | None = None
+    fulfillment_type: _Id8 | None = Field(default=None, description="AFN or MFN.")
     purchase_date: AwareDatetime | None = None
     earliest_ship_date: AwareDatetime | None = None
     latest_ship_date: AwareDatetime | None = None
     earliest_delivery_date: AwareDatetime | None = None
     latest_delivery_date: AwareDatetime | None = None
-    tracking_milestone: str | None = Field(default=None, description="e.g. DELIVERED, LOST, UNDELIVERABLE.")
-    tracking_number: str | None = None
-    carrier: str | None = None
+    tracking_milestone: _Id64 | None = Field(default=None, description="e.g. DELIVERED, LOST, UNDELIVERABLE.")
+    tracking_number: _Id64 | None = None
+    carrier: _Line64 | None = None
     order_amount: Decimal | None = None
-    currency: str | None = None
-    details: dict[str, Any] = Field(default_factory=dict, description="Type-specific fields kept verbatim.")
+    currency: _Id3 | None = None
+    details: _JsonDoc = Field(default_factory=dict, description="Type-specific fields kept verbatim.")
 
 
 class SellerAccountStatusChanged(EventBase):
     """ACCOUNT_STATUS_CHANGED: NORMAL, AT_RISK or DEACTIVATED."""
 
     event_type: Literal["SellerAccountStatusChanged"] = "SellerAccountStatusChanged"
-    notification_id: str | None = None
-    previous_status: str | None = None
-    current_status: str
+    notification_id: _Key128 | None = None
+    previous_status: _Id32 | None = None
+    current_status: _Id32
 
 
 class NotificationReceived(EventBase):
     """Any other SP-API notification, kept as context instead of dropped."""
 
     event_type: Literal["NotificationReceived"] = "NotificationReceived"
-    notification_type: str
-    notification_id: str | None = None
-    payload: dict[str, Any] = Field(default_factory=dict)
+    notification_type: _Id64
+    notification_id: _Key128 | None = None
+    payload: _JsonDoc = Field(default_factory=dict)
 
 
 AmazonEvent = Annotated[
@@ -189,16 +242,20 @@ AmazonEvent = Annotated[
 class Tag(_Model):
     """A tag with its confidence in [0, 1]."""
 
-    name: str
+    name: _Line64
     confidence: float = Field(ge=0.0, le=1.0)
 
 
 class Reason(_Model):
     """Why a decision was made: a rule id or feature, and what it saw."""
 
-    rule_id: str
-    detail: str = ""
+    rule_id: _Line128
+    detail: _Line1000 = ""
     weight: float | None = None
+    start: int | None = Field(
+        default=None, ge=0, description="Text reasons: offset of the quoted words in the signal's text."
+    )
+    end: int | None = Field(default=None, ge=0, description="Text reasons: end offset (exclusive).")
 
 
 class ComplaintClassified(EventBase):
@@ -209,15 +266,20 @@ class ComplaintClassified(EventBase):
     category: Literal["not_received", "not_as_described", "defective", "none"]
     tags: tuple[Tag, ...] = ()
     confidence: float = Field(ge=0.0, le=1.0)
-    language: str | None = None
+    language: _Id8 | None = None
     priority: Priority
     due_at: AwareDatetime | None = Field(default=None, description="SLA deadline for the first reply.")
     ageing: bool = False
     reasons: tuple[Reason, ...] = ()
-    model_version: str
-    buyer_hash: str | None = Field(default=None, description="Salted hash of the buyer alias.")
+    model_version: _Line64
+    buyer_hash: _Id64 | None = Field(default=None, description="Salted hash of the buyer alias.")
     abusive_score: float | None = Field(default=None, ge=0.0, le=1.0)
     auto_reply: bool = Field(default=True, description="False routes the complaint to a human.")
+    pii_sealed: str | None = Field(
+        default=None,
+        description="Kafka wire form only: Fernet token (PII key ring) of a JSON object holding this event's "
+        "PII fields, which are then absent; decoded events carry them in clear and this is null.",
+    )
 
 
 class SlaAlertRaised(EventBase):

@@ -14,6 +14,8 @@ import uvicorn
 from fastapi import APIRouter, FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from shared.http_limits import DEFAULT_MAX_BODY_BYTES, BodyLimit
+
 __all__ = ["HealthState", "QuietServer", "health_app", "health_router", "serve_health"]
 
 Check = Callable[[], Awaitable[bool]]
@@ -76,10 +78,11 @@ def health_router(state: HealthState) -> APIRouter:
     return router
 
 
-def health_app(state: HealthState) -> FastAPI:
-    """A tiny app with only the health routes (for worker processes)."""
+def health_app(state: HealthState, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
+    """A tiny app with only the health routes (for worker processes); request bodies capped."""
     app = FastAPI(title="complaints service", docs_url="/docs", redoc_url=None)
     app.include_router(health_router(state))
+    app.add_middleware(BodyLimit, default=max_body_bytes)
     return app
 
 

@@ -2,6 +2,10 @@
 
 Log calls pass keys, never buyer data: ``log.info("ticket.opened", extra={"ticket_id": ...})``. A filter
 drops keys that are known to hold PII so a careless ``extra`` cannot leak them.
+
+Exceptions are logged as their types and stack frames only, never their messages: a database error's
+message can quote the offending value (``invalid input syntax for type uuid: "<a buyer's text>"``, a unique
+violation's key), whoever logs it (our code or uvicorn's "Exception in ASGI application").
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import sys
+import traceback
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,6 +56,33 @@ class JsonFormatter(logging.Formatter):
             doc["exc"] = self.formatException(record.exc_info)
         return orjson.dumps(doc, default=str).decode()
 
+    def formatException(self, ei: Any) -> str:
+        """The traceback without exception messages (they may quote SQL parameters or buyer text)."""
+        exc = ei[1]
+        if not isinstance(exc, BaseException):
+            return ""
+        parts: list[str] = []
+        for link in reversed(_chain(exc)):  # the root cause first, as Python prints it
+            if parts:
+                parts.append("\nThe above exception led to the following one:\n\n")
+            frames = traceback.extract_tb(link.__traceback__)
+            if frames:
+                parts.append("Traceback (most recent call last):\n")
+                parts.extend(frames.format())
+            kind = type(link)
+            parts.append(f"{kind.__module__}.{kind.__qualname__}: [message withheld]\n")
+        return "".join(parts).rstrip("\n")
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception, its cause or context, and so on (each once)."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not s for s in seen):
+        seen.append(current)
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    return seen
+
 
 def configure_logging(level: str = "INFO") -> None:
     """Route the root logger to stdout as JSON (idempotent)."""
@@ -65,3 +97,9 @@ def configure_logging(level: str = "INFO") -> None:
     root.addHandler(handler)
     for noisy in ("aiokafka", "botocore", "aiobotocore", "werkzeug", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # uvicorn's own handlers (installed by any Config with its default log_config) print tracebacks with
+    # their messages; its records go through the root's JSON handler instead.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True

@@ -13,6 +13,7 @@ import uvloop
 from fastapi import APIRouter
 
 from shared.health import HealthState, health_app, serve_health
+from shared.http_limits import DEFAULT_MAX_BODY_BYTES
 from shared.logging import configure_logging
 from shared.settings import Settings
 
@@ -39,6 +40,7 @@ async def run_service(
     host: str = "0.0.0.0",  # containers listen on all interfaces; probes come from the kubelet
     health: HealthState | None = None,
     routers: Sequence[APIRouter] = (),
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> None:
     """Run ``main(stop, health)`` with /healthz, /readyz, /metrics on ``port`` until SIGTERM or SIGINT.
 
@@ -59,7 +61,7 @@ async def run_service(
             loop.add_signal_handler(sig, _on_signal, sig)
 
     health_stop = asyncio.Event()
-    app = health_app(state)
+    app = health_app(state, max_body_bytes=max_body_bytes)
     for router in routers:
         app.include_router(router)
     health_task = asyncio.create_task(serve_health(app, host=host, port=port, stop=health_stop))
@@ -92,6 +94,7 @@ def service_main(
     port: Callable[[Settings], int],
     run: Callable[[Settings, asyncio.Event, HealthState], Awaitable[None]],
     routers: Callable[[Settings], Sequence[APIRouter]] = lambda _: (),
+    max_body_bytes: Callable[[Settings], int] = lambda _: DEFAULT_MAX_BODY_BYTES,
 ) -> None:
     """A service's entry point: typed settings, JSON logs, then ``run`` under ``run_service``."""
     settings = Settings()
@@ -102,5 +105,6 @@ def service_main(
             port=port(settings),
             main=lambda stop, health: run(settings, stop, health),
             routers=routers(settings),
+            max_body_bytes=max_body_bytes(settings),
         )
     )

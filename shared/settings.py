@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Literal, Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
@@ -20,12 +20,15 @@ __all__ = [
     "IngestSettings",
     "KafkaSettings",
     "MailSettings",
+    "PiiSettings",
     "ResponderSettings",
     "Settings",
     "SpApiSettings",
 ]
 
 _PLACEHOLDER = "changeme"
+MIN_SECRET_CHARS = 32
+"""Shortest salt, pepper or PII key accepted in production."""
 _SECRETS_DIR = os.environ.get("SECRETS_DIR") or None
 
 
@@ -53,6 +56,12 @@ class KafkaSettings(BaseSettings):
     retry_attempts: int = Field(default=5, ge=0, description="In-process retries of a retryable failure.")
     retry_backoff_s: float = Field(default=0.2, gt=0)
     retry_backoff_max_s: float = Field(default=5.0, gt=0)
+    max_redeliveries: int = Field(
+        default=3,
+        ge=0,
+        description="Rounds of in-process retries (rewind, poll again) a record failing with an unknown error "
+        "gets before it is dead-lettered as 'retries exhausted'; known transient failures are not counted.",
+    )
 
 
 class DatabaseSettings(BaseSettings):
@@ -63,6 +72,22 @@ class DatabaseSettings(BaseSettings):
     url: SecretStr = SecretStr("postgresql+asyncpg://postgres@127.0.0.1:5432/complaints")
     pool_size: int = 10
     echo: bool = False
+    statement_timeout_ms: int = Field(
+        default=30_000, ge=0, description="PostgreSQL statement_timeout of every connection (0: none)."
+    )
+    idle_in_transaction_timeout_ms: int = Field(
+        default=60_000, ge=0, description="idle_in_transaction_session_timeout of every connection (0: none)."
+    )
+    pool_timeout_s: float = Field(
+        default=5.0, gt=0, description="How long a request waits for a pooled connection before 503."
+    )
+
+    def server_settings(self) -> dict[str, str]:
+        """Session settings every connection starts with (asyncpg ``server_settings``)."""
+        return {
+            "statement_timeout": str(self.statement_timeout_ms),
+            "idle_in_transaction_session_timeout": str(self.idle_in_transaction_timeout_ms),
+        }
 
 
 class AwsSettings(BaseSettings):
@@ -74,6 +99,10 @@ class AwsSettings(BaseSettings):
     endpoint_url: str | None = None
     access_key_id: SecretStr = SecretStr("testing")
     secret_access_key: SecretStr = SecretStr("testing")
+
+
+SQS_MAX_RETENTION_DAYS = 14
+"""The longest an SQS queue keeps a message, so the longest a redelivery can come after the first one."""
 
 
 class IngestSettings(BaseSettings):
@@ -116,6 +145,41 @@ class IngestSettings(BaseSettings):
     max_email_bytes: int = Field(
         default=40 * 1024 * 1024, gt=0, description="Largest raw mail the inbound-email endpoint accepts."
     )
+    max_event_bytes: int = Field(
+        default=1024 * 1024, gt=0, description="Largest body of other requests (EventBridge events: 256 KB)."
+    )
+    auth_failure_burst: float = Field(
+        default=10.0, ge=1, description="Failed API-key checks a client address may make before 429."
+    )
+    auth_failure_global_burst: float = Field(
+        default=200.0, ge=1, description="Failed API-key checks the process allows at once, all clients."
+    )
+    seen_retention_days: int = Field(
+        default=90,
+        ge=1,
+        description="Dedup keys (ingest_seen) older than this are pruned. Must outlast every redelivery: SQS "
+        "keeps a message up to 14 days and each report backfill re-reads report_backfill_days.",
+    )
+    seen_prune_interval_s: float = Field(
+        default=3600.0, gt=0, description="How often old dedup keys are pruned."
+    )
+
+    @model_validator(mode="after")
+    def _seen_outlasts_redelivery(self) -> Self:
+        if self.seen_retention_days <= self.report_backfill_days + SQS_MAX_RETENTION_DAYS:
+            raise ValueError(
+                "INGEST_SEEN_RETENTION_DAYS must exceed INGEST_REPORT_BACKFILL_DAYS + 14 (SQS retention): "
+                "a key pruned earlier lets a redelivered input through twice"
+            )
+        return self
+
+    @field_validator("eventbridge_api_keys")
+    @classmethod
+    def _no_empty_keys(cls, keys: list[SecretStr]) -> list[SecretStr]:
+        # An empty key would authenticate a request with an empty header.
+        if any(not key.get_secret_value().strip() for key in keys):
+            raise ValueError("INGEST_EVENTBRIDGE_API_KEYS must not contain an empty key")
+        return keys
 
 
 class ClassifierSettings(BaseSettings):
@@ -133,6 +197,9 @@ class ClassifierSettings(BaseSettings):
     min_auto_reply_confidence: float = 0.6
     abusive_threshold: float = 0.7
     http_port: int = 8082
+    http_max_body_bytes: int = Field(
+        default=4 * 1024 * 1024, gt=0, description="Largest request body of /v1/classify (batches included)."
+    )
 
 
 class SpApiSettings(BaseSettings):
@@ -146,6 +213,12 @@ class SpApiSettings(BaseSettings):
     lwa_client_secret: SecretStr = SecretStr(_PLACEHOLDER)
     refresh_tokens: dict[str, SecretStr] = Field(default_factory=dict, description="seller_id -> token")
     timeout_s: float = 10.0
+    report_max_bytes: int = Field(
+        default=64 * 1024 * 1024, gt=0, description="Largest report document downloaded (as stored)."
+    )
+    report_max_decompressed_bytes: int = Field(
+        default=256 * 1024 * 1024, gt=0, description="Largest report once a GZIP document is inflated."
+    )
 
 
 class MailSettings(BaseSettings):
@@ -159,6 +232,14 @@ class MailSettings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
+    smtp_connect_timeout_s: float = Field(
+        default=10.0, gt=0, description="Connecting and each step before DATA; a timeout there is retried."
+    )
+    smtp_data_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Waiting for the answer to DATA; a timeout there is an unknown outcome, never re-sent.",
+    )
     sender_addresses: dict[str, str] = Field(
         default_factory=dict, description="seller_id -> authorised sender address registered with Amazon"
     )
@@ -196,8 +277,42 @@ class ResponderSettings(BaseSettings):
         default_factory=dict, description="seller_id -> explicit daily message limit (overrides the formula)"
     )
     api_key_pepper: SecretStr = SecretStr(_PLACEHOLDER)
-    pii_encryption_key: SecretStr = SecretStr(_PLACEHOLDER)
+    pii_encryption_key: SecretStr = Field(
+        default=SecretStr(_PLACEHOLDER), description="Primary PII key: encrypts, and decrypts."
+    )
+    pii_encryption_keys_old: list[SecretStr] = Field(
+        default_factory=list,
+        description="Retired PII keys (JSON list), still decrypting rows written before a rotation.",
+    )
     pii_retention_days: int = 30
+    sender_exclusive_sellers: bool = Field(
+        default=True,
+        description="Each seller is served by one sender replica at a time (PostgreSQL advisory locks); turn "
+        "off only with a single replica: the SP-API pacing and the budget cache assume one sender per seller.",
+    )
+    sender_seller_release_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="A replica keeps a seller this long after its last work: longer than Amazon needs to "
+        "refill the burst (5 tokens at 1/s), so the next owner's fresh rate limiter cannot overrun it.",
+    )
+
+
+class PiiSettings(BaseSettings):
+    """The PII key ring every service reads: ingest seals buyer PII on Kafka, the consumers open it.
+
+    The variable keeps its historical name ``RESPONDER_PII_ENCRYPTION_KEY`` (the same key encrypts PII at rest),
+    so existing deployments need no change; ingest no longer depends on the responder's section to read it.
+    """
+
+    model_config = SettingsConfigDict(**_cfg(""), populate_by_name=True)
+
+    encryption_key: SecretStr = Field(
+        default=SecretStr(_PLACEHOLDER), validation_alias="RESPONDER_PII_ENCRYPTION_KEY"
+    )
+    old_encryption_keys: list[SecretStr] = Field(
+        default_factory=list, validation_alias="RESPONDER_PII_ENCRYPTION_KEYS_OLD"
+    )
 
 
 class Settings(BaseSettings):
@@ -217,18 +332,32 @@ class Settings(BaseSettings):
     spapi: SpApiSettings = Field(default_factory=SpApiSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
     responder: ResponderSettings = Field(default_factory=ResponderSettings)
+    pii: PiiSettings = Field(default_factory=PiiSettings)
 
     @model_validator(mode="after")
     def _no_placeholder_secrets_in_production(self) -> Self:
         if self.environment != "production":
             return self
+        # name -> (value, shortest acceptable length); keys, salts and peppers need real entropy.
         secrets = {
-            "CLASSIFIER_BUYER_HASH_SALT": self.classifier.buyer_hash_salt,
-            "SPAPI_LWA_CLIENT_SECRET": self.spapi.lwa_client_secret,
-            "RESPONDER_API_KEY_PEPPER": self.responder.api_key_pepper,
-            "RESPONDER_PII_ENCRYPTION_KEY": self.responder.pii_encryption_key,
+            "CLASSIFIER_BUYER_HASH_SALT": (self.classifier.buyer_hash_salt, MIN_SECRET_CHARS),
+            "SPAPI_LWA_CLIENT_SECRET": (self.spapi.lwa_client_secret, 1),
+            "RESPONDER_API_KEY_PEPPER": (self.responder.api_key_pepper, MIN_SECRET_CHARS),
+            "RESPONDER_PII_ENCRYPTION_KEY": (self.responder.pii_encryption_key, MIN_SECRET_CHARS),
         }
-        bad = sorted(name for name, value in secrets.items() if value.get_secret_value() == _PLACEHOLDER)
-        if bad:
-            raise ValueError(f"placeholder secrets in production: {', '.join(bad)}")
+        for i, old in enumerate(self.responder.pii_encryption_keys_old):
+            secrets[f"RESPONDER_PII_ENCRYPTION_KEYS_OLD[{i}]"] = (old, MIN_SECRET_CHARS)
+        placeholder = sorted(
+            n for n, (v, _) in secrets.items() if v.get_secret_value().strip() == _PLACEHOLDER
+        )
+        if placeholder:
+            raise ValueError(f"placeholder secrets in production: {', '.join(placeholder)}")
+        empty = sorted(n for n, (v, _) in secrets.items() if not v.get_secret_value().strip())
+        if empty:
+            raise ValueError(f"empty secrets in production: {', '.join(empty)}")
+        short = sorted(n for n, (v, least) in secrets.items() if len(v.get_secret_value().strip()) < least)
+        if short:
+            raise ValueError(
+                f"secrets shorter than {MIN_SECRET_CHARS} characters in production: {', '.join(short)}"
+            )
         return self

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ALL_TOPICS", "AMAZON_EVENTS", "CLASSIFIED", "INGEST_REJECTED", "SLA_ALERTS", "TopicSpec", "dlq"]
+__all__ = [
+    "ALL_TOPICS",
+    "AMAZON_EVENTS",
+    "CLASSIFIED",
+    "DEAD_LETTER_RETENTION_HOURS",
+    "INGEST_REJECTED",
+    "SLA_ALERTS",
+    "TopicSpec",
+    "dlq",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +42,15 @@ INGEST_REJECTED = "ingest.rejected.v1"
 SLA_ALERTS = "tickets.sla-alerts.v1"
 """Pre-breach and breach alerts raised by the responder."""
 
+DEAD_LETTER_RETENTION_HOURS = 168
+"""Dead-letter and rejected topics hold raw inputs (buyer mail included): kept a week for an operator to look
+at or replay, not longer. Deployments set it per topic in ``deploy/base/topics`` (a test keeps them equal)."""
+
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(AMAZON_EVENTS, 6, 168),
-    TopicSpec(dlq(AMAZON_EVENTS), 1, 720),
+    TopicSpec(dlq(AMAZON_EVENTS), 1, DEAD_LETTER_RETENTION_HOURS),
     TopicSpec(CLASSIFIED, 6, 168),
-    TopicSpec(dlq(CLASSIFIED), 1, 720),
-    TopicSpec(INGEST_REJECTED, 1, 720),
+    TopicSpec(dlq(CLASSIFIED), 1, DEAD_LETTER_RETENTION_HOURS),
+    TopicSpec(INGEST_REJECTED, 1, DEAD_LETTER_RETENTION_HOURS),
     TopicSpec(SLA_ALERTS, 3, 168),
 )

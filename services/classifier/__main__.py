@@ -11,6 +11,7 @@ from services.classifier.handlers import ClassifierDeps, handle_batch
 from services.classifier.http import classify_router
 from shared.db.session import Database, unit_of_work
 from shared.health import HealthState
+from shared.kafka.codec import EventCodec
 from shared.kafka.consumer import ConsumerLoop, Record
 from shared.kafka.producer import EventProducer
 from shared.runtime import service_main, wait_stop_or_crash
@@ -23,9 +24,12 @@ __all__ = ["main", "run"]
 async def run(settings: Settings, stop: asyncio.Event, health: HealthState) -> None:
     """Run the classifier until ``stop`` is set."""
     db = Database(settings.database)
-    producer = EventProducer(settings.kafka)
+    codec = EventCodec.from_settings(settings.pii)
+    producer = EventProducer(settings.kafka, codec=codec)
     await producer.start()
-    deps = ClassifierDeps(classifier=Classifier.load(), producer=producer, settings=settings.classifier)
+    deps = ClassifierDeps(
+        classifier=Classifier.load(), producer=producer, settings=settings.classifier, codec=codec
+    )
 
     async def on_batch(records: Sequence[Record]) -> None:
         async with unit_of_work(db) as session:
@@ -57,6 +61,7 @@ def main() -> None:
         port=lambda s: s.classifier.http_port,
         run=run,
         routers=lambda s: [classify_router(Classifier.load(), s.classifier)],
+        max_body_bytes=lambda s: s.classifier.http_max_body_bytes,
     )
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.classifier import repository
 from services.classifier import repository_batch as batch
 from services.classifier.engine import Classifier, OrderContext, Verdict, buyer_hash
-from shared.db.idempotency import fresh_events
+from shared.db.idempotency import derived_key, fresh_events
 from shared.decoding import decode_amazon_event
 from shared.events import (
     ComplaintClassified,
@@ -26,6 +26,7 @@ from shared.events import (
     SignalKind,
     event_id_for,
 )
+from shared.kafka.codec import EventCodec
 from shared.kafka.consumer import Record
 from shared.kafka.producer import EventProducer
 from shared.settings import ClassifierSettings
@@ -45,6 +46,7 @@ class ClassifierDeps:
     classifier: Classifier
     producer: EventProducer
     settings: ClassifierSettings
+    codec: EventCodec
 
 
 async def handle_batch(
@@ -55,7 +57,7 @@ async def handle_batch(
     Context of the whole batch is loaded in a few queries and written back in bulk; a context event later in
     the same batch as a signal (seconds apart) is already visible to it.
     """
-    events = [decode_amazon_event(r.value) for r in records]
+    events = [decode_amazon_event(r.value, codec=deps.codec) for r in records]
     todo = await fresh_events(session, consumer=CONSUMER, events=events)
     for event in todo:
         if isinstance(event, OrderContextUpdated):
@@ -159,7 +161,7 @@ def build_classified(
     signal: ComplaintSignalReceived, verdict: Verdict, *, buyer: str | None
 ) -> ComplaintClassified:
     """The output event: same envelope as the signal, deterministic id."""
-    dedup_key = f"classified:{signal.dedup_key}"
+    dedup_key = derived_key("classified:", signal.dedup_key)
     return ComplaintClassified(
         event_id=event_id_for(dedup_key),
         occurred_at=signal.occurred_at,

@@ -22,9 +22,11 @@ from services.ingest.backfill import run_backfill
 from services.ingest.deps import IngestDeps
 from services.ingest.http import create_app
 from services.ingest.intake import Intake
+from services.ingest.ledger import run_ledger_pruning
 from services.ingest.sqs import SqsPoller
 from shared.db.session import Database
 from shared.health import HealthState, QuietServer
+from shared.kafka.codec import EventCodec
 from shared.kafka.producer import EventProducer
 from shared.logging import configure_logging
 from shared.runtime import run_main
@@ -60,7 +62,8 @@ async def run(settings: Settings, stop: asyncio.Event, health: HealthState) -> N
     async with AsyncExitStack() as stack:
         db = Database(settings.database)
         stack.push_async_callback(db.dispose)
-        producer = EventProducer(settings.kafka)
+        # Buyer PII leaves ingest sealed (events and rejected raw inputs): the producer holds the key ring.
+        producer = EventProducer(settings.kafka, codec=EventCodec.from_settings(settings.pii))
         stack.push_async_callback(producer.stop)
         sqs = await stack.enter_async_context(
             create_client("sqs", settings.aws, read_timeout=settings.ingest.sqs_wait_seconds + 15)
@@ -98,6 +101,14 @@ async def run(settings: Settings, stop: asyncio.Event, health: HealthState) -> N
         workers: list[Awaitable[None]] = [_connect(producer, stop)]
         workers += [SqsPoller(sqs, url, deps=deps).run(stop) for url in settings.ingest.sqs_queue_urls]
         workers.append(run_backfill(stop, deps=deps, sellers=settings.spapi.refresh_tokens.keys()))
+        workers.append(
+            run_ledger_pruning(
+                stop,
+                db=db,
+                retention_days=settings.ingest.seen_retention_days,
+                interval_s=settings.ingest.seen_prune_interval_s,
+            )
+        )
         tasks = [asyncio.ensure_future(worker) for worker in workers]
         log.info(
             "ingest.started",

@@ -3,11 +3,13 @@
 Status codes follow what the callers retry (mail NOTES §3): 202 only after Kafka acked the events; 400 for
 an input that cannot be parsed (it is kept on the rejected topic first, and EventBridge does not retry 4xx);
 503 with Retry-After when Kafka or the database is unavailable (EventBridge retries 429 and 5xx); 401 for a
-missing or wrong API key (compared in constant time).
+missing or wrong API key (compared in constant time; an empty key never matches), 429 with Retry-After once a
+client address (or everyone together) failed too often; 413 for a body over its cap, before the key check.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 import uuid
@@ -17,14 +19,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
+from starlette.requests import ClientDisconnect
 
 from services.ingest.deps import IngestDeps
 from services.ingest.handlers import InboundInput, InputResult, ParseFn, handle_inputs
 from services.ingest.intake import Parsed
 from services.ingest.parse import SpApiNotification, decode_sqs_body
+from shared.auth_throttle import AuthFailures
 from shared.errors import ValidationError
 from shared.events import SignalSource
 from shared.health import HealthState, health_router
+from shared.http_limits import BodyLimit
 
 __all__ = ["EVENTBRIDGE_PATH", "INBOUND_EMAIL_PATH", "create_app", "ingest_router"]
 
@@ -33,45 +38,67 @@ log = logging.getLogger(__name__)
 EVENTBRIDGE_PATH = "/v1/eventbridge"
 INBOUND_EMAIL_PATH = "/v1/inbound-email"
 _MAIL_TYPES = frozenset({"message/rfc822", "application/octet-stream"})
-# EventBridge events are at most 256 KB; anything far larger is not one.
-_MAX_EVENT_BYTES = 1024 * 1024
 _RETRY_AFTER_S = "5"
 
 
 def create_app(*, deps: IngestDeps, health: HealthState) -> FastAPI:
-    """The ingest HTTP app: health routes plus the inbound endpoints."""
+    """The ingest HTTP app: health routes plus the inbound endpoints, bodies capped before the key check."""
     app = FastAPI(title="complaints ingest", openapi_url=None, docs_url=None, redoc_url=None)
     app.include_router(health_router(health))
     app.include_router(ingest_router(deps))
+    limits = deps.settings
+    app.add_middleware(
+        BodyLimit,
+        default=limits.max_event_bytes,
+        limits={EVENTBRIDGE_PATH: limits.max_event_bytes, INBOUND_EMAIL_PATH: limits.max_email_bytes},
+    )
     return app
+
+
+def _digest(value: str) -> bytes:
+    # Equal-length digests: compare_digest's time then says nothing about the configured keys' lengths.
+    return hashlib.sha256(value.encode("utf-8", "surrogateescape")).digest()
 
 
 def _api_key_guard(deps: IngestDeps) -> Callable[[Request], Awaitable[None]]:
     header = deps.settings.eventbridge_api_key_header
-    keys = [key.get_secret_value().encode() for key in deps.settings.eventbridge_api_keys]
+    # An empty key would match an empty header: never usable (settings refuse it too, this is the backstop).
+    keys = [_digest(v) for key in deps.settings.eventbridge_api_keys if (v := key.get_secret_value()).strip()]
+    failures = AuthFailures(
+        per_client=deps.settings.auth_failure_burst, global_burst=deps.settings.auth_failure_global_burst
+    )
 
     async def guard(request: Request) -> None:
-        presented = request.headers.get(header)
-        if presented is None or not keys:
-            raise HTTPException(status_code=401, detail="missing or invalid API key")
+        presented = request.headers.get(header, "")
         matched = False
-        for key in keys:
-            # Every key is compared (no early exit), so timing says nothing about which one nearly matched.
-            matched |= hmac.compare_digest(presented.encode(), key)
-        if not matched:
-            raise HTTPException(status_code=401, detail="missing or invalid API key")
+        if presented.strip() and keys:
+            digest = _digest(presented)
+            for key in keys:
+                # Every key is compared (no early exit), so timing says nothing about which one nearly matched.
+                matched |= hmac.compare_digest(digest, key)
+        if matched:
+            return
+        client = request.client.host if request.client else "unknown"
+        wait = failures.blocked(client)
+        if wait > 0:
+            raise HTTPException(
+                status_code=429,
+                detail="too many failed authentications",
+                headers={"Retry-After": failures.retry_after(wait)},
+            )
+        failures.failed(client)
+        raise HTTPException(status_code=401, detail="missing or invalid API key")
 
     return guard
 
 
-async def _body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise HTTPException(status_code=413, detail=f"body larger than {limit} bytes")
-    body = await request.body()
-    if len(body) > limit:
-        raise HTTPException(status_code=413, detail=f"body larger than {limit} bytes")
-    return body
+async def _body(request: Request) -> bytes:
+    # The size cap is BodyLimit's (outermost, before this guard ran); a body cut off there reads as a
+    # disconnect, and whatever is answered then is dropped by BodyLimit after its 413.
+    try:
+        return await request.body()
+    except ClientDisconnect:
+        raise HTTPException(status_code=400, detail="request body not received") from None
 
 
 def _respond(result: InputResult) -> JSONResponse:
@@ -112,7 +139,7 @@ def ingest_router(deps: IngestDeps) -> APIRouter:
 
     @router.post(EVENTBRIDGE_PATH, status_code=202)
     async def eventbridge(request: Request) -> JSONResponse:
-        body = await _body(request, _MAX_EVENT_BYTES)
+        body = await _body(request)
         key = uuid.uuid4().hex
         item = InboundInput(
             key=key,
@@ -128,7 +155,7 @@ def ingest_router(deps: IngestDeps) -> APIRouter:
     async def inbound_email(
         request: Request, content_type: Annotated[str, Depends(_mail_content_type)]
     ) -> JSONResponse:
-        body = await _body(request, deps.settings.max_email_bytes)
+        body = await _body(request)
         key = uuid.uuid4().hex
         item = InboundInput(
             key=key,

@@ -18,6 +18,7 @@ from services.ingest.parse import (
     parse_relay_email,
     report_ready,
 )
+from services.ingest.parse.mail_auth import authentication_failure
 from shared.errors import ValidationError
 from shared.events import AmazonEvent, ComplaintSignalReceived, SignalSource
 
@@ -77,7 +78,13 @@ class Intake:
         recipients: Sequence[str] = (),
         source: SignalSource = SignalSource.EMAIL,
     ) -> ComplaintSignalReceived:
-        """One raw relay mail as an event (the inbound-email endpoint's path)."""
+        """One raw relay mail as an event (the inbound-email endpoint's path).
+
+        There is no SES receipt here: the caller is authenticated by the endpoint's API key and is trusted to
+        have checked SPF/DKIM/DMARC itself (it is the seller's own mail gateway). What the mail may cause is
+        bounded the same way as for SES mail: the reply target is only the From relay alias of the mail's
+        marketplace, never a Reply-To, and the responder checks it again.
+        """
         return parse_relay_email(
             raw,
             seller_for_recipient=self._seller_for_recipient,
@@ -91,9 +98,11 @@ class Intake:
     def _mail(
         self, raw: bytes, ses: SesMetadata, received_at: datetime, correlation_id: str
     ) -> ComplaintSignalReceived:
-        if (ses.virus_verdict or "").upper() == "FAIL":
-            # SES flagged malware: keep it for a human on the rejected topic, never hand it to the pipeline.
-            raise ValidationError("SES virus verdict FAIL")
+        failure = authentication_failure(ses)
+        if failure is not None:
+            # Malware, spam or a sender SES could not authenticate (a forged relay From): kept for a human on
+            # the rejected topic, never handed to the pipeline where it could be answered.
+            raise ValidationError(failure, code="ses_verdict")
         return parse_relay_email(
             raw,
             seller_for_recipient=self._seller_for_recipient,

@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +18,7 @@ __all__ = [
     "finish_report",
     "last_requested",
     "pending_reports",
+    "prune_seen",
     "remember",
     "report_fetch",
     "report_requested",
@@ -59,6 +60,21 @@ async def remember(session: AsyncSession, rows: Iterable[SeenRow]) -> set[str]:
     stmt = insert(IngestSeen).values(values).on_conflict_do_nothing().returning(IngestSeen.dedup_key)
     result = await session.execute(stmt)
     return set(result.scalars().all())
+
+
+async def prune_seen(session: AsyncSession, *, before: datetime, limit: int) -> int:
+    """Delete up to ``limit`` ledger keys first seen before ``before``; returns how many."""
+    # No ORDER BY: the scan stops at the first ``limit`` old rows, no index on first_seen_at is needed.
+    doomed = (
+        select(IngestSeen.dedup_key)
+        .where(IngestSeen.first_seen_at < before)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    result = await session.execute(
+        delete(IngestSeen).where(IngestSeen.dedup_key.in_(doomed)).returning(IngestSeen.dedup_key)
+    )
+    return len(result.all())
 
 
 async def report_fetch(session: AsyncSession, report_id: str) -> ReportFetch | None:

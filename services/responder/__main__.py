@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from services.responder.budget import BudgetPolicy
 from services.responder.handlers import ResponderDeps, handle_batch
+from services.responder.ownership import SellerOwnership
 from services.responder.replies import ReplyComposer
 from services.responder.sender import OutboxSender, SenderConfig
 from services.responder.transports import Transport
@@ -32,7 +33,9 @@ async def run(settings: Settings, stop: asyncio.Event, health: HealthState) -> N
     db = Database(settings.database)
     producer = EventProducer(settings.kafka)
     await producer.start()
-    cipher = PiiCipher(settings.responder.pii_encryption_key.get_secret_value())
+    cipher = PiiCipher.from_secrets(
+        settings.responder.pii_encryption_key, settings.responder.pii_encryption_keys_old
+    )
     composer = ReplyComposer(responder=settings.responder, mail=settings.mail)
     deps = ResponderDeps(cipher=cipher, composer=composer)
     spapi_http = spapi_http_client(settings.spapi)
@@ -52,6 +55,10 @@ async def run(settings: Settings, stop: asyncio.Event, health: HealthState) -> N
             lease=timedelta(seconds=settings.responder.sender_lease_s),
             budget=BudgetPolicy.from_settings(settings.responder),
         ),
+        # One logical sender per seller across replicas: SP-API pacing and the daily budget hold (ownership.py).
+        ownership=SellerOwnership(db, release_after_s=settings.responder.sender_seller_release_s)
+        if settings.responder.sender_exclusive_sellers
+        else None,
     )
 
     async def on_batch(records: Sequence[Record]) -> None:

@@ -118,6 +118,9 @@ class SendBudget:
 
     Usage is counted in the database when first needed, when older than ``usage_ttl`` and whenever a seller
     is within ``exact_margin`` of the limit; in between, this sender adds its own claims to the last count.
+    That is exact because one sender serves a seller at a time (ownership.py) and forgets a seller's count
+    when it takes the seller over; the count and the claims it allows commit together under the seller's
+    budget lock (``lease_repository.lock_budgets``), so two senders never both spend the last message.
     """
 
     def __init__(self, policy: BudgetPolicy) -> None:
@@ -171,6 +174,11 @@ class SendBudget:
             until = now + self.policy.usage_ttl if fresh else self._usage[seller_id][1]
             self._usage[seller_id] = (day, until, n - held[seller_id])
         return deferred
+
+    def forget(self, seller_ids: Iterable[str]) -> None:
+        """Drop the local usage of these sellers: their next check counts in the database."""
+        for seller_id in seller_ids:
+            self._usage.pop(seller_id, None)
 
     def _clearly_under(self, seller_id: str, *, day: datetime, now: datetime, more: int, limit: int) -> bool:
         # Far below the limit the local count is good enough; near it (or when stale) count in the database,

@@ -14,13 +14,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.responder import repository, threads
+from services.responder import aliases, repository, threads
 from services.responder.replies import ReplyComposer, ReplyDraft
 from services.responder.tables import OrderContextRow, Ticket
 from shared.crypto import PiiCipher
 from shared.db.idempotency import fresh_events
 from shared.decoding import decode_amazon_event, decode_classified
 from shared.events import ComplaintClassified, OrderContextUpdated
+from shared.kafka.codec import EventCodec
 from shared.kafka.consumer import Record
 from shared.topics import CLASSIFIED
 
@@ -42,11 +43,12 @@ async def handle_batch(
 ) -> None:
     """Apply a batch of classified complaints and order-context events, in order."""
     events: list[ComplaintClassified | OrderContextUpdated] = []
+    codec = EventCodec(deps.cipher)  # the PII key ring also opens the PII sealed on Kafka
     for record in records:
         if record.topic == CLASSIFIED:
-            events.append(decode_classified(record.value))
+            events.append(decode_classified(record.value, codec=codec))
         else:
-            amazon = decode_amazon_event(record.value)
+            amazon = decode_amazon_event(record.value, codec=codec)
             if isinstance(amazon, OrderContextUpdated):
                 events.append(amazon)
     todo = await fresh_events(session, consumer=CONSUMER, events=events)
@@ -176,16 +178,25 @@ async def _apply_complaint(
     ticket.sku = signal.sku or ticket.sku
     ticket.message_count += 1
     ticket.version += 1
-    if signal.message_id:
+    alias = aliases.settle_alias(
+        stored=deps.cipher.decrypt(ticket.buyer_alias_enc),
+        incoming=signal.reply_to,
+        marketplace_id=ticket.marketplace_id or event.marketplace_id,
+    )
+    if alias.store is not None:
+        ticket.buyer_alias_enc = deps.cipher.encrypt(alias.store)
+    # A message from another alias sets neither what an agent's reply threads to nor the subject it quotes.
+    if signal.message_id and not alias.changed:
         ticket.last_message_id = signal.message_id
-    if signal.buyer_alias or signal.reply_to:
-        ticket.buyer_alias_enc = deps.cipher.encrypt(signal.reply_to or signal.buyer_alias)
-    if signal.subject:
+    if signal.subject and not alias.changed:
         ticket.subject_enc = deps.cipher.encrypt(signal.subject)
     await _record_timeline(session, ticket=ticket, event=event, deps=deps)
+    await aliases.record_alias(session, ticket_id=ticket.id, signal=signal, alias=alias, cipher=deps.cipher)
 
     order = cache.orders.get((event.seller_id, event.order_id)) if event.order_id else None
-    draft = deps.composer.compose(event, order=order, thread=key)
+    draft = deps.composer.compose(
+        event, order=order, thread=key, reply_to=alias.target, alias_changed=alias.changed
+    )
     if draft is None:
         return
     cache.replies.append(

@@ -1,8 +1,16 @@
-"""Pure construction of reply e-mails to a buyer's relay alias."""
+"""Pure construction of reply e-mails to a buyer's relay alias.
+
+Every header value is made safe here, whoever wrote it (a buyer's subject quoted in ``Re:``, an agent, a
+template, a Message-ID from the buyer's mail): line and paragraph separators (CR, LF, U+0085, U+2028,
+U+2029), NUL and every other control character become a space, so a value can neither fail the send nor
+start a header of its own (``Bcc:``); a Message-ID reference that is not one ``<token>`` is left out. The
+recipient must be a relay alias of the message's marketplace (``checked_recipient``).
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 from email.message import EmailMessage
@@ -10,18 +18,69 @@ from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, make_msgid
 from typing import TYPE_CHECKING
 
+from shared.errors import PermanentError
+from shared.relay import reply_target
+
 if TYPE_CHECKING:
     from services.responder.transports import OutboundMessage
     from shared.settings import MailSettings
 
-__all__ = ["SMTP_POLICY", "build_reply_email", "reply_subject", "sender_address", "wire_reply"]
+__all__ = [
+    "SMTP_POLICY",
+    "build_reply_email",
+    "checked_recipient",
+    "header_text",
+    "reply_subject",
+    "sender_address",
+    "wire_reply",
+]
 
 _RE_PREFIX = re.compile(r"^\s*(re|aw|antw|r|rif|res|sv|vs|答复|回复)\s*[:：]\s*", re.IGNORECASE)
+# Cc: C0/C1 controls (CR, LF, NUL, U+0085 ...); Zl/Zp: U+2028/U+2029; Cs: lone surrogates UTF-8 cannot carry.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Cs"})
+_UNSAFE_IN_BODY = frozenset({"Cc", "Cs"})
+_MSG_ID = re.compile(r"<[!-;=?-~]{1,250}>")  # printable ASCII without < > or spaces, inside angle brackets
+_MAX_HEADER = 500
+_MAX_REFERENCES = 20
+
+
+def header_text(value: str | None, *, limit: int = _MAX_HEADER) -> str:
+    """One header line: every control or line/paragraph separator becomes a space, runs of space collapse."""
+    text = "".join(" " if unicodedata.category(ch) in _UNSAFE_CATEGORIES else ch for ch in value or "")
+    return " ".join(text.split())[:limit].strip()
+
+
+def _message_ids(values: Sequence[str]) -> list[str]:
+    """The well-formed ``<id>`` tokens, in order, without repeats."""
+    found: list[str] = []
+    for value in values:
+        for token in (value or "").split():
+            if _MSG_ID.fullmatch(token) and token not in found:
+                found.append(token)
+    return found
+
+
+def _body_text(value: str) -> str:
+    """The body without NUL, other controls (tab and line breaks kept) or lone surrogates."""
+    return "".join(
+        ch if ch in "\t\n" or unicodedata.category(ch) not in _UNSAFE_IN_BODY else ""
+        for ch in value.replace("\r\n", "\n").replace("\r", "\n")
+    )
+
+
+def checked_recipient(message: OutboundMessage) -> str:
+    """The message's recipient when it is a relay alias of its marketplace; PermanentError otherwise."""
+    to = reply_target(message.to, marketplace_id=message.marketplace_id)
+    if to is None:
+        raise PermanentError(
+            "recipient is not an Amazon relay alias of the message's marketplace", code="not_relay_alias"
+        )
+    return to
 
 
 def reply_subject(original: str | None) -> str:
     """``Re:`` the original subject, without stacking prefixes."""
-    subject = (original or "").strip()
+    subject = header_text(original)
     while _RE_PREFIX.match(subject):
         subject = _RE_PREFIX.sub("", subject, count=1)
     return f"Re: {subject}" if subject else "Re: your message"
@@ -39,21 +98,23 @@ def build_reply_email(
     message_key: str,
     date: datetime,
 ) -> EmailMessage:
-    """A plain-text UTF-8 reply threaded with In-Reply-To / References."""
+    """A plain-text UTF-8 reply threaded with In-Reply-To / References; every header value made safe."""
     msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = to
-    msg["Subject"] = subject
+    msg["From"] = header_text(sender)
+    msg["To"] = header_text(to)
+    msg["Subject"] = header_text(subject) or "Re: your message"
     msg["Date"] = format_datetime(date)
-    msg["Message-ID"] = make_msgid(idstring=message_key, domain=message_id_domain)
-    if in_reply_to:
-        msg["In-Reply-To"] = in_reply_to
-        refs = [r for r in references if r] or []
-        if in_reply_to not in refs:
-            refs.append(in_reply_to)
-        msg["References"] = " ".join(refs)
+    msg["Message-ID"] = make_msgid(
+        idstring=header_text(message_key, limit=64).replace(" ", "") or None,
+        domain=header_text(message_id_domain, limit=253).replace(" ", "") or "localhost",
+    )
+    parent = _message_ids([in_reply_to or ""])[:1]
+    if parent:
+        msg["In-Reply-To"] = parent[0]
+        refs = [r for r in _message_ids(references) if r != parent[0]][-(_MAX_REFERENCES - 1) :]
+        msg["References"] = " ".join([*refs, parent[0]])
     # quoted-printable keeps the wire 7-bit clean: relays without 8BITMIME accept it unchanged
-    msg.set_content(body, subtype="plain", charset="utf-8", cte="quoted-printable")
+    msg.set_content(_body_text(body), subtype="plain", charset="utf-8", cte="quoted-printable")
     return msg
 
 
@@ -63,10 +124,10 @@ def sender_address(settings: MailSettings, seller_id: str) -> str:
 
 
 def wire_reply(message: OutboundMessage, *, sender: str, now: datetime) -> bytes:
-    """The reply as CRLF wire bytes, threaded to the buyer's message (recipient checked by the caller)."""
+    """The reply as CRLF wire bytes, threaded to the buyer's message, to the checked relay alias."""
     email = build_reply_email(
         sender=sender,
-        to=message.to or "",
+        to=checked_recipient(message),
         subject=message.subject or "Re: your message",
         body=message.body,
         in_reply_to=message.headers.get("In-Reply-To"),

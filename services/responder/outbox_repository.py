@@ -92,14 +92,25 @@ async def record_on_ticket(
 
 
 async def claim_due(
-    session: AsyncSession, *, now: datetime, limit: int, per_seller: int, exclude: Sequence[str]
+    session: AsyncSession,
+    *,
+    now: datetime,
+    limit: int,
+    per_seller: int,
+    exclude: Sequence[str],
+    only: Sequence[str] | None = None,
 ) -> Sequence[OutboxMessage]:
-    """Due pending rows, oldest first, at most ``per_seller`` per seller, marked 'sending' (SKIP LOCKED)."""
+    """Due pending rows, oldest first, at most ``per_seller`` per seller, marked 'sending' (SKIP LOCKED).
+
+    ``only``: the sellers this sender serves (None: all).
+    """
     o = OutboxMessage
     rank = func.row_number().over(partition_by=o.seller_id, order_by=(o.created_at, o.id))
     due = [o.status == "pending", or_(o.not_before.is_(None), o.not_before <= now)]
     if exclude:
         due.append(o.seller_id.not_in(list(exclude)))
+    if only is not None:
+        due.append(o.seller_id.in_(list(only)))
     ranked = select(o.id, o.created_at, rank.label("rank")).where(*due).subquery()
     ids = select(ranked.c.id).where(ranked.c.rank <= per_seller).order_by(ranked.c.created_at).limit(limit)
     stmt = (
@@ -117,11 +128,15 @@ async def claim_due(
     return rows
 
 
-async def stale_claims(session: AsyncSession, *, before: datetime) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    """(outbox id, ticket id) of rows left 'sending' since before ``before``."""
+async def stale_claims(
+    session: AsyncSession, *, before: datetime, seller_ids: Iterable[str] | None = None
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(outbox id, ticket id) of rows left 'sending' since before ``before`` (of ``seller_ids`` if given)."""
     stmt = select(OutboxMessage.id, OutboxMessage.ticket_id).where(
         OutboxMessage.status == "sending", OutboxMessage.claimed_at < before
     )
+    if seller_ids is not None:
+        stmt = stmt.where(OutboxMessage.seller_id.in_(list(seller_ids)))
     return [(i, t) for i, t in (await session.execute(stmt)).all()]
 
 

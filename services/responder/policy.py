@@ -1,7 +1,8 @@
 """Reply policy: send, escalate with a prepared draft, or stay silent; a pure decision on one complaint.
 
 Triggers (``ReplyDecision.trigger``):
-- ``buyer_message``: the buyer wrote through the relay; answer by e-mail to ``signal.reply_to``.
+- ``buyer_message``: the buyer wrote through the relay; answer by e-mail to ``signal.reply_to``, only when it
+  is a relay alias of the complaint's marketplace (``shared.relay``) and the ticket's stored alias is the same.
 - ``tracking_lost``: category not_received and the carrier reports LOST, DAMAGED or destroyed.
 - ``defective_return``: a return report row or return notice with category defective.
 - ``a_to_z_return`` / ``a_to_z_claim``: an A-to-z flag on a return row, or Amazon's A-to-z notice.
@@ -11,7 +12,8 @@ else confirmDeliveryDetails for delivery problems. Call it first when ``needs_me
 
 Reason codes: ``auto_reply_disabled``, ``category_auto_reply_disabled``, ``abusive_returner`` (a tag of that
 name), ``low_confidence`` (``classified.auto_reply`` False), ``a_to_z_p1``, ``proactive_already_sent``,
-``category_none``, ``no_reply_address``, ``messaging_actions_unknown``, ``no_messaging_action``,
+``category_none``, ``no_reply_address``, ``buyer_alias_changed`` (a later message on the thread came from
+another alias than the stored one), ``messaging_actions_unknown``, ``no_messaging_action``,
 ``feedback_needs_human``, ``no_trigger``. A send carries its trigger as the only reason.
 
 Escalations name the channel and template category of the draft a human reviews: ``escalation`` when the
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from shared.events import ComplaintClassified, Priority, SignalKind
+from shared.relay import reply_target
 from shared.settings import ResponderSettings
 
 __all__ = ["LOST_MILESTONES", "ReplyContext", "ReplyDecision", "decide_reply", "needs_messaging_actions"]
@@ -47,6 +50,8 @@ class ReplyContext:
 
     tracking_milestones: tuple[str, ...] = ()
     proactive_messages_sent: int = 0
+    alias_changed: bool = False
+    """The ticket already has another buyer alias than this message's: a human decides, nobody is answered."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,8 +141,10 @@ def decide_reply(
     channel: str | None
     if trigger == "buyer_message":
         channel = _EMAIL
-        if not classified.signal.reply_to:
+        if reply_target(classified.signal.reply_to, marketplace_id=classified.marketplace_id) is None:
             holds.append("no_reply_address")
+        if ctx.alias_changed:
+            holds.append("buyer_alias_changed")
     elif trigger == "negative_feedback":
         channel = _UNEXPECTED
     elif available_actions is None:

@@ -29,6 +29,7 @@ from services.responder.threads import outbox_key
 from services.responder.transports import OutboundMessage
 from shared.crypto import PiiCipher
 from shared.events import ComplaintClassified
+from shared.relay import reply_target
 from shared.settings import MailSettings, ResponderSettings
 
 __all__ = ["PROVISIONAL_ACTIONS", "ReplyComposer", "ReplyDraft"]
@@ -158,15 +159,25 @@ class ReplyComposer:
         return rendered.text
 
     def compose(
-        self, event: ComplaintClassified, *, order: OrderContextRow | None, thread: str
+        self,
+        event: ComplaintClassified,
+        *,
+        order: OrderContextRow | None,
+        thread: str,
+        reply_to: str | None,
+        alias_changed: bool = False,
     ) -> ReplyDraft | None:
-        """The reply to queue, or None when nothing needs saying."""
+        """The reply to queue, or None when nothing needs saying.
+
+        ``reply_to`` is the ticket's buyer alias (the only address an e-mail reply goes to); ``alias_changed``
+        says this message came from another alias, which holds the reply for a human.
+        """
         milestones = (order.tracking_milestone,) if order and order.tracking_milestone else ()
         decision = decide_reply(
             event,
             available_actions=PROVISIONAL_ACTIONS,
             settings=self._settings,
-            order_context=ReplyContext(tracking_milestones=milestones),
+            order_context=ReplyContext(tracking_milestones=milestones, alias_changed=alias_changed),
         )
         if decision.action == "no_reply" or decision.channel is None or decision.category is None:
             return None
@@ -194,6 +205,10 @@ class ReplyComposer:
                 status = "blocked"
             elif not email and rendered.fallback is not None and status == "pending":
                 status, reasons = "draft", [*reasons, f"language_fallback:{rendered.fallback}"]
+        # Checked again here, whatever the policy said: an e-mail is only ever queued to a relay alias.
+        to = reply_target(reply_to, marketplace_id=event.marketplace_id) if email else None
+        if email and to is None and status == "pending":
+            status, reasons = "draft", [*reasons, "no_reply_address"]
         headers: dict[str, str] = {}
         if email and s.message_id:
             headers["In-Reply-To"] = s.message_id
@@ -204,7 +219,7 @@ class ReplyComposer:
             status=status,
             channel="email" if email else "messaging",
             action=None if email else decision.channel.split(":", 1)[1],
-            to=(s.reply_to or s.buyer_alias) if email else None,
+            to=to,
             subject=(rendered.subject if rendered and rendered.subject else reply_subject(s.subject))
             if email
             else None,

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from shared.cleaning import bound_key
 from shared.events import ComplaintClassified, Priority, SignalKind, Tag
 
 __all__ = [
+    "OUTBOX_KEY_MAX",
     "STATUSES",
+    "THREAD_KEY_MAX",
     "TicketChange",
     "apply_signal",
     "merge_tags",
@@ -28,6 +31,8 @@ STATUSES = (
     "closed",
     "no_response_needed",
 )
+THREAD_KEY_MAX = 256  # tickets.thread_key
+OUTBOX_KEY_MAX = 512  # outbox_messages.idempotency_key
 _REOPEN = {"replied", "waiting_on_buyer", "resolved", "no_response_needed"}
 _BUYER_SPEAKS = {SignalKind.BUYER_MESSAGE, SignalKind.A_TO_Z_CLAIM, SignalKind.RETURN_REQUEST}
 
@@ -41,7 +46,7 @@ def thread_key(event: ComplaintClassified) -> str:
         return f"case:{s.case_id}"
     if event.buyer_hash:
         return f"buyer:{event.buyer_hash}"
-    return f"signal:{s.dedup_key}"
+    return bound_key(f"signal:{s.dedup_key}", THREAD_KEY_MAX)
 
 
 def merge_tags(old: Sequence[dict[str, Any]], new: Sequence[Tag]) -> list[dict[str, Any]]:
@@ -108,4 +113,4 @@ def apply_signal(
 
 def outbox_key(*, seller_id: str, order_id: str | None, thread: str, template_id: str, version: str) -> str:
     """Idempotency key of an automatic reply: seller, order, thread and template version."""
-    return f"{seller_id}|{order_id or '-'}|{thread}|{template_id}@{version}"
+    return bound_key(f"{seller_id}|{order_id or '-'}|{thread}|{template_id}@{version}", OUTBOX_KEY_MAX)

@@ -1,6 +1,8 @@
 """Processed-event keys: written in the same transaction as the side effect (the eventsourcing model).
 
-A duplicate delivery finds its key already there and is skipped, never applied twice.
+A duplicate delivery finds its key already there and is skipped, never applied twice. Keys derived from
+another key (``classified:<dedup key>``) stay within their column through ``derived_key``; the ledger is
+pruned by ``prune_processed`` once rows are older than any redelivery could be.
 """
 
 from __future__ import annotations
@@ -10,15 +12,31 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Protocol, TypeVar
 
-from sqlalchemy import String
+from sqlalchemy import String, delete, select, tuple_
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shared.cleaning import bound_key
 from shared.db.base import Base
 from shared.db.types import created_at_column
 
-__all__ = ["ProcessedEvent", "claim_events", "fresh_events"]
+__all__ = [
+    "DEDUP_KEY_MAX",
+    "ProcessedEvent",
+    "claim_events",
+    "derived_key",
+    "fresh_events",
+    "prune_processed",
+]
+
+DEDUP_KEY_MAX = 512
+"""Width of every dedup key column (``ingest_seen.dedup_key``) and of ``EventBase.dedup_key``."""
+
+
+def derived_key(prefix: str, key: str, *, limit: int = DEDUP_KEY_MAX) -> str:
+    """``prefix + key`` within ``limit`` characters: an overlong one keeps its head and a digest of the whole."""
+    return bound_key(f"{prefix}{key}", limit)
 
 
 class ProcessedEvent(Base):
@@ -65,3 +83,19 @@ async def fresh_events(session: AsyncSession, *, consumer: str, events: Sequence
             fresh.discard(event.event_id)  # the same event twice in one batch is applied once
             todo.append(event)
     return todo
+
+
+async def prune_processed(session: AsyncSession, *, before: datetime, limit: int) -> int:
+    """Delete up to ``limit`` keys recorded before ``before``; returns how many (fewer: nothing more is due)."""
+    p = ProcessedEvent
+    # No ORDER BY: the scan stops at the first ``limit`` old rows, no index on processed_at is needed.
+    doomed = (
+        select(p.consumer, p.event_id)
+        .where(p.processed_at < before)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    result = await session.execute(
+        delete(p).where(tuple_(p.consumer, p.event_id).in_(doomed)).returning(p.event_id)
+    )
+    return len(result.all())

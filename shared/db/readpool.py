@@ -13,6 +13,10 @@ Admission is a FIFO semaphore of ``pool_size`` permits: a waiting request is ser
 connection to a newcomer and go to the back of the line: p99 124 ms at 32 clients, 19 ms with the
 semaphore.) Connections are opened lazily and dropped, not reused, after anything but a clean answer or
 a PostgreSQL error.
+
+Every connection starts with the configured ``statement_timeout`` and ``idle_in_transaction_session_timeout``;
+a statement ended by its timeout, or a wait for a slot longer than ``pool_timeout_s``, is a ``RetryableError``
+(the API answers 503 with Retry-After).
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ class ReadPool:
     def __init__(self, settings: DatabaseSettings, *, application_name: str = "complaints-reads") -> None:
         self._dsn = asyncpg_dsn(settings.url.get_secret_value())
         self._application_name = application_name
+        self._server_settings = settings.server_settings()
+        self._timeout = settings.pool_timeout_s
         self._slots = asyncio.Semaphore(settings.pool_size)
         self._idle: list[asyncpg.Connection] = []
         self._open = False
@@ -68,7 +74,7 @@ class ReadPool:
 
     async def _connect(self) -> asyncpg.Connection:
         conn: asyncpg.Connection = await asyncpg.connect(
-            self._dsn, server_settings={"application_name": self._application_name}
+            self._dsn, server_settings={**self._server_settings, "application_name": self._application_name}
         )
         return conn
 
@@ -86,7 +92,11 @@ class _Lease:
         pool = self._pool
         if not pool._open:
             raise RetryableError("read pool is closed", code="db")
-        await pool._slots.acquire()
+        try:
+            async with asyncio.timeout(pool._timeout):
+                await pool._slots.acquire()
+        except TimeoutError:
+            raise RetryableError("read pool busy: no connection within the pool timeout", code="db") from None
         try:
             conn = pool._idle.pop() if pool._idle else None
             if conn is None or conn.is_closed():
@@ -119,3 +129,5 @@ class _Lease:
             pool._slots.release()
         if exc is not None and isinstance(exc, _UNAVAILABLE):
             raise RetryableError(f"database unavailable: {type(exc).__name__}", code="db") from exc
+        if isinstance(exc, asyncpg.exceptions.QueryCanceledError):
+            raise RetryableError("database statement timed out", code="db") from exc

@@ -22,6 +22,7 @@ from shared.db.migrate import upgrade_head_async
 from shared.demo.mails import FRAMES
 from shared.demo.scenario import DEMO_SELLER, DemoInput, demo_inputs
 from shared.devrun.demo_api import create_demo_key, ticket_lines
+from shared.devrun.envfile import ENV_FILE_NAME, remove_env_file, system_env, write_env_file
 from shared.devrun.feed import feed
 from shared.devrun.processes import LOCAL_REFRESH_TOKEN, SystemProcesses, service_env
 from shared.stack import LocalStack
@@ -62,7 +63,7 @@ def _say(text: str) -> None:
 
 async def wait_for_tickets(database_url: str, *, count: int, within: float = 60.0) -> int:
     """Poll until at least ``count`` tickets exist; returns how many there are."""
-    engine = create_async_engine(database_url)
+    engine = create_async_engine(database_url, hide_parameters=True)
     try:
         async with asyncio.timeout(within):
             while True:
@@ -77,7 +78,7 @@ async def wait_for_tickets(database_url: str, *, count: int, within: float = 60.
 
 async def wait_for_outbox_drained(database_url: str, *, within: float) -> None:
     """Poll until no reply is waiting to be sent (pending or sending)."""
-    engine = create_async_engine(database_url)
+    engine = create_async_engine(database_url, hide_parameters=True)
     try:
         async with asyncio.timeout(within):
             while True:
@@ -99,6 +100,7 @@ async def run_everything(*, demo: bool, api_port: int) -> None:
     _say("Starting the local stack (Kafka/Tansu, PostgreSQL, moto, SMTP, SP-API stand-in)...")
     run_dir = _ROOT / ".stack" / "run"
     shutil.rmtree(run_dir, ignore_errors=True)  # every run starts clean: Tansu keeps nothing either
+    env_file = _ROOT / ENV_FILE_NAME
     database = f"complaints_run_{os.getpid()}"
     async with LocalStack(
         smtp_eml_dir=run_dir / "outbox-mail", database_name=database, drop_database_on_exit=True
@@ -116,6 +118,8 @@ async def run_everything(*, demo: bool, api_port: int) -> None:
             _say("Starting ingest, classifier, responder and the API...")
             await system.start()
             api = system.services["api"].base_url
+            # Other `complaints` commands of the repository act on this system while it runs (envfile.py).
+            write_env_file(env_file, system_env({**env, "COMPLAINTS_API_URL": api}))
             if demo:
                 await feed(ep.aws_environment, inputs)
                 expected = len({i.order_id for i in inputs})
@@ -142,8 +146,10 @@ async def run_everything(*, demo: bool, api_port: int) -> None:
             _say(f"API key:       {key}   (seller {DEMO_SELLER}, all scopes)")
             _say(f'Try:           curl -H "Authorization: Bearer {key}" {api}/v1/tickets')
             _say(f"Logs:          {run_dir / 'logs'}")
+            _say(f"Environment:   {env_file}   (used by `complaints keys`, `dlq`... run here)")
             _say("Press Ctrl-C to stop everything.")
             await stop.wait()
         finally:
             _say("Stopping...")
+            remove_env_file(env_file)
             await system.stop()

@@ -2,13 +2,22 @@
 
 At-least-once in, idempotent handlers: the loop fetches a batch per partition, calls the batch handler (which
 runs its database transaction through the unit of work the service gives it) and commits the Kafka offset only
-after the handler returned. Failures are classified:
+after the handler returned. Every failure is classified (``shared.errors.classify_failure``):
 
-- ``RetryableError`` (and unknown exceptions, which are treated as transient): bounded retry with exponential
-  backoff; if still failing, the partition is rewound to the failed batch and retried on the next poll, so
-  nothing is skipped while the database or broker is away.
-- ``PermanentError`` / ``ValidationError``: the batch is replayed one record at a time so only the poison
-  record goes to the dead-letter topic (with the reason in headers); the offset moves on.
+- retryable (connection loss, timeouts, lock conflicts): bounded retry with exponential backoff; if still
+  failing, the partition is rewound to the failed batch and retried on the next poll, so nothing is skipped
+  while the database or broker is away. These rounds are not counted: a dependency may be away for long.
+- permanent (``PermanentError``, pydantic validation, database data and constraint errors): the batch is
+  replayed one record at a time so only the poison record goes to the dead-letter topic (with the reason in
+  headers); the offset moves on.
+- unknown (a bug, most likely): the batch is replayed one record at a time too; the failing record gets the
+  same bounded retries, then the partition is rewound to it. Its rounds are counted in-process per
+  (topic, partition, offset); past ``KafkaSettings.max_redeliveries`` it is dead-lettered as
+  "retries exhausted", so no record stalls a partition forever.
+
+Rebalances are routine (replicas come and go): a commit or seek refused because the partition moved
+(``CommitFailedError``, ``IllegalStateError``, ``RebalanceInProgressError``...) is logged and the loop goes on;
+the new owner starts from the last committed offset and skips what was applied through the processed-event keys.
 
 SIGTERM (``stop()``) stops fetching, lets the batch in hand finish, commits and leaves the group.
 """
@@ -16,22 +25,36 @@ SIGTERM (``stop()``) stops fetching, lets the batch in hand finish, commits and 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import (
+    CommitFailedError,
+    IllegalGenerationError,
+    IllegalStateError,
+    RebalanceInProgressError,
+    UnknownMemberIdError,
+)
 from prometheus_client import Counter, Histogram
 
-from shared.errors import PermanentError, RetryableError
+from shared.errors import (
+    COUNTED_RETRYABLE_CODES,
+    ComplaintsError,
+    PermanentError,
+    RetryableError,
+    classify_failure,
+)
 from shared.kafka.producer import EventProducer, Header
 from shared.logging import bind_correlation_id, correlation_id
 from shared.settings import KafkaSettings
 from shared.topics import dlq
 
-__all__ = ["BatchHandler", "ConsumerLoop", "Record", "header"]
+__all__ = ["BatchHandler", "ConsumerLoop", "KafkaConsumerPort", "Record", "header"]
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +80,30 @@ class Record(Protocol):
 
 BatchHandler = Callable[[Sequence[Record]], Awaitable[None]]
 
+
+class KafkaConsumerPort(Protocol):
+    """The part of AIOKafkaConsumer the loop uses (a test may hand in a fake)."""
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    def assignment(self) -> set[TopicPartition]: ...
+    async def getmany(
+        self, *partitions: TopicPartition, timeout_ms: int = 0, max_records: int | None = None
+    ) -> dict[TopicPartition, list[Any]]: ...
+    async def commit(self, offsets: dict[TopicPartition, int] | None = None) -> None: ...
+    def seek(self, partition: TopicPartition, offset: int) -> None: ...
+
+
+# The partition moved to another member (or is moving): its new owner continues from the committed offset.
+_REBALANCE_ERRORS = (
+    CommitFailedError,
+    IllegalStateError,
+    RebalanceInProgressError,
+    UnknownMemberIdError,
+    IllegalGenerationError,
+)
+_MAX_TRACKED_FAILURES = 10_000
+
 RECORDS = Counter("consumer_records_total", "Records processed", ["group", "topic", "outcome"])
 BATCH_SECONDS = Histogram("consumer_batch_seconds", "Batch handling time", ["group"])
 RETRIES = Counter("consumer_retries_total", "Retryable failures", ["group"])
@@ -72,7 +119,8 @@ def header(record: Record, name: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class _Outcome:
-    done: bool  # False: rewind and retry later
+    commit_to: int | None  # next offset to commit, None: nothing new is done
+    rewind_to: int | None = None  # offset to fetch again, None: carry on after the batch
 
 
 class ConsumerLoop:
@@ -87,6 +135,7 @@ class ConsumerLoop:
         handler: BatchHandler,
         producer: EventProducer,
         max_records: int | None = None,
+        consumer_factory: Callable[[], KafkaConsumerPort] | None = None,
     ) -> None:
         self._settings = settings
         self._group = group_id
@@ -94,8 +143,11 @@ class ConsumerLoop:
         self._handler = handler
         self._producer = producer
         self._max_records = max_records or settings.max_poll_records
+        self._consumer_factory = consumer_factory or self._kafka_consumer
         self._stop = asyncio.Event()
-        self._consumer: AIOKafkaConsumer | None = None
+        self._consumer: KafkaConsumerPort | None = None
+        # Rounds of unknown failures per record; survives the rewind and the next poll of this process.
+        self._failures: dict[tuple[str, int, int], int] = {}
         self.assigned = asyncio.Event()
 
     def stop(self) -> None:
@@ -106,10 +158,9 @@ class ConsumerLoop:
         """Readiness: the consumer has partitions assigned."""
         return self._consumer is not None and bool(self._consumer.assignment())
 
-    async def run(self) -> None:
-        """Run until ``stop()``."""
+    def _kafka_consumer(self) -> KafkaConsumerPort:
         s = self._settings
-        consumer = AIOKafkaConsumer(
+        consumer: KafkaConsumerPort = AIOKafkaConsumer(
             *self._topics,
             bootstrap_servers=s.bootstrap_servers,
             client_id=f"{s.client_id}-{self._group}",
@@ -121,6 +172,11 @@ class ConsumerLoop:
             session_timeout_ms=s.session_timeout_ms,
             heartbeat_interval_ms=s.heartbeat_interval_ms,
         )
+        return consumer
+
+    async def run(self) -> None:
+        """Run until ``stop()``."""
+        consumer = self._consumer_factory()
         self._consumer = consumer
         await consumer.start()
         log.info("consumer.started", extra={"group": self._group, "topics": self._topics})
@@ -135,14 +191,36 @@ class ConsumerLoop:
                     if not records:
                         continue
                     outcome = await self._process(records)
-                    if outcome.done:
-                        await consumer.commit({tp: records[-1].offset + 1})
-                    else:
-                        consumer.seek(tp, records[0].offset)
+                    await self._settle(consumer, tp, records, outcome)
         finally:
             log.info("consumer.stopping", extra={"group": self._group})
             await consumer.stop()  # leaves the group; offsets were committed per batch
             self._consumer = None
+
+    async def _settle(
+        self, consumer: KafkaConsumerPort, tp: TopicPartition, records: Sequence[Record], outcome: _Outcome
+    ) -> None:
+        """Commit what is done and rewind to what is not; a partition that moved meanwhile is not an error."""
+        try:
+            if outcome.commit_to is not None:
+                await consumer.commit({tp: outcome.commit_to})
+            if outcome.rewind_to is not None:
+                consumer.seek(tp, outcome.rewind_to)
+        except _REBALANCE_ERRORS as exc:
+            RECORDS.labels(self._group, tp.topic, "rebalanced").inc(len(records))
+            log.warning(
+                "consumer.rebalanced",
+                extra={
+                    "group": self._group,
+                    "topic": tp.topic,
+                    "partition": tp.partition,
+                    "offset": records[0].offset,
+                    "error": type(exc).__name__,
+                },
+            )
+            # Still ours after all (a rebalance that kept it): fetch the uncommitted records again.
+            with contextlib.suppress(*_REBALANCE_ERRORS):
+                consumer.seek(tp, records[0].offset)
 
     async def _process(self, records: Sequence[Record]) -> _Outcome:
         with BATCH_SECONDS.labels(self._group).time():
@@ -150,22 +228,49 @@ class ConsumerLoop:
                 await self._with_retries(records)
             except PermanentError:
                 return await self._one_by_one(records)
-            except _GaveUp:
-                return _Outcome(done=False)
+            except _GaveUp as gave_up:
+                if gave_up.counted:  # an unknown failure: find the record behind it
+                    return await self._one_by_one(records)
+                return _Outcome(commit_to=None, rewind_to=records[0].offset)
         RECORDS.labels(self._group, records[0].topic, "ok").inc(len(records))
-        return _Outcome(done=True)
+        self._forget(records)
+        return _Outcome(commit_to=records[-1].offset + 1)
 
     async def _one_by_one(self, records: Sequence[Record]) -> _Outcome:
-        for record in records:
+        for index, record in enumerate(records):
+            stalled = _Outcome(commit_to=record.offset if index else None, rewind_to=record.offset)
             try:
                 await self._with_retries([record])
                 RECORDS.labels(self._group, record.topic, "ok").inc()
+                self._forget([record])
+                continue
             except PermanentError as exc:
-                await self._dead_letter(record, exc)
-            except _GaveUp:
-                # Records before this one are applied (idempotently); rewinding the whole batch is safe.
-                return _Outcome(done=False)
-        return _Outcome(done=True)
+                reason: ComplaintsError = exc
+            except _GaveUp as gave_up:
+                rounds = self._count(record) if gave_up.counted else 0
+                if rounds <= self._settings.max_redeliveries:
+                    # Records before this one are applied (idempotently) and committed; this one comes back.
+                    return stalled
+                reason = PermanentError(
+                    f"retries exhausted after {rounds} rounds: {gave_up.error}", code="retries_exhausted"
+                )
+            if not await self._dead_letter(record, reason):
+                return stalled
+            self._forget([record])
+        return _Outcome(commit_to=records[-1].offset + 1)
+
+    def _count(self, record: Record) -> int:
+        key = (record.topic, record.partition, record.offset)
+        rounds = self._failures.pop(key, 0) + 1
+        self._failures[key] = rounds  # re-inserted last: the oldest entries go first when the map is full
+        while len(self._failures) > _MAX_TRACKED_FAILURES:
+            del self._failures[next(iter(self._failures))]
+        return rounds
+
+    def _forget(self, records: Sequence[Record]) -> None:
+        if self._failures:
+            for r in records:
+                self._failures.pop((r.topic, r.partition, r.offset), None)
 
     async def _with_retries(self, records: Sequence[Record]) -> None:
         s = self._settings
@@ -175,28 +280,42 @@ class ConsumerLoop:
             try:
                 await self._handler(records)
                 return
-            except PermanentError:
-                raise
-            except Exception as exc:  # unknown failures are treated as transient
+            except Exception as exc:  # every failure is classified below; none escapes the loop
+                known = classify_failure(exc)
+                if isinstance(known, PermanentError):
+                    if known is exc:
+                        raise
+                    raise known from exc
                 attempt += 1
                 RETRIES.labels(self._group).inc()
-                retry_after = exc.retry_after if isinstance(exc, RetryableError) else None
+                retry_after = known.retry_after if isinstance(known, RetryableError) else None
                 log.warning(
                     "consumer.retry",
-                    extra={"group": self._group, "attempt": attempt, "error": type(exc).__name__},
+                    extra={
+                        "group": self._group,
+                        "attempt": attempt,
+                        "error": type(exc).__name__,
+                        "known": known is not None,
+                    },
                 )
                 if attempt > s.retry_attempts or self._stop.is_set():
-                    raise _GaveUp from exc
+                    # Unknown failures, and transient ones the record itself may cause (a statement timeout),
+                    # count towards the redelivery limit; an outage (connection loss) never does.
+                    counted = (
+                        known is None or known.code in COUNTED_RETRYABLE_CODES
+                    ) and not self._stop.is_set()
+                    raise _GaveUp(type(exc).__name__, counted=counted) from exc
                 delay = retry_after or min(s.retry_backoff_max_s, s.retry_backoff_s * 2 ** (attempt - 1))
                 await asyncio.sleep(delay * (0.5 + random.random() / 2))  # jitter, not crypto
             finally:
                 correlation_id.reset(token)
 
-    async def _dead_letter(self, record: Record, exc: PermanentError) -> None:
+    async def _dead_letter(self, record: Record, exc: ComplaintsError) -> bool:
+        """Send the record to its dead-letter topic with the reason; False when that failed (retry later)."""
         headers: list[Header] = [*(record.headers or ())]
         headers += [
-            ("dlq.reason", str(exc)[:1000].encode()),
-            ("dlq.error", f"{type(exc).__name__}:{exc.code}".encode()),
+            ("dlq.reason", _header_text(str(exc), 1000)),
+            ("dlq.error", _header_text(f"{type(exc).__name__}:{exc.code}", 200)),
             ("dlq.topic", record.topic.encode()),
             ("dlq.partition", str(record.partition).encode()),
             ("dlq.offset", str(record.offset).encode()),
@@ -206,14 +325,28 @@ class ConsumerLoop:
             await self._producer.send_raw(
                 dlq(record.topic), key=record.key, value=record.value, headers=headers
             )
-        except RetryableError:
-            raise _GaveUp from None
+        except Exception as err:  # noqa: BLE001  # the record stays; the partition is rewound to it
+            log.warning(
+                "consumer.dead_letter_failed",
+                extra={"group": self._group, "topic": record.topic, "error": type(err).__name__},
+            )
+            return False
         RECORDS.labels(self._group, record.topic, "dead_lettered").inc()
         log.warning(
             "consumer.dead_lettered",
             extra={"group": self._group, "topic": record.topic, "offset": record.offset, "error": exc.code},
         )
+        return True
+
+
+def _header_text(text: str, limit: int) -> bytes:
+    return text[:limit].encode("utf-8", errors="replace")
 
 
 class _GaveUp(Exception):
     """Retries exhausted for now; rewind and try again on the next poll."""
+
+    def __init__(self, error: str, *, counted: bool) -> None:
+        super().__init__(error)
+        self.error = error
+        self.counted = counted  # an unknown failure: counts towards the redelivery limit

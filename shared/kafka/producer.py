@@ -1,4 +1,8 @@
-"""Event producer: JSON events with typed headers, awaited acks (acks=all by default)."""
+"""Event producer: JSON events with typed headers, awaited acks (acks=all by default).
+
+Events go out in their wire form (``shared.kafka.codec``): buyer PII sealed with the PII key ring. A producer
+built without a codec refuses events that have PII fields, so a service cannot leak them by omission.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from aiokafka.errors import KafkaError
 
 from shared.errors import RetryableError
 from shared.events import EventBase, kafka_key
+from shared.kafka.codec import EventCodec, needs_sealing
 from shared.settings import KafkaSettings
 
 __all__ = ["EventProducer", "Header", "event_headers"]
@@ -32,8 +37,9 @@ def event_headers(event: EventBase) -> list[Header]:
 class EventProducer:
     """Thin wrapper over AIOKafkaProducer; every publish waits for the broker's ack."""
 
-    def __init__(self, settings: KafkaSettings) -> None:
+    def __init__(self, settings: KafkaSettings, *, codec: EventCodec | None = None) -> None:
         self._settings = settings
+        self._codec = codec
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
@@ -58,6 +64,21 @@ class EventProducer:
             self._producer = None
 
     @property
+    def codec(self) -> EventCodec:
+        """The PII codec (raises RuntimeError when the producer was built without one)."""
+        if self._codec is None:
+            raise RuntimeError("producer has no PII codec")
+        return self._codec
+
+    def encode(self, event: EventBase) -> bytes:
+        """The record value of ``event``: PII sealed when its type has any."""
+        if self._codec is not None:
+            return self._codec.encode(event)
+        if needs_sealing(event):
+            raise RuntimeError(f"{type(event).__name__} carries PII: build the producer with a codec")
+        return event.model_dump_json().encode()
+
+    @property
     def producer(self) -> AIOKafkaProducer:
         """The started aiokafka producer."""
         if self._producer is None:
@@ -77,7 +98,7 @@ class EventProducer:
             for event in events:
                 fut = await self.producer.send(
                     topic,
-                    value=event.model_dump_json().encode(),
+                    value=self.encode(event),
                     key=kafka_key(event.seller_id, event.order_id, event.dedup_key),
                     headers=[*event_headers(event), *headers],
                 )

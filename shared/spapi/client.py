@@ -63,6 +63,7 @@ class SpApiClient:
         self.limiter = RateLimiter(rate_limits)
         self._retry = retry or RetryPolicy()
         self._calls = CallExecutor(settings, self._http, self.lwa, self.limiter, self._retry)
+        self._document_caps = (settings.report_max_bytes, settings.report_max_decompressed_bytes)
 
     async def __aenter__(self) -> Self:
         return self
@@ -208,9 +209,10 @@ class SpApiClient:
         return parse_model(ReportDocument, body, "getReportDocument")
 
     async def download_report_document(self, document: ReportDocument) -> bytes:
-        """The document's bytes, decompressed when Amazon stored them gzip-compressed."""
-        data = await fetch_document(self._http, document.url, self._retry)
-        return decode_document(document, data)
+        """The document's bytes, decompressed when Amazon stored them gzip-compressed (both sizes capped)."""
+        max_bytes, max_decompressed = self._document_caps
+        data = await fetch_document(self._http, document.url, self._retry, max_bytes=max_bytes)
+        return decode_document(document, data, max_decompressed=max_decompressed)
 
     async def download_report(
         self, seller_id: str, report_document_id: str, *, marketplace_id: str | None = None

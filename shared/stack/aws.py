@@ -6,6 +6,9 @@ import asyncio
 import functools
 import json
 import logging
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any, Literal, cast, overload
@@ -14,7 +17,7 @@ from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession, get_session
 
 from shared.stack.endpoints import LOCAL_ACCESS_KEY, AwsEnvironment, AwsResources
-from shared.stack.ports import LOOPBACK
+from shared.stack.ports import LOOPBACK, free_port
 
 if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
@@ -29,11 +32,13 @@ __all__ = [
     "LOCAL_ACCESS_KEY",
     "AwsEnvironment",
     "AwsResources",
+    "MotoProcess",
     "MotoServer",
     "aws_client",
     "create_resources",
     "moto_server",
     "start_moto",
+    "start_moto_process",
 ]
 
 log = logging.getLogger(__name__)
@@ -120,6 +125,64 @@ async def start_moto(*, host: str = LOOPBACK, port: int = 0) -> MotoServer:
     server = await asyncio.to_thread(_start_moto_blocking, host, port)
     log.info("moto started endpoint=%s", server.endpoint_url)
     return server
+
+
+class MotoProcess:
+    """moto's server in a child process: its own interpreter, so a busy client (a broker storing every
+    record in S3) does not compete with the caller's event loop for one GIL."""
+
+    def __init__(self, process: subprocess.Popen[bytes], host: str, port: int):
+        self._process: subprocess.Popen[bytes] | None = process
+        self.host = host
+        self.port = port
+
+    @property
+    def endpoint_url(self) -> str:
+        """Base URL every AWS client should use as ``endpoint_url``."""
+        return f"http://{self.host}:{self.port}"
+
+    async def stop(self, grace_s: float = 5.0) -> None:
+        """Terminate the child (then kill it)."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            await asyncio.to_thread(process.wait, grace_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            await asyncio.to_thread(process.wait)
+
+
+async def start_moto_process(*, host: str = LOOPBACK, startup_timeout: float = 30.0) -> MotoProcess:
+    """Start ``python -m moto.server`` on a free port and wait until it answers."""
+    port = free_port(host)
+    process = await asyncio.to_thread(
+        subprocess.Popen,
+        [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
+    server = MotoProcess(process, host, port)
+    deadline = time.monotonic() + startup_timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"moto server exited with {process.returncode} (port {port} taken?)")
+        try:
+            _, writer = await asyncio.open_connection(host, port)
+        except OSError:
+            if time.monotonic() > deadline:
+                await server.stop()
+                raise RuntimeError(
+                    f"moto server on port {port} did not answer within {startup_timeout}s"
+                ) from None
+            await asyncio.sleep(0.1)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        log.info("moto process started endpoint=%s pid=%s", server.endpoint_url, process.pid)
+        return server
 
 
 @asynccontextmanager

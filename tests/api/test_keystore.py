@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
+
+import pytest
 
 from services.responder.api.keystore import KeyStore
 from services.responder.api.security import TICKETS_READ, Principal
+from shared.auth_throttle import AuthFailures, AuthThrottled
 from shared.db.session import Database
 from tests.api.helpers import PEPPER, add_key
 
@@ -50,3 +54,39 @@ async def test_a_caller_that_goes_away_does_not_cancel_the_lookup(db: Database) 
     assert (await staying) is not None
     assert leaving.cancelled()
     assert store.lookups == 1
+
+
+async def test_a_flood_of_failed_keys_never_evicts_a_valid_one(db: Database) -> None:
+    key = await add_key(db, sellers=["SELLER-A"], scopes=[TICKETS_READ])
+    clock = [100.0]
+    store = KeyStore(
+        db=db,
+        pepper=PEPPER,
+        ttl=60.0,
+        clock=lambda: clock[0],
+        max_entries=8,
+        failures=AuthFailures(per_client=1000, global_burst=1000, clock=lambda: clock[0]),
+    )
+    counted = _CountingStore(db, clock)
+    store._load = counted._load  # type: ignore[method-assign]  # count this store's lookups
+    assert await store.verify(key) is not None
+    for i in range(100):
+        assert await store.verify(f"cpk_{i:08x}_{'A' * 40}", client=f"10.0.0.{i}") is None
+    before = counted.lookups
+    assert await store.verify(key) is not None
+    assert counted.lookups == before  # still cached: no lookup
+    assert len(store._bad) <= 8
+
+
+async def test_a_known_valid_key_is_not_throttled_when_its_entry_expires(db: Database) -> None:
+    key = await add_key(db, sellers=["SELLER-A"], scopes=[TICKETS_READ])
+    clock = [100.0]
+    failures = AuthFailures(per_client=2, global_burst=2, client_rate=0.001, global_rate=0.001)
+    store = KeyStore(db=db, pepper=PEPPER, ttl=1.0, clock=lambda: clock[0], failures=failures)
+    assert await store.verify(key) is not None
+    for _ in range(2):
+        assert await store.verify(f"cpk_{secrets.token_hex(4)}_{'B' * 40}") is None
+    with pytest.raises(AuthThrottled):
+        await store.verify(f"cpk_{secrets.token_hex(4)}_{'C' * 40}")
+    clock[0] += 5  # the valid key's entry expired: it is looked up again, not throttled
+    assert await store.verify(key) is not None

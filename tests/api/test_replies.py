@@ -8,7 +8,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from services.responder.api.security import REPLIES_SEND, TICKETS_READ
+from services.responder.api.security import REPLIES_SEND, TEMPLATES_READ, TICKETS_READ
 from services.responder.tables import OutboxMessage, Ticket, TicketEvent
 from shared.db.session import Database, unit_of_work
 from tests.api.helpers import CIPHER, add_key, add_ticket, bearer
@@ -57,7 +57,7 @@ async def test_free_text_reply_is_queued_once(client: httpx.AsyncClient, db: Dat
     [row] = await _outbox(db)
     assert row.status == "pending"
     assert CIPHER.decrypt(row.body_enc) == GOOD
-    assert CIPHER.decrypt(row.to_enc) == "buyer-x@marketplace.amazon.example"
+    assert CIPHER.decrypt(row.to_enc) == "buyer-x@marketplace.amazon.com"
     assert CIPHER.decrypt(row.subject_enc) == "Re: Where is my parcel?"
     assert row.mail_headers == {"In-Reply-To": "<m1@relay.example>", "References": "<m1@relay.example>"}
     [entry] = await _timeline(db)
@@ -110,7 +110,13 @@ async def test_blocked_reply_is_422_and_kept_as_blocked_draft(
 
 
 async def test_template_reply_renders_with_ticket_values(client: httpx.AsyncClient, db: Database) -> None:
-    ticket = await add_ticket(db, order_id=ORDER, marketplace_id="A1PA6795UKMFR9", language="de")
+    ticket = await add_ticket(
+        db,
+        order_id=ORDER,
+        marketplace_id="A1PA6795UKMFR9",
+        language="de",
+        buyer_alias="buyer-x@marketplace.amazon.de",  # a reply only goes to an alias of the ticket's marketplace
+    )
     key = await add_key(db, sellers=["SELLER-A"], scopes=[REPLIES_SEND, TICKETS_READ])
     body = {"template_id": "email/not_received/de", "variables": {"seller_name": "Northwind Home"}}
     r = await client.post(f"/v1/tickets/{ticket.id}/replies", json=body, headers=bearer(key))
@@ -153,7 +159,7 @@ async def test_messaging_reply_needs_an_order_and_email_needs_an_address(
 
 
 async def test_lint_templates_and_preview(client: httpx.AsyncClient, db: Database) -> None:
-    key = await add_key(db, sellers=["SELLER-A"], scopes=[])
+    key = await add_key(db, sellers=["SELLER-A"], scopes=[TEMPLATES_READ])
     lint = await client.post(
         "/v1/replies/lint", json={"text": BAD, "channel": "email", "order_id": ORDER}, headers=bearer(key)
     )

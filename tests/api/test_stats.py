@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from services.responder.api.security import STATS_READ
 from services.responder.tables import Ticket
 from shared.db.session import Database
 from tests.api.conftest import Clock
@@ -71,7 +72,7 @@ def _rows(counts: list[dict[str, Any]]) -> set[tuple[str, str | None, int]]:
 async def test_stats_numbers(client: httpx.AsyncClient, db: Database, clock: Clock) -> None:
     await _seed(db)
     clock.now = T0 + 45 * D
-    key = await add_key(db, sellers=["SELLER-A"], scopes=[])
+    key = await add_key(db, sellers=["SELLER-A"], scopes=[STATS_READ])
     params = {"from": (T0 - D).isoformat(), "to": (T0 + 40 * D).isoformat(), "bucket": "month"}
     r = await client.get("/v1/stats", params=params, headers=bearer(key))
     assert r.status_code == 200, r.text
@@ -123,7 +124,7 @@ async def test_stats_numbers(client: httpx.AsyncClient, db: Database, clock: Clo
 
 async def test_stats_buckets_and_range_checks(client: httpx.AsyncClient, db: Database) -> None:
     await _seed(db)
-    key = await add_key(db, sellers=["SELLER-A"], scopes=[])
+    key = await add_key(db, sellers=["SELLER-A"], scopes=[STATS_READ])
     params = {
         "from": (T0 - D).isoformat(),
         "to": (T0 + 3 * D).isoformat(),

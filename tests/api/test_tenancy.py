@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from services.responder.api.security import ADMIN
+from services.responder.api.security import ADMIN, TICKETS_READ
 from shared.db.session import Database
 from tests.api.helpers import add_key, add_ticket, bearer
 
@@ -44,7 +44,7 @@ async def test_other_tenants_ticket_is_not_found_for_every_verb(
 async def test_a_key_for_both_sellers_sees_both(client: httpx.AsyncClient, db: Database) -> None:
     a = await add_ticket(db, seller_id="SELLER-A")
     b = await add_ticket(db, seller_id="SELLER-B")
-    key = await add_key(db, sellers=["SELLER-A", "SELLER-B"], scopes=[])
+    key = await add_key(db, sellers=["SELLER-A", "SELLER-B"], scopes=[TICKETS_READ])
     listed = (await client.get("/v1/tickets", headers=bearer(key))).json()["items"]
     assert {t["id"] for t in listed} == {str(a.id), str(b.id)}
     only_b = (await client.get("/v1/tickets", params={"seller_id": "SELLER-B"}, headers=bearer(key))).json()

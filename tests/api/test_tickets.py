@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import httpx
 
-from services.responder.api.security import TICKETS_READ, TICKETS_WRITE
+from services.responder.api.security import STATS_READ, TICKETS_READ, TICKETS_WRITE
 from shared.db.session import Database
 from tests.api.conftest import Clock
 from tests.api.helpers import T0, add_event, add_key, add_order, add_outbox, add_ticket, bearer
@@ -49,7 +49,7 @@ async def test_detail_has_timeline_replies_order_and_pii_only_with_tickets_read(
     assert [e["kind"] for e in doc["timeline"]] == ["signal", "classification"]
     assert doc["timeline"][0]["pii"] == {"text": "my parcel never came", "subject": "Where?"}
     assert doc["pii"] == {
-        "buyer_alias": "buyer-x@marketplace.amazon.example",
+        "buyer_alias": "buyer-x@marketplace.amazon.com",
         "subject": "Where is my parcel?",
     }
     assert doc["replies"][0]["status"] == "blocked"
@@ -118,7 +118,7 @@ async def test_unknown_ticket_is_a_json_404(client: httpx.AsyncClient, db: Datab
 
 
 async def test_dates_outside_what_postgres_can_store_are_422(client: httpx.AsyncClient, db: Database) -> None:
-    key = await add_key(db, sellers=["SELLER-A"], scopes=[])
+    key = await add_key(db, sellers=["SELLER-A"], scopes=[TICKETS_READ, STATS_READ])
     for path, params in (
         ("/v1/tickets", {"created_from": "0001-01-01T00:00:00+14:00"}),  # year 0 in UTC
         ("/v1/tickets", {"updated_to": "9999-12-31T23:59:59-14:00"}),  # year 10000 in UTC

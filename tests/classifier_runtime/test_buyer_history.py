@@ -15,6 +15,7 @@ from sqlalchemy import select
 from services.classifier.engine import Classifier
 from services.classifier.handlers import ClassifierDeps, handle_batch
 from services.classifier.tables import BuyerEventRow
+from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
 from shared.demo.signals import complaint_signal
 from shared.events import (
@@ -25,6 +26,7 @@ from shared.events import (
     SignalKind,
     SignalSource,
 )
+from shared.kafka.codec import EventCodec
 from shared.settings import ClassifierSettings, DatabaseSettings
 from shared.topics import AMAZON_EVENTS
 
@@ -33,12 +35,13 @@ pytestmark = pytest.mark.integration
 SELLER = "A2HISTORY"
 ALIAS = "repeatreturner@marketplace.amazon.com"
 NOW = datetime.now(UTC)
+CODEC = EventCodec(PiiCipher("buyer-history-pii-key"))
 
 
 class _Record:
     def __init__(self, event: EventBase) -> None:
         self.topic, self.partition, self.offset, self.key, self.timestamp = AMAZON_EVENTS, 0, 0, None, 0
-        self.value: bytes | None = event.model_dump_json().encode()
+        self.value: bytes | None = CODEC.encode(event)  # the wire form ingest produces
         self.headers: Sequence[tuple[str, bytes]] = ()
 
 
@@ -92,6 +95,7 @@ async def _apply(db: Database, events: Sequence[EventBase], producer: _Producer)
         classifier=Classifier.load(),
         producer=producer,  # type: ignore[arg-type]  # a recording fake: only publish_many is used
         settings=ClassifierSettings(buyer_hash_salt=SecretStr("salt"), long_use_days=60),
+        codec=CODEC,
     )
     async with unit_of_work(db) as session:
         await handle_batch([_Record(e) for e in events], session=session, deps=deps, now=NOW)

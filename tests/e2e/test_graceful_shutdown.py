@@ -13,8 +13,9 @@ from shared.demo.scenario import DEMO_SELLER
 from shared.demo.signals import complaint_signal
 from shared.devrun.processes import ServiceProcess, service_env
 from shared.events import ComplaintSignalReceived
+from shared.kafka.codec import EventCodec
 from shared.kafka.producer import EventProducer
-from shared.settings import KafkaSettings
+from shared.settings import KafkaSettings, PiiSettings
 from shared.stack import LocalStack
 from shared.stack.kafka import kafka_broker
 from shared.stack.ports import free_port
@@ -71,7 +72,12 @@ async def test_sigterm_under_load_processes_every_event_exactly_once(
             first.start(env)
             await first.wait_ready()
 
-            producer = EventProducer(KafkaSettings(bootstrap_servers=broker.bootstrap_servers))
+            producer = EventProducer(
+                KafkaSettings(bootstrap_servers=broker.bootstrap_servers),
+                codec=EventCodec.from_settings(
+                    PiiSettings(encryption_key=env["RESPONDER_PII_ENCRYPTION_KEY"])
+                ),
+            )
             await producer.start()
             run = uuid.uuid4().hex[:8]
             await producer.publish_many(AMAZON_EVENTS, [_signal(i, run) for i in range(EVENTS)])

@@ -7,16 +7,21 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from services.responder.tables import OrderContextRow, OutboxMessage, Ticket
+from services.responder.tables import OrderContextRow, OutboxMessage, Ticket, TicketEvent
+from shared.crypto import PiiCipher
 from shared.demo.envelopes import order_change_notification, ses_received_notification
-from shared.demo.mails import RelayMail, relay_email
+from shared.demo.mails import FRAMES, RelayMail, relay_email
 from shared.devrun.feed import SES_SUBJECT
+from shared.kafka.codec import SEALED_HEADER, SEALED_RAW, EventCodec
 from shared.stack.aws import aws_client
 from shared.stack.smtp import SmtpServer
+from shared.topics import AMAZON_EVENTS, CLASSIFIED, INGEST_REJECTED
 from tests.e2e.conftest import RunningSystem
+from tests.ingest_runtime.kafka_read import header, read_all
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
@@ -26,7 +31,7 @@ SELLER_ADDRESS = "support@seller.example"
 _SENT: list[RelayMail] = []  # every buyer message of this module, for the PII-in-logs check
 
 
-def _mail(order_id: str, text: str, *, language: str = "en") -> RelayMail:
+def _mail(order_id: str, text: str, *, language: str = "en", buyer_name: str = "Jane Doelittle") -> RelayMail:
     alias = uuid.uuid4().hex[:15]
     mail = RelayMail(
         language=language,
@@ -36,7 +41,7 @@ def _mail(order_id: str, text: str, *, language: str = "en") -> RelayMail:
         message_id=f"<{uuid.uuid4().hex}@relay.amazon.example>",
         sent_at=datetime.now(UTC),
         seller_address=SELLER_ADDRESS,
-        buyer_name="Jane Doelittle",
+        buyer_name=buyer_name,
     )
     _SENT.append(mail)
     return mail
@@ -153,3 +158,78 @@ async def test_no_buyer_pii_in_any_service_log(running_system: RunningSystem) ->
             assert mail.alias not in text, f"buyer alias in {name}"
             assert mail.buyer_name not in text, f"buyer name in {name}"
             assert mail.text[:30] not in text, f"message text in {name}"
+
+
+async def _every_record(bootstrap: str) -> dict[str, list[ConsumerRecord]]:
+    """Every record of every topic on the system's broker."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        names = sorted(name for name in await consumer.topics() if not name.startswith("__"))
+    finally:
+        await consumer.stop()
+    return {name: await read_all(bootstrap, name) for name in names}
+
+
+async def test_no_buyer_pii_in_clear_on_any_topic(
+    running_system: RunningSystem, smtp_server: SmtpServer
+) -> None:
+    order = "505-3141592-6535897"
+    mail = _mail(
+        order,
+        "The blender I ordered arrived cracked and leaks everywhere.",
+        buyer_name="Ottoline Fairweather-Quist",
+    )
+    await _publish_mail(running_system, mail)
+    # An input ingest cannot parse, full of PII: it is kept on the rejected topic, sealed.
+    broken = f'{{"Type": "Notification", "Message": "{mail.alias} {mail.buyer_name} {mail.text}'
+    async with aws_client("sqs", running_system.aws.endpoint_url, running_system.aws.region) as sqs:
+        await sqs.send_message(QueueUrl=running_system.resources.ses_queue_url, MessageBody=broken)
+
+    await _eventually(  # the responder answered this mail: the whole pipeline ran
+        select(Ticket.status).where(Ticket.order_id == order),
+        running_system,
+        predicate=lambda r: bool(r) and r[0][0] == "replied",
+        within=60,
+    )
+    cipher = PiiCipher(running_system.processes.env["RESPONDER_PII_ENCRYPTION_KEY"])
+    rows = await _eventually(
+        select(TicketEvent.pii_enc)
+        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+        .where(Ticket.order_id == order, TicketEvent.kind == "signal"),
+        running_system,
+        predicate=bool,
+    )
+    stored = cipher.decrypt_json(rows[0][0])  # type: ignore[index]
+    assert isinstance(stored, dict)
+    assert stored["text"] == mail.text  # the ticket got the buyer's words through the sealed envelope
+
+    codec = EventCodec(cipher)
+    async with asyncio.timeout(30):
+        while True:
+            records = await _every_record(running_system.kafka_bootstrap)
+            if records.get(INGEST_REJECTED):
+                break
+            await asyncio.sleep(0.5)
+    rejected = [r for r in records[INGEST_REJECTED] if codec.unseal_raw(r.value) == broken.encode()]
+    assert len(rejected) == 1
+    assert header(rejected[0], SEALED_HEADER) == SEALED_RAW.decode()
+    assert header(rejected[0], "dlq.reason")
+    assert {AMAZON_EVENTS, CLASSIFIED} <= {name for name, found in records.items() if found}
+
+    secrets = {
+        "alias": [m.alias for m in _SENT],
+        "name": [m.buyer_name for m in _SENT] + [n for m in _SENT for n in m.buyer_name.split()],
+        "text": [m.text for m in _SENT] + [m.text[:20] for m in _SENT],
+        "subject": [FRAMES[m.language].subject.format(name=m.buyer_name, order=m.order_id) for m in _SENT],
+    }
+    for topic, found in records.items():
+        for record in found:
+            parts = [record.key or b"", record.value or b""]
+            parts += [
+                bytes(name.encode()) + b"=" + bytes(value or b"") for name, value in record.headers or ()
+            ]
+            blob = b"\n".join(parts).lower()
+            for what, values in secrets.items():
+                for value in values:
+                    assert value.lower().encode() not in blob, f"buyer {what} in clear on {topic}"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.ingest.parse.mime import decode_bytes, read_mail
+from services.ingest.parse.mime import MAX_HEADER_CHARS, MAX_PARTS, decode_bytes, read_mail
+from shared.errors import ValidationError
 from tests.ingest.support import FIXTURES
 
 MAIL = FIXTURES / "mail"
@@ -99,3 +100,24 @@ def test_broken_headers_do_not_raise() -> None:
 )
 def test_decode_bytes_uses_supersets_and_falls_back(data: bytes, charset: str, expected: str) -> None:
     assert decode_bytes(data, charset) == expected
+
+
+def test_oversized_header_values_are_cut_before_the_stdlib_parses_them() -> None:
+    # The stdlib's structured-header parser is quadratic: a 1 MB Content-Type or From held a worker for
+    # minutes (found by the fuzzer). Cut to MAX_HEADER_CHARS, the mail reads and the values stay bounded.
+    junk = "x" * (50 * MAX_HEADER_CHARS)
+    raw = (
+        f"From: {junk}@example.com\r\nSubject: {junk}\r\nContent-Type: text/plain; x={junk}\r\n\r\nhello\r\n"
+    ).encode()
+    mail = read_mail(raw)
+    assert mail.subject is not None
+    assert len(mail.subject) <= MAX_HEADER_CHARS
+    assert all(len(value) <= MAX_HEADER_CHARS + 2 for value in mail.headers.values())  # + quotes
+    assert mail.plain.strip() == "hello"
+
+
+def test_a_mail_with_too_many_parts_is_a_validation_error() -> None:
+    parts = "".join(f"--b\r\nContent-Type: text/plain\r\n\r\npart {i}\r\n" for i in range(MAX_PARTS + 1))
+    raw = f"Content-Type: multipart/mixed; boundary=b\r\n\r\n{parts}--b--\r\n".encode()
+    with pytest.raises(ValidationError, match="MIME parts"):
+        read_mail(raw)

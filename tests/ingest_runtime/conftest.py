@@ -23,7 +23,7 @@ from shared.stack.postgres import create_database, drop_database
 from shared.stack.spapi_standin import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, StandinHandle, start_standin
 from shared.topics import dlq
 from tests.ingest_runtime.payloads import SELLER
-from tests.ingest_runtime.support import DepsFactory, Topics, ingest_settings
+from tests.ingest_runtime.support import CODEC, DepsFactory, Topics, ingest_settings
 from tests.shared.kafka_helpers import fresh_topic
 
 REFRESH_TOKEN = "Atzr|ingest-runtime-test"
@@ -61,8 +61,8 @@ async def fresh_ingest_db(migrated_db: str) -> AsyncIterator[Database]:
 
 @pytest_asyncio.fixture
 async def producer(kafka_bootstrap: str) -> AsyncIterator[EventProducer]:
-    """A started producer on the session broker."""
-    events = EventProducer(KafkaSettings(bootstrap_servers=kafka_bootstrap))
+    """A started producer on the session broker, sealing PII as the service's does."""
+    events = EventProducer(KafkaSettings(bootstrap_servers=kafka_bootstrap), codec=CODEC)
     await events.start()
     yield events
     await events.stop()

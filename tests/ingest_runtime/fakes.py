@@ -16,7 +16,7 @@ class UnackedProducer(EventProducer):
     """Looks connected, but no event publish is ever acked; dead letters still go through ``inner``."""
 
     def __init__(self, inner: EventProducer) -> None:
-        super().__init__(KafkaSettings())
+        super().__init__(KafkaSettings(), codec=inner.codec)
         self._inner = inner
 
     async def ping(self) -> bool:

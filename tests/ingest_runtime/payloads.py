@@ -137,6 +137,9 @@ def ses_received(
             "recipients": ["support@seller.example"],
             "spamVerdict": {"status": "PASS"},
             "virusVerdict": {"status": "PASS"},
+            "spfVerdict": {"status": "PASS"},
+            "dkimVerdict": {"status": "PASS"},
+            "dmarcVerdict": {"status": "PASS"},
             "action": action,
         },
         "mail": {

@@ -10,15 +10,19 @@ from typing import TYPE_CHECKING, Any
 from pydantic import SecretStr
 
 from services.ingest.deps import IngestDeps
+from shared.crypto import PiiCipher
+from shared.kafka.codec import EventCodec
 from shared.settings import IngestSettings
 from tests.ingest_runtime.payloads import SELLER
 
 if TYPE_CHECKING:
     from types_aiobotocore_sqs.client import SQSClient
 
-__all__ = ["API_KEY", "DepsFactory", "Topics", "eventually", "ingest_settings", "queue_empty"]
+__all__ = ["API_KEY", "CODEC", "DepsFactory", "Topics", "eventually", "ingest_settings", "queue_empty"]
 
 API_KEY = "eventbridge-test-key"
+CODEC = EventCodec(PiiCipher("ingest-runtime-pii-key"))
+"""The PII codec of the test producer: read what ingest sealed with it."""
 DepsFactory = Callable[..., IngestDeps]
 
 

@@ -14,15 +14,17 @@ from aiokafka.errors import KafkaConnectionError
 
 from services.ingest.deps import IngestDeps
 from services.ingest.http import EVENTBRIDGE_PATH, INBOUND_EMAIL_PATH, create_app
-from shared.events import ComplaintSignalReceived, OrderContextUpdated, SignalSource, parse_amazon_event
+from shared.decoding import decode_amazon_event
+from shared.events import ComplaintSignalReceived, OrderContextUpdated, SignalSource
 from shared.health import HealthState, QuietServer
+from shared.kafka.codec import SEALED_HEADER, SEALED_RAW
 from shared.kafka.producer import EventProducer
 from shared.settings import KafkaSettings
 from shared.stack.ports import LOOPBACK, free_port
 from tests.ingest_runtime.fakes import UnackedProducer
 from tests.ingest_runtime.kafka_read import header, read_all
 from tests.ingest_runtime.payloads import eventbridge_event, order_change, relay_mail
-from tests.ingest_runtime.support import API_KEY, DepsFactory, Topics
+from tests.ingest_runtime.support import API_KEY, CODEC, DepsFactory, Topics
 
 pytestmark = pytest.mark.integration
 
@@ -68,7 +70,7 @@ async def test_eventbridge_event_is_published_before_the_2xx(
     assert again.json()["event_ids"] == response.json()["event_ids"]
     records = await read_all(kafka_bootstrap, topics.events)
     assert len(records) == 1
-    event = parse_amazon_event(records[0].value)
+    event = decode_amazon_event(records[0].value, codec=CODEC)
     assert isinstance(event, OrderContextUpdated)
     assert event.source is SignalSource.EVENTBRIDGE
     assert [str(event.event_id)] == response.json()["event_ids"]
@@ -102,7 +104,8 @@ async def test_malformed_eventbridge_body_is_400_and_kept_on_the_rejected_topic(
 
     assert response.status_code == 400
     rejected = await read_all(kafka_bootstrap, topics.rejected)
-    assert [record.value for record in rejected] == [body]
+    assert [CODEC.unseal_raw(record.value) for record in rejected] == [body]
+    assert header(rejected[0], SEALED_HEADER) == SEALED_RAW.decode()
     assert header(rejected[0], "dlq.source") == "eventbridge"
     assert header(rejected[0], "dlq.reason")
     assert await read_all(kafka_bootstrap, topics.events) == []
@@ -155,9 +158,10 @@ async def test_inbound_email_is_published_once_with_its_event_id(
     assert (wrong_type.status_code, no_key.status_code, empty.status_code) == (415, 401, 400)
     records = await read_all(kafka_bootstrap, topics.events)
     assert len(records) == 1
-    event = parse_amazon_event(records[0].value)
+    assert b"Wrong size" not in records[0].value  # the buyer's words travel sealed
+    event = decode_amazon_event(records[0].value, codec=CODEC)
     assert isinstance(event, ComplaintSignalReceived)
     assert event.text == "Wrong size, I want to return it."
     assert event.source is SignalSource.EMAIL
     assert [str(event.event_id)] == first.json()["event_ids"]
-    assert [record.value for record in await read_all(kafka_bootstrap, topics.rejected)] == [b"\r\n"]
+    assert [CODEC.unseal_raw(r.value) for r in await read_all(kafka_bootstrap, topics.rejected)] == [b"\r\n"]

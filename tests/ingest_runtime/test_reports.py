@@ -15,12 +15,13 @@ from services.ingest.backfill import BACKFILL_REPORT_TYPES, poll_pending, reques
 from services.ingest.parse.reports import FEEDBACK, MFN_RETURNS_FLAT
 from services.ingest.sqs import SqsPoller
 from shared.db.session import Database, unit_of_work
-from shared.events import ComplaintSignalReceived, NotificationReceived, SignalKind, parse_amazon_event
+from shared.decoding import decode_amazon_event
+from shared.events import ComplaintSignalReceived, NotificationReceived, SignalKind
 from shared.spapi import SpApiClient
 from shared.stack.spapi_standin import StandinHandle
 from tests.ingest_runtime.kafka_read import header, read_all
 from tests.ingest_runtime.payloads import SELLER, feedback_report, report_finished, returns_report
-from tests.ingest_runtime.support import DepsFactory, Topics, eventually, ingest_settings, queue_empty
+from tests.ingest_runtime.support import CODEC, DepsFactory, Topics, eventually, ingest_settings, queue_empty
 
 if TYPE_CHECKING:
     from types_aiobotocore_sqs.client import SQSClient
@@ -76,7 +77,10 @@ async def test_report_finished_publishes_one_event_per_row_and_rejects_bad_rows(
     stop.set()
     await task
 
-    events = [parse_amazon_event(record.value) for record in await read_all(kafka_bootstrap, topics.events)]
+    events = [
+        decode_amazon_event(record.value, codec=CODEC)
+        for record in await read_all(kafka_bootstrap, topics.events)
+    ]
     assert Counter(type(event).__name__ for event in events) == {
         "NotificationReceived": 1,
         "ComplaintSignalReceived": 2,
@@ -89,7 +93,8 @@ async def test_report_finished_publishes_one_event_per_row_and_rejects_bad_rows(
     assert header(rejected[0], "report.id") == report.report_id
     assert header(rejected[0], "report.row") == "4"
     assert "quantity" in (header(rejected[0], "dlq.reason") or "")
-    assert json.loads(rejected[0].value)["row"]["orderid"] == "111-0000003-0000003"
+    assert b"111-0000003-0000003" not in rejected[0].value  # the raw row travels sealed
+    assert json.loads(CODEC.unseal_raw(rejected[0].value))["row"]["orderid"] == "111-0000003-0000003"
     assert await _status(fresh_ingest_db, report.report_id) == ("done", 2)
     downloads = [r for r in standin.state.requests if r.operation == "getReportDocument"]
     assert len(downloads) == 1
@@ -128,7 +133,10 @@ async def test_backfill_requests_each_report_once_per_period_and_processes_them(
     third = await poll_pending(deps=deps, now=now)
     assert (second.waiting, third.waiting) == (1, 0)
 
-    events = [parse_amazon_event(record.value) for record in await read_all(kafka_bootstrap, topics.events)]
+    events = [
+        decode_amazon_event(record.value, codec=CODEC)
+        for record in await read_all(kafka_bootstrap, topics.events)
+    ]
     assert sorted((e.kind, e.order_id) for e in events if isinstance(e, ComplaintSignalReceived)) == [
         (SignalKind.FEEDBACK_REPORT_ROW, "111-0000009-0000009"),
         (SignalKind.RETURN_REPORT_ROW, "111-0000001-0000001"),

@@ -12,19 +12,19 @@ from typing import TYPE_CHECKING
 import pytest
 
 from services.ingest.sqs import SqsPoller
+from shared.decoding import decode_amazon_event
 from shared.events import (
     ComplaintSignalReceived,
     OrderContextUpdated,
     SignalKind,
     SignalSource,
     event_id_for,
-    parse_amazon_event,
 )
 from shared.stack.aws import AwsEnvironment, aws_client, create_resources
 from tests.ingest_runtime.fakes import UnackedProducer
 from tests.ingest_runtime.kafka_read import header, read_all
 from tests.ingest_runtime.payloads import SELLER, order_change, relay_mail, ses_received
-from tests.ingest_runtime.support import DepsFactory, Topics, eventually, ingest_settings, queue_empty
+from tests.ingest_runtime.support import CODEC, DepsFactory, Topics, eventually, ingest_settings, queue_empty
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3.client import S3Client
@@ -63,7 +63,7 @@ async def test_notification_becomes_one_event_and_the_message_is_deleted(
 
     records = await read_all(kafka_bootstrap, topics.events)
     assert len(records) == 1
-    event = parse_amazon_event(records[0].value)
+    event = decode_amazon_event(records[0].value, codec=CODEC)
     assert isinstance(event, OrderContextUpdated)
     assert event.notification_id == notification_id
     assert event.event_id == event_id_for(f"spapi:{notification_id}")
@@ -105,7 +105,7 @@ async def test_ses_mail_through_sns_becomes_one_complaint_signal(
 
     records = await read_all(kafka_bootstrap, topics.events)
     assert len(records) == 1
-    event = parse_amazon_event(records[0].value)
+    event = decode_amazon_event(records[0].value, codec=CODEC)
     assert isinstance(event, ComplaintSignalReceived)
     assert event.kind is SignalKind.BUYER_MESSAGE
     assert event.text == "The lamp arrived broken."
@@ -147,7 +147,8 @@ async def test_a_broken_message_is_rejected_with_its_reason_and_the_next_one_flo
     rejected = await read_all(kafka_bootstrap, topics.rejected)
     assert len(rejected) == 1
     dead = rejected[0]
-    assert dead.value == broken.encode()
+    assert CODEC.unseal_raw(dead.value) == broken.encode()
+    assert b"ORDER_CHANGE" not in dead.value  # the raw input travels sealed
     assert "not valid JSON" in (header(dead, "dlq.reason") or "")
     assert (header(dead, "dlq.error") or "").startswith("ValidationError:")
     assert header(dead, "dlq.source") == "sqs"
@@ -155,7 +156,10 @@ async def test_a_broken_message_is_rejected_with_its_reason_and_the_next_one_flo
     assert header(dead, "sqs.approximate_receive_count") == "1"
     assert header(dead, "sqs.queue_url") == queue_url
     assert header(dead, "sqs.message_attribute.origin") == "test-suite"
-    events = [parse_amazon_event(record.value) for record in await read_all(kafka_bootstrap, topics.events)]
+    events = [
+        decode_amazon_event(record.value, codec=CODEC)
+        for record in await read_all(kafka_bootstrap, topics.events)
+    ]
     assert [getattr(event, "notification_id", None) for event in events] == [
         good["NotificationMetadata"]["NotificationId"]
     ]

@@ -65,6 +65,7 @@ def smtp_server(local_stack: LocalStack) -> SmtpServer:
     """The session SMTP server, emptied for this test (``wait_for(n)`` counts this test's mail only)."""
     assert local_stack.smtp is not None
     local_stack.smtp.clear()
+    local_stack.smtp.clear_faults()
     return local_stack.smtp
 
 

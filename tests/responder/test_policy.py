@@ -74,6 +74,27 @@ def test_buyer_message_without_reply_address_goes_to_a_human() -> None:
     assert (d.action, d.channel, d.reasons) == ("escalate", "email", ("no_reply_address",))
 
 
+@pytest.mark.parametrize(
+    "reply_to",
+    [
+        "attacker@evil.example",
+        "abc123def456@marketplace.amazon.com",  # a relay alias, but of another marketplace than the complaint's
+        "abc123def456@marketplace.amazon.de.evil.example",
+    ],
+)
+def test_buyer_message_whose_reply_address_is_no_relay_alias_of_its_marketplace_goes_to_a_human(
+    reply_to: str,
+) -> None:
+    d = decide_reply(classified(reply_to=reply_to), available_actions=None, settings=ON, order_context=None)
+    assert (d.action, d.reasons) == ("escalate", ("no_reply_address",))
+
+
+def test_buyer_message_from_another_alias_than_the_tickets_goes_to_a_human() -> None:
+    ctx = ReplyContext(alias_changed=True)
+    d = decide_reply(classified(), available_actions=None, settings=ON, order_context=ctx)
+    assert (d.action, d.channel, d.reasons) == ("escalate", "email", ("buyer_alias_changed",))
+
+
 def test_buyer_message_that_fits_no_category_gets_a_generic_draft() -> None:
     d = decide_reply(classified(category="none"), available_actions=None, settings=ON, order_context=None)
     assert (d.action, d.channel, d.category, d.reasons) == ("escalate", "email", "none", ("category_none",))

@@ -12,8 +12,9 @@ from pydantic import SecretStr
 
 from shared.db.session import Database
 from shared.events import ComplaintClassified, SignalKind
+from shared.kafka.codec import EventCodec
 from shared.kafka.producer import EventProducer
-from shared.settings import DatabaseSettings, KafkaSettings
+from shared.settings import DatabaseSettings, KafkaSettings, PiiSettings
 from shared.stack.smtp import SmtpServer
 from shared.topics import CLASSIFIED
 from tests.responder_exactly_once.conftest import ResponderSystem
@@ -52,7 +53,8 @@ async def system_db(responder_system: ResponderSystem) -> AsyncIterator[Database
 
 
 async def _publish(system: ResponderSystem, event: ComplaintClassified) -> None:
-    producer = EventProducer(KafkaSettings(bootstrap_servers=system.kafka_bootstrap))
+    codec = EventCodec.from_settings(PiiSettings(encryption_key=system.env["RESPONDER_PII_ENCRYPTION_KEY"]))
+    producer = EventProducer(KafkaSettings(bootstrap_servers=system.kafka_bootstrap), codec=codec)
     await producer.start()
     try:
         await producer.publish(CLASSIFIED, event)

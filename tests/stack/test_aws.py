@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 from botocore.exceptions import ClientError
 
-from shared.stack.aws import AwsEnvironment, aws_client, create_resources, moto_server
+from shared.stack.aws import AwsEnvironment, aws_client, create_resources, moto_server, start_moto_process
 from tests.stack._net import accepts
 
 if TYPE_CHECKING:
@@ -97,4 +97,17 @@ async def test_ses_sends_only_from_the_verified_sender(aws: AwsEnvironment) -> N
 async def test_moto_server_stops() -> None:
     async with moto_server() as server:
         assert await accepts(server.host, server.port)
+    assert not await accepts(server.host, server.port)
+
+
+async def test_moto_in_a_child_process_serves_s3_and_stops() -> None:
+    server = await start_moto_process()
+    try:
+        async with aws_client("s3", server.endpoint_url, "us-east-1") as s3:
+            await s3.create_bucket(Bucket="child-process")
+            await s3.put_object(Bucket="child-process", Key="k", Body=b"v")
+            body = await (await s3.get_object(Bucket="child-process", Key="k"))["Body"].read()
+    finally:
+        await server.stop()
+    assert body == b"v"
     assert not await accepts(server.host, server.port)

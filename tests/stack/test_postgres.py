@@ -19,6 +19,7 @@ from shared.stack.postgres import (
     postgres_server,
     server_answers,
     start_postgres,
+    terminate_backends,
 )
 from tests.plugins.stack import DatabaseFactory
 
@@ -121,3 +122,43 @@ async def test_embedded_is_the_fallback_and_is_shared_until_the_last_user_stops(
         await first.stop()
         await second.stop()
     assert not await server_answers(second.admin_url)
+
+
+async def test_terminate_backends_ends_the_sessions_of_one_database(fresh_database: DatabaseFactory) -> None:
+    url = await fresh_database("term")
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    held = await asyncpg.connect(_plain(url))
+    try:
+        assert await terminate_backends(admin_url, url.rsplit("/", 1)[1]) == 1
+        broken = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, ConnectionError)
+        with pytest.raises(broken):
+            await held.fetchval("SELECT 1")
+    finally:
+        await held.close()
+    assert await _select_one(url) == 1  # new sessions are welcome
+
+
+@skip_embedded
+async def test_embedded_restart_keeps_port_and_data_and_breaks_open_sessions(tmp_path: Path) -> None:
+    async with postgres_server(force_embedded=True, data_dir=tmp_path / "pgdata") as server:
+        url = await create_database(server.admin_url, _name())
+        held = await asyncpg.connect(_plain(url))
+        await held.execute("CREATE TABLE kept (n int); INSERT INTO kept VALUES (42)")
+        try:
+            await server.restart(mode="immediate")
+            broken = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)
+            with pytest.raises(broken):
+                await held.fetchval("SELECT 1")
+        finally:
+            await held.close()
+        again = await asyncpg.connect(_plain(url))
+        try:
+            assert await again.fetchval("SELECT n FROM kept") == 42
+        finally:
+            await again.close()
+
+
+async def test_only_an_embedded_server_can_be_restarted(database_admin_url: str) -> None:
+    server = await start_postgres(environ={"DATABASE_URL": database_admin_url})
+    with pytest.raises(RuntimeError, match="not ours to restart"):
+        await server.restart()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.stack.smtp import SmtpServer, smtp_server
+from shared.stack.smtp import ReceivedMail, SmtpServer, smtp_server
 from tests.stack._net import accepts
 
 
@@ -77,3 +77,40 @@ async def test_writes_eml_files_and_stops(tmp_path: Path) -> None:
     envelope = json.loads(eml.with_suffix(".json").read_text())
     assert envelope == {"mail_from": "bounce@seller.example", "rcpt_tos": ["b@example.com"]}
     assert not await accepts(host, port)
+
+
+async def test_drop_during_data_leaves_the_client_without_an_answer(smtp_server: SmtpServer) -> None:
+    smtp_server.inject("drop")
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        await asyncio.to_thread(_send, smtp_server, _message("dropped"), ["b@marketplace.amazon.de"])
+    # delivered nevertheless: the case a sender must record as an unknown outcome
+    assert [m.message["Subject"] for m in smtp_server.messages] == ["dropped"]
+    await asyncio.to_thread(_send, smtp_server, _message("after"), ["b@marketplace.amazon.de"])
+    assert [m.message["Subject"] for m in smtp_server.messages] == ["dropped", "after"]
+    assert smtp_server.pending_faults == 0
+
+
+async def test_hang_makes_the_client_time_out_and_can_withhold_delivery(smtp_server: SmtpServer) -> None:
+    smtp_server.inject("hang", hang_s=3.0, deliver=False)
+
+    def send_with_short_timeout() -> None:
+        with smtplib.SMTP(smtp_server.host, smtp_server.port, timeout=0.5) as client:
+            client.send_message(_message("hung"), to_addrs=["b@marketplace.amazon.de"])
+
+    with pytest.raises((TimeoutError, smtplib.SMTPServerDisconnected)):
+        await asyncio.to_thread(send_with_short_timeout)
+    assert smtp_server.messages == []
+    assert smtp_server.faults_applied[-1][0].kind == "hang"
+
+
+async def test_wait_for_counts_only_the_messages_a_predicate_accepts(smtp_server: SmtpServer) -> None:
+    def is_second(mail: ReceivedMail) -> bool:
+        return str(mail.message["Subject"]) == "second"
+
+    waiting = asyncio.create_task(smtp_server.wait_for(1, timeout=10, predicate=is_second))
+    await asyncio.to_thread(_send, smtp_server, _message("first"), ["b@marketplace.amazon.de"])
+    await asyncio.sleep(0.2)
+    assert not waiting.done()  # the first message does not match
+    await asyncio.to_thread(_send, smtp_server, _message("second"), ["b@marketplace.amazon.de"])
+    assert [str(m.message["Subject"]) for m in await waiting] == ["second"]
+    assert len(await smtp_server.wait_for(2)) == 2

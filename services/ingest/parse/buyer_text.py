@@ -43,7 +43,8 @@ _CJK_ATTRIBUTION = re.compile(r"のメッセージ|のメール|書きました|
 _ATTRIBUTION_START = re.compile(r"^\s*(?:on|am|le|el|il|em|op|den|w dniu)\s", re.IGNORECASE)
 _ORDER_LINE = re.compile(r"^\W*(?:[^\W\d]+[\s./°#:]+){0,4}\d{3}-\d{7}-\d{7}\s*[:：]?\s*$")
 _MAX_HEADER_LINE = 998  # RFC 5322 line limit; longer lines are prose, and bound the regex work per line
-_ITEM_LINE = re.compile(r"\[?\s*ASIN\s*[:：]\s*[A-Z0-9]{10}\s*\]?", re.IGNORECASE)
+# Optional "[ " only before ASIN: a leading \s* let the search rescan a long run of spaces from every position.
+_ITEM_LINE = re.compile(r"(?:\[\s*)?ASIN\s*[:：]\s*[A-Z0-9]{10}\s*\]?", re.IGNORECASE)
 _WATERMARK = re.compile(r"^\s*(?:\[commMgrTok:[^\]]*\]|SPC-[A-Za-z]+-\d+)\s*$")
 _GREETINGS = re.compile(
     r"^\s*(?:you(?: have|'ve) received a message|sie haben eine nachricht erhalten|vous avez reçu un message|"

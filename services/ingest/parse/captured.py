@@ -42,14 +42,21 @@ class CapturedResult:
     errors: list[str] = field(default_factory=list)
 
 
+def _loads(data: bytes) -> Any:
+    try:
+        return json.loads(data)
+    except RecursionError as exc:
+        raise ValidationError("JSON is nested too deeply to be a notification") from exc
+
+
 def _json_documents(data: bytes) -> Iterator[Any]:
     """One JSON document, a JSON array of them, JSON Lines, or ``aws sqs receive-message`` output."""
     try:
-        documents: list[Any] = [json.loads(data)]
+        documents: list[Any] = [_loads(data)]
     except ValueError:
         lines = [line for line in data.splitlines() if line.strip()]
         try:
-            documents = [json.loads(line) for line in lines]
+            documents = [_loads(line) for line in lines]
         except ValueError as exc:
             raise ValidationError(f"not valid JSON or JSON Lines: {exc}") from exc
     for document in documents:

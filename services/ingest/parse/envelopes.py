@@ -55,6 +55,9 @@ class SesMetadata:
     spam_verdict: str | None
     virus_verdict: str | None
     sns_message_id: str | None
+    spf_verdict: str | None = None
+    dkim_verdict: str | None = None
+    dmarc_verdict: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +90,8 @@ def _loads(text: str | bytes, what: str) -> Any:
         return json.loads(text)
     except (ValueError, TypeError) as exc:
         raise ValidationError(f"{what} is not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise ValidationError(f"{what} is nested too deeply to be a notification") from exc
 
 
 def _is_notification(doc: Mapping[str, Any]) -> bool:
@@ -132,6 +137,9 @@ def _ses(doc: Mapping[str, Any], sns_message_id: str | None) -> SesMail | SesS3R
         spam_verdict=ci_str(receipt, "spamVerdict", "status"),
         virus_verdict=ci_str(receipt, "virusVerdict", "status"),
         sns_message_id=sns_message_id,
+        spf_verdict=ci_str(receipt, "spfVerdict", "status"),
+        dkim_verdict=ci_str(receipt, "dkimVerdict", "status"),
+        dmarc_verdict=ci_str(receipt, "dmarcVerdict", "status"),
     )
     content = doc.get("content")
     if isinstance(content, str):

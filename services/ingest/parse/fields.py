@@ -78,4 +78,7 @@ def parse_timestamp(value: object, *, field: str) -> datetime | None:
         parsed = datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
     except ValueError as exc:
         raise ValidationError(f"{field}: {text!r} is not an ISO 8601 timestamp") from exc
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except OverflowError as exc:  # year 1 or 9999 shifted by its offset leaves the datetime range
+        raise ValidationError(f"{field}: {text!r} is out of range once converted to UTC") from exc

@@ -7,12 +7,13 @@ import email
 import mimetypes
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email import policy
 from email.errors import MessageError
 from email.message import EmailMessage, Message
+from email.policy import EmailPolicy
 from email.utils import getaddresses, parsedate_to_datetime
 
 from services.ingest.parse.html_text import html_to_text
+from shared.errors import ValidationError
 
 __all__ = ["Address", "MailContent", "decode_bytes", "read_mail"]
 
@@ -35,6 +36,24 @@ _CHARSET_SUPERSETS = {
     "euc-kr": "cp949",
 }
 _HEADER_ERRORS = (ValueError, IndexError, TypeError, AttributeError, LookupError, MessageError)
+
+# The stdlib's structured-header parser is quadratic in the value's length (a 128 KB Content-Type took 8 s,
+# a 1 MB one minutes): values are cut before it sees them. No real header comes near this (RFC 5322 lines
+# stop at 998 characters; a long References folds a few dozen ids).
+MAX_HEADER_CHARS = 4096
+# Bounds on what one mail may make the parser do: parts walked and distinct headers read.
+MAX_PARTS = 200
+_MAX_HEADERS = 128
+
+
+class _BoundedPolicy(EmailPolicy):
+    """``policy.default`` with every header value cut to ``MAX_HEADER_CHARS`` before it is parsed."""
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        return super().header_fetch_parse(name, value[:MAX_HEADER_CHARS])  # type: ignore[no-any-return]
+
+
+_POLICY = _BoundedPolicy()
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +97,8 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
         try:
             codecs.lookup(name)
             return data.decode(name)
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, ValueError, TypeError):
+            # Unknown label, undecodable bytes, or a codec that always fails ("undefined", "idna").
             continue
     return data.decode("utf-8", "replace")
 
@@ -123,7 +143,10 @@ def _date(msg: Message) -> datetime | None:
     except (TypeError, ValueError, IndexError):
         return None
     # A Date without a zone ("-0000" or none) says nothing reliable about the instant; callers fall back.
-    return parsed.astimezone(UTC) if parsed.tzinfo else None
+    try:
+        return parsed.astimezone(UTC) if parsed.tzinfo else None
+    except OverflowError:  # year 9999 (or 1) shifted by its offset leaves the datetime range
+        return None
 
 
 def _part_text(part: Message) -> str:
@@ -146,12 +169,15 @@ def _attachment_name(part: Message, index: int) -> str:
     return f"attachment-{index}{extension}"
 
 
-def _walk(part: Message, plain: list[str], html: list[str], attachments: list[str]) -> None:
+def _walk(part: Message, plain: list[str], html: list[str], attachments: list[str], seen: list[int]) -> None:
+    seen[0] += 1
+    if seen[0] > MAX_PARTS:
+        raise ValidationError(f"mail has more than {MAX_PARTS} MIME parts")
     if part.get_content_maintype() == "multipart":
         children = part.get_payload()
         for child in children if isinstance(children, list) else []:
             if isinstance(child, Message):
-                _walk(child, plain, html, attachments)
+                _walk(child, plain, html, attachments, seen)
         return
     content_type = part.get_content_type()
     disposition = (part.get_content_disposition() or "").lower()
@@ -170,15 +196,19 @@ def _walk(part: Message, plain: list[str], html: list[str], attachments: list[st
 
 def read_mail(raw: bytes) -> MailContent:
     """Parse RFC 822 bytes (multipart, quoted-printable, base64, any charset) into a MailContent."""
-    msg = email.message_from_bytes(raw, _class=EmailMessage, policy=policy.default)
     plain: list[str] = []
     html: list[str] = []
     attachments: list[str] = []
-    _walk(msg, plain, html, attachments)
+    try:
+        msg = email.message_from_bytes(raw, _class=EmailMessage, policy=_POLICY)
+        _walk(msg, plain, html, attachments, [0])
+    except RecursionError as exc:
+        # The stdlib parser recurses once per nested part; a mail nested a thousand deep is not a buyer's.
+        raise ValidationError("mail nests its MIME parts too deeply to be read") from exc
     html_joined = "\n".join(html)
     rendered = html_to_text(html_joined) if html_joined.strip() else None
     headers: dict[str, str] = {}
-    for key in set(msg.keys()):
+    for key in list(dict.fromkeys(msg.keys()))[:_MAX_HEADERS]:
         value = _header(msg, key)
         if value is not None:
             headers[key.lower()] = value

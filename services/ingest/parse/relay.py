@@ -12,18 +12,19 @@ from services.ingest.parse.buyer_text import BuyerText, extract_buyer_text
 from services.ingest.parse.mime import MailContent, read_mail
 from services.ingest.parse.relay_fields import (
     RelayAddress,
+    RelayCheck,
     buyer_name,
     find_case_id,
     find_item,
     find_order_id,
     find_relay,
     find_return_reason,
-    is_no_reply,
     notice_kind,
 )
 from services.ingest.parse.return_reasons import normalize_return_reason
 from shared.errors import ValidationError
 from shared.events import ComplaintSignalReceived, SignalKind, SignalSource, event_id_for
+from shared.relay import reply_target
 
 __all__ = ["RecipientLookup", "email_dedup_key", "parse_relay_email"]
 
@@ -76,10 +77,19 @@ def _short(value: str | None, limit: int = 32) -> str | None:
     return value if value and len(value) <= limit else None
 
 
-def _buyer_name(mail: MailContent, relay: RelayAddress | None) -> str | None:
+def _buyer_name(check: RelayCheck) -> str | None:
     # Only the buyer's own relay mailbox in From carries their name; notices name the seller or Amazon.
-    box = next((box for box in mail.from_ if relay is not None and box.addr == relay.address), None)
-    return buyer_name(box) if box is not None else None
+    return buyer_name(check.mailbox) if check.mailbox is not None else None
+
+
+def _reply_details(check: RelayCheck, reply_to: str | None) -> dict[str, bool]:
+    """Why a mail has no reply target or ignored a header, for the human who looks at the ticket."""
+    details: dict[str, bool] = {}
+    if check.reply_to_ignored:
+        details["reply_to_ignored"] = True
+    if check.relay is not None and reply_to is None:
+        details["relay_marketplace_mismatch"] = True
+    return details
 
 
 def _language(
@@ -114,8 +124,8 @@ def parse_relay_email(
     """
     mail = read_mail(raw)
     seller_id, recipient = _seller(mail, envelope_recipients, seller_for_recipient, default_seller_id)
-    found = find_relay((mail.reply_to, mail.from_, mail.sender))
-    relay = found[1] if found else None
+    check = find_relay(mail.from_, mail.reply_to)
+    relay = check.relay
     notice_type = mail.header("X-Space-Notification-Type")
     sender = mail.from_[0].addr if mail.from_ else None
     kind = notice_kind(notice_type, sender, relay is not None, mail.subject)
@@ -124,8 +134,12 @@ def parse_relay_email(
     whole_text = "\n".join(part for part in (mail.plain, mail.html_text) if part)
     item = find_item(whole_text)
     reason = find_return_reason(whole_text) if kind is SignalKind.RETURN_REQUEST else None
-    reply_box = (mail.reply_to or mail.from_ or (None,))[0]
-    reply_to = reply_box.addr if reply_box is not None and not is_no_reply(reply_box.addr) else None
+    # The reply target is the From relay alias of this mail's marketplace, never what Reply-To says.
+    reply_to = (
+        reply_target(relay.address, marketplace_id=market.marketplace_id if market else None)
+        if relay
+        else None
+    )
     dedup_key = email_dedup_key(mail.message_id, ses_message_id, raw)
     return build_event(
         ComplaintSignalReceived,
@@ -143,7 +157,7 @@ def parse_relay_email(
         subject=mail.subject,
         language_hint=_language(mail, market, relay),
         buyer_alias=relay.address if relay else None,
-        buyer_name=_buyer_name(mail, relay),
+        buyer_name=_buyer_name(check),
         reply_to=reply_to,
         recipient=recipient,
         message_id=mail.message_id,
@@ -159,4 +173,5 @@ def parse_relay_email(
         return_reason=normalize_return_reason(reason).value if reason else None,
         a_to_z_claim=kind is SignalKind.A_TO_Z_CLAIM,
         attachments=mail.attachments,
+        details=_reply_details(check, reply_to),
     )

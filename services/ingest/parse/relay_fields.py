@@ -8,10 +8,12 @@ from dataclasses import dataclass
 
 from services.ingest.parse.mime import Address
 from shared.events import SignalKind
+from shared.relay import RelayAlias, is_system_sender, parse_relay_alias
 
 __all__ = [
     "ItemRef",
     "RelayAddress",
+    "RelayCheck",
     "buyer_name",
     "find_case_id",
     "find_item",
@@ -23,13 +25,11 @@ __all__ = [
 ]
 
 ORDER_ID = re.compile(r"(?<![\d-])\d{3}-\d{7}-\d{7}(?![\d-])")
-_RELAY = re.compile(
-    r"^(?P<local>[a-z0-9._-]+?)(?:\+(?P<suffix>[^@\s]+))?@(?P<domain>marketplace\.amazon\.[a-z.]+)$"
-)
-_NO_REPLY = re.compile(r"^(?:donotreply|do-not-reply|noreply|no-reply|auto-|atoz-guarantee)", re.IGNORECASE)
 _DISPLAY_SUFFIX = re.compile(r"\s*-\s*Amazon(?:\s+Marketplace)?\s*$", re.IGNORECASE)
+# Line-anchored patterns start with [^\S\n]*, not \s*: \s* let every line start scan all following blank
+# lines again, so a body of many empty lines took quadratic time.
 _ITEM_LINE = re.compile(
-    r"^\s*(?P<qty>\d{1,4})\s*(?:[^\w\s]|[^\W\d]{1,8}(?:/[^\W\d]{1,8})?)\s+(?P<rest>.+?)\s*"
+    r"^[^\S\n]*(?P<qty>\d{1,4})\s*(?:[^\w\s]|[^\W\d]{1,8}(?:/[^\W\d]{1,8})?)\s+(?P<rest>.+?)\s*"
     r"\[\s*ASIN\s*[:：]\s*(?P<asin>[A-Z0-9]{10})\s*\]",
     re.MULTILINE,
 )
@@ -38,7 +38,7 @@ _SKU = re.compile(r"\bSKU\b[^:：\n]{0,24}[:：]\s*(?P<sku>[^\s|\]]+)", re.IGNOR
 _CASE_LINK = re.compile(r"no-response-needed[^\s\"'<>]*?[?&]c=(?P<case>[A-Za-z0-9]+)")
 _COMM_TOKEN = re.compile(r"\[commMgrTok:(?P<case>[A-Za-z0-9]+)\]")
 _REASON = re.compile(
-    r"^\s*(?:return reason|reason for return|reason|motivo del reso|motivo della restituzione|motivo|"
+    r"^[^\S\n]*(?:return reason|reason for return|reason|motivo del reso|motivo della restituzione|motivo|"
     r"rücksendegrund|grund der rücksendung|grund|raison du retour|motif du retour|motif|"
     r"motivo de la devolución|返品理由|理由)\s*[:：]\s*(?P<reason>\S.{0,200}?)\s*$",
     re.IGNORECASE | re.MULTILINE,
@@ -82,14 +82,17 @@ _SUBJECT_KINDS = (
 _SUBJECT_PATTERNS = tuple((kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in _SUBJECT_KINDS)
 
 
-@dataclass(frozen=True, slots=True)
-class RelayAddress:
-    """A buyer's masked relay address: the full address, the stable buyer part and the per-case suffix."""
+RelayAddress = RelayAlias
+"""A buyer's masked relay address (``shared.relay``): full address, stable buyer part, per-case suffix."""
 
-    address: str
-    local: str
-    suffix: str | None
-    domain: str
+
+@dataclass(frozen=True, slots=True)
+class RelayCheck:
+    """The buyer's relay alias of a mail (From only) and whether a Reply-To pointed elsewhere."""
+
+    mailbox: Address | None
+    relay: RelayAlias | None
+    reply_to_ignored: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,18 +107,20 @@ class ItemRef:
 
 def is_no_reply(address: str) -> bool:
     """True for Amazon's system senders (donotreply@, no-reply@, atoz-guarantee-no-reply@ ...)."""
-    return _NO_REPLY.match(address.split("@", 1)[0]) is not None
+    return is_system_sender(address)
 
 
-def find_relay(groups: Iterable[tuple[Address, ...]]) -> tuple[Address, RelayAddress] | None:
-    """The first buyer relay address (``…@marketplace.amazon.<tld>``, optional ``+suffix``)."""
-    for group in groups:
-        for mailbox in group:
-            match = _RELAY.match(mailbox.addr)
-            if match and not is_no_reply(mailbox.addr):
-                relay = RelayAddress(mailbox.addr, match["local"], match["suffix"], match["domain"])
-                return mailbox, relay
-    return None
+def find_relay(from_: tuple[Address, ...], reply_to: Iterable[Address] = ()) -> RelayCheck:
+    """The buyer relay alias, taken from a From with exactly one mailbox and nowhere else.
+
+    Amazon relays a buyer's message from the buyer's alias (Reply-To, when present, is the same alias). A
+    Reply-To naming anything else is never a reply target, and an alias found only in Reply-To or Sender
+    makes no buyer: those headers are whatever the sender wrote, while From is what DMARC authenticated.
+    """
+    mailbox = from_[0] if len(from_) == 1 else None
+    relay = parse_relay_alias(mailbox.addr) if mailbox is not None else None
+    ignored = any(relay is None or box.addr != relay.address for box in reply_to)
+    return RelayCheck(mailbox if relay is not None else None, relay, ignored)
 
 
 def buyer_name(mailbox: Address) -> str | None:

@@ -69,7 +69,8 @@ def decode_report(data: bytes, *, charset: str | None = None, japanese: bool = F
     for name in candidates:
         try:
             return data.decode(name)
-        except (UnicodeDecodeError, LookupError):
+        except (ValueError, LookupError):
+            # Undecodable bytes, an unknown label, or a codec that always fails ("undefined", "idna").
             continue
     # Without a hint, a strict Shift_JIS decode that yields Japanese text beats the Latin fallback.
     try:

@@ -19,14 +19,27 @@ def normalize_name(name: str) -> str:
 
 
 def _leaves(element: ET.Element, skip: str | None, into: dict[str, str]) -> None:
-    for child in element:
+    # Depth-first with an explicit stack: a record nested thousands deep must not exhaust the call stack.
+    stack = [iter(element)]
+    while stack:
+        child = next(stack[-1], None)
+        if child is None:
+            stack.pop()
+            continue
         name = normalize_name(child.tag)
         if name == skip:
             continue
         if len(child):
-            _leaves(child, skip, into)
+            stack.append(iter(child))
         elif name not in into:
             into[name] = (child.text or "").strip()
+
+
+class _NoDoctypeBuilder(ET.TreeBuilder):
+    """Tree builder that stops at a DOCTYPE, before expat reads any entity declaration (as defusedxml does)."""
+
+    def doctype(self, name: str, pubid: str, system: str) -> None:
+        raise ValidationError("XML report declares a DTD or entities; refusing to parse it")
 
 
 def xml_rows(text: str) -> list[tuple[int, dict[str, str]]]:
@@ -34,8 +47,10 @@ def xml_rows(text: str) -> list[tuple[int, dict[str, str]]]:
     if _DTD.search(text):
         # Entities are never expanded: a report has no business declaring any.
         raise ValidationError("XML report declares a DTD or entities; refusing to parse it")
+    parser = ET.XMLParser(target=_NoDoctypeBuilder())
     try:
-        root = ET.fromstring(_DECLARATION.sub("", text, count=1))
+        parser.feed(_DECLARATION.sub("", text, count=1))
+        root = parser.close()
     except ET.ParseError as exc:
         raise ValidationError(f"XML report is not well-formed: {exc}") from exc
     rows: list[tuple[int, dict[str, str]]] = []

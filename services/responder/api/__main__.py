@@ -14,9 +14,8 @@ import signal
 
 import uvicorn
 
-from services.responder.api.app import create_app
+from services.responder.api.app import create_app, served_app
 from services.responder.api.config import ApiSettings
-from services.responder.api.fastlane import TicketReadsLane
 from shared.health import HealthState, QuietServer
 from shared.logging import configure_logging
 from shared.runtime import run_main
@@ -32,7 +31,7 @@ async def serve(settings: Settings, api: ApiSettings, *, port: int | None = None
     health = HealthState()
     app = create_app(settings, api=api, health=health)
     config = uvicorn.Config(
-        TicketReadsLane(app),
+        served_app(app, api),
         host=api.host,
         port=settings.responder.api_port if port is None else port,
         log_config=None,

@@ -9,28 +9,39 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
+from starlette.types import ASGIApp
 
 from services.responder.api.config import ApiSettings
 from services.responder.api.errors import install_error_handlers
+from services.responder.api.fastlane import TicketReadsLane
 from services.responder.api.keystore import KeyStore
 from services.responder.api.metrics import RequestMetrics
 from services.responder.api.ratelimit import TokenBuckets
 from services.responder.api.routes import buyers, replies, stats, templates, tickets
 from services.responder.api.runtime import ApiRuntime
 from services.responder.api.workers import background_tasks
+from shared.auth_throttle import AuthFailures
 from shared.crypto import PiiCipher
 from shared.db.readpool import ReadPool
 from shared.db.session import Database
 from shared.health import HealthState, health_router
+from shared.http_limits import BodyLimit
 from shared.settings import Settings
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "served_app"]
 
 log = logging.getLogger(__name__)
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def served_app(app: FastAPI, api: ApiSettings) -> ASGIApp:
+    """What `complaints api` serves: the body cap outermost (before any key is looked at), then the fast
+    lane, then the FastAPI app."""
+    return BodyLimit(TicketReadsLane(app), default=api.max_body_bytes)
 
 
 def create_app(
@@ -53,11 +64,17 @@ def create_app(
             settings=settings,
             api=api_settings,
             db=db,
-            cipher=PiiCipher(settings.responder.pii_encryption_key.get_secret_value()),
+            cipher=PiiCipher.from_secrets(
+                settings.responder.pii_encryption_key, settings.responder.pii_encryption_keys_old
+            ),
             keys=KeyStore(
                 db=db,
                 pepper=settings.responder.api_key_pepper.get_secret_value(),
                 ttl=api_settings.key_cache_s,
+                failures=AuthFailures(
+                    per_client=api_settings.auth_failure_burst,
+                    global_burst=api_settings.auth_failure_global_burst,
+                ),
             ),
             limiter=TokenBuckets(rate=api_settings.rate_limit_per_s, burst=api_settings.rate_limit_burst),
             clock=clock,
@@ -80,7 +97,8 @@ def create_app(
             await db.dispose()
             log.info("api.stopped")
 
-    app = FastAPI(
+    # Swagger UI and ReDoc assets are served by this process: internal networks often block public CDNs.
+    app = FastAPIOffline(
         title="Complaints API",
         version="1.0.0",
         summary="Tickets, replies and statistics of the complaint-routing system (internal).",

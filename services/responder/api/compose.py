@@ -59,7 +59,6 @@ def lint_out(result: LintResult) -> LintOut:
                 message=v.message,
                 start=v.start,
                 end=v.end,
-                excerpt=v.excerpt,
                 field=v.field,
             )
             for v in result.violations

@@ -29,6 +29,15 @@ class ApiSettings(BaseSettings):
     rate_limit_burst: float = Field(default=60.0, ge=1, description="Bucket size: requests allowed at once.")
     key_cache_s: float = Field(default=5.0, ge=0, description="How long a verified key is trusted unchanged.")
     max_page_size: int = Field(default=200, ge=1, le=1000)
+    max_body_bytes: int = Field(
+        default=1024 * 1024, gt=0, description="Largest request body; larger ones get 413 before auth."
+    )
+    auth_failure_burst: float = Field(
+        default=10.0, ge=1, description="Failed key checks a client address may make before 429."
+    )
+    auth_failure_global_burst: float = Field(
+        default=200.0, ge=1, description="Failed key checks the process allows at once, all clients."
+    )
     sla_window_hours: float = Field(default=4.0, gt=0, description="'due soon' = due within this window.")
     sla_alerts_enabled: bool = True
     sla_alert_interval_s: float = Field(default=60.0, gt=0)
@@ -39,6 +48,12 @@ class ApiSettings(BaseSettings):
     webhook_timeout_s: float = Field(default=5.0, gt=0)
     retention_enabled: bool = True
     retention_interval_s: float = Field(default=3600.0, gt=0)
+    processed_events_retention_days: int = Field(
+        default=30,
+        ge=14,
+        description="Processed-event keys older than this are pruned; at least twice the input topics' "
+        "retention (7 days), so a redelivered or replayed record still finds its key.",
+    )
     drain_s: float = Field(default=2.0, ge=0, description="Readiness is 503 this long before shutdown.")
     graceful_shutdown_s: float = Field(default=20.0, ge=0)
 

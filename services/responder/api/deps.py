@@ -8,22 +8,29 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import Scope
 
 from services.responder.api.errors import ApiError
 from services.responder.api.runtime import ApiRuntime
-from services.responder.api.security import Principal
+from services.responder.api.security import TICKETS_READ, TICKETS_WRITE, Principal
+from shared.auth_throttle import AuthThrottled
 from shared.db.session import unit_of_work
 from shared.errors import RetryableError
 
 __all__ = [
+    "TICKET_READERS",
     "CallerDep",
     "NowDep",
     "ReadSessionDep",
     "RuntimeDep",
     "SessionDep",
+    "TicketReaderDep",
+    "client_address",
     "get_runtime",
+    "insufficient_scope",
     "requires",
 ]
 
@@ -60,8 +67,13 @@ async def get_read_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
     try:
         async with runtime.db.sessions(bind=runtime.read_engine) as session:
             yield session
-    except (OperationalError, OSError, ConnectionError) as exc:
+    except (OperationalError, OSError, ConnectionError, PoolTimeout) as exc:
         raise RetryableError(f"database unavailable: {type(exc).__name__}", code="db") from exc
+    except DBAPIError as exc:
+        # 08: the connection broke; 57: operator intervention, statement_timeout (57014) included.
+        if exc.connection_invalidated or str(getattr(exc.orig, "sqlstate", "") or "")[:2] in {"08", "57"}:
+            raise RetryableError("database unavailable or statement timed out", code="db") from exc
+        raise
 
 
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
@@ -75,15 +87,31 @@ async def get_now(runtime: RuntimeDep) -> datetime:
 NowDep = Annotated[datetime, Depends(get_now)]
 
 
+def client_address(scope: Scope) -> str:
+    """The peer's address as the server saw it (the key of the failed-authentication throttle)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
 async def get_caller(
-    runtime: RuntimeDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request,
+    runtime: RuntimeDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """Authenticate the bearer key, then spend one token of its rate limit."""
+    """Authenticate the bearer key (throttled after failures), then spend one token of its rate limit."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ApiError(
             401, "unauthorized", "a bearer API key is required", headers={"WWW-Authenticate": "Bearer"}
         )
-    principal = await runtime.keys.verify(credentials.credentials)
+    try:
+        principal = await runtime.keys.verify(credentials.credentials, client=client_address(request.scope))
+    except AuthThrottled as exc:
+        raise ApiError(
+            429,
+            "rate_limited",
+            "too many failed authentications from this address",
+            headers={"Retry-After": exc.retry_after},
+        ) from None
     if principal is None:
         raise ApiError(
             401,
@@ -105,12 +133,23 @@ async def get_caller(
 CallerDep = Annotated[Principal, Depends(get_caller)]
 
 
-def requires(scope: str) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
-    """A dependency that answers 403 unless the caller holds ``scope``."""
+def insufficient_scope(scope: str) -> ApiError:
+    """The 403 of a key without ``scope`` (the routes' and the fast lane's)."""
+    return ApiError(403, "insufficient_scope", f"this API key lacks the scope {scope}")
+
+
+def requires(scope: str, *alternatives: str) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
+    """A dependency that answers 403 unless the caller holds ``scope`` (or one of ``alternatives``)."""
+    accepted = (scope, *alternatives)
 
     async def check(caller: CallerDep) -> Principal:
-        if not caller.has(scope):
-            raise ApiError(403, "insufficient_scope", f"this API key lacks the scope {scope}")
+        if not caller.has_any(accepted):
+            raise insufficient_scope(scope)
         return caller
 
     return check
+
+
+TICKET_READERS = (TICKETS_READ, TICKETS_WRITE)
+"""Who may read tickets (``tickets:write`` without PII): the routes' and the fast lane's rule."""
+TicketReaderDep = Annotated[Principal, Depends(requires(*TICKET_READERS))]

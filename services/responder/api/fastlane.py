@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from starlette.types import Receive, Scope, Send
 
 from services.responder.api import tickets_service as service
+from services.responder.api.deps import TICKET_READERS, client_address, insufficient_scope
 from services.responder.api.errors import (
     ApiError,
     ErrorAnswer,
@@ -36,6 +37,7 @@ from services.responder.api.errors import (
 from services.responder.api.metrics import LATENCY, REQUESTS
 from services.responder.api.runtime import ApiRuntime
 from services.responder.api.schemas.tickets import TicketQuery
+from shared.auth_throttle import AuthThrottled
 from shared.errors import RetryableError
 
 __all__ = ["TicketReadsLane"]
@@ -124,16 +126,18 @@ class TicketReadsLane:
         query = _ticket_query(scope["query_string"]) if ticket_id is None else None
         token = _bearer(scope)
         try:
-            caller = await runtime.keys.verify(token)
+            caller = await runtime.keys.verify(token, client=client_address(scope))
             if caller is None or runtime.limiter.take(caller.key_id, rate=caller.rate_limit_per_s) > 0:
                 raise _FallThrough  # FastAPI answers 401, or 429 with its Retry-After
+            if not caller.has_any(TICKET_READERS):
+                raise insufficient_scope(TICKET_READERS[0])
             if query is not None:
                 return 200, await service.page_for(runtime, query=query, caller=caller), []
             assert ticket_id is not None
             body, etag = await service.detail_for(runtime, ticket_id=ticket_id, caller=caller)
             return 200, body, [(b"etag", etag.encode())]
-        except _FallThrough:
-            raise
+        except (_FallThrough, AuthThrottled):
+            raise _FallThrough from None  # FastAPI answers 429 for a throttled address
         except ApiError as exc:
             return _error(api_error_answer(exc))
         except RetryableError as exc:

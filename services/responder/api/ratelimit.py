@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
@@ -31,7 +32,7 @@ class TokenBuckets:
         self._burst = burst
         self._clock = clock
         self._max_keys = max_keys
-        self._buckets: dict[Hashable, _Bucket] = {}
+        self._buckets: OrderedDict[Hashable, _Bucket] = OrderedDict()
 
     def take(self, key: Hashable, *, rate: float | None = None) -> float:
         """0.0 when allowed, else the seconds until a token is available (for Retry-After)."""
@@ -41,8 +42,10 @@ class TokenBuckets:
         bucket = self._buckets.get(key)
         if bucket is None:
             if len(self._buckets) >= self._max_keys:
-                self._buckets.clear()  # only revoked or stale keys pile up; a reset just refills buckets
+                self._buckets.popitem(last=False)  # the least recently used key (revoked or idle) goes
             bucket = self._buckets[key] = _Bucket(tokens=burst, updated=now)
+        else:
+            self._buckets.move_to_end(key)
         bucket.tokens = min(burst, bucket.tokens + (now - bucket.updated) * rate)
         bucket.updated = now
         if bucket.tokens >= 1.0:

@@ -3,6 +3,10 @@
 Idempotency key: ``api:<ticket>:<Idempotency-Key header>`` or, without the header, ``api:<ticket>:<hash of
 channel, subject and text>``, so a retried or double-clicked request queues nothing new. A blocked draft is
 kept as a 'blocked' outbox row (under a key of its own, so a corrected text may reuse the client's key).
+
+An e-mail reply goes only to the ticket's stored relay alias, checked again here (``shared.relay``): a ticket
+without one gets 422 ``no_reply_address``, one whose stored address is no relay alias of its marketplace (a
+row from before that check) gets 409 ``reply_address_rejected``; nothing is queued for either.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from services.responder.api.security import Principal
 from services.responder.api.tickets_service import load_ticket
 from services.responder.tables import OutboxMessage, Ticket
 from shared.crypto import PiiCipher
+from shared.relay import reply_target
 
 __all__ = ["QueuedReply", "queue_reply"]
 
@@ -45,7 +50,14 @@ def _fingerprint(draft: Draft) -> str:
 
 
 def _values(
-    ticket: Ticket, draft: Draft, *, key: str, status: str, caller: Principal, cipher: PiiCipher
+    ticket: Ticket,
+    draft: Draft,
+    *,
+    key: str,
+    status: str,
+    to: str | None,
+    caller: Principal,
+    cipher: PiiCipher,
 ) -> dict[str, Any]:
     kind, action = split_channel(draft.channel)
     headers = {}
@@ -66,11 +78,16 @@ def _values(
         "fallback": draft.fallback,
         "lint": [v.as_dict() for v in draft.lint.violations],
         "mail_headers": headers,
-        "to_enc": ticket.buyer_alias_enc if kind == "email" else None,
+        "to_enc": cipher.encrypt(to) if kind == "email" else None,
         "subject_enc": cipher.encrypt(draft.subject),
         "body_enc": cipher.encrypt(draft.text),
         "created_by": caller.actor,
     }
+
+
+def _wants_email(request: ReplyCreate) -> bool:
+    """An explicit e-mail channel or an e-mail template (without either, the channel follows the address)."""
+    return request.channel == "email" or (request.template_id or "").startswith("email/")
 
 
 async def _insert(session: AsyncSession, values: dict[str, Any]) -> tuple[OutboxMessage, bool]:
@@ -94,6 +111,14 @@ async def queue_reply(
     ticket = await load_ticket(session, ticket_id=ticket_id, caller=caller, for_update=True)
     order = await tickets_repo.order_context(session, seller_id=ticket.seller_id, order_id=ticket.order_id)
     buyer_subject = cipher.decrypt(ticket.subject_enc) if ticket.subject_enc else None
+    stored = cipher.decrypt(ticket.buyer_alias_enc)
+    to = reply_target(stored, marketplace_id=ticket.marketplace_id)
+    if stored is not None and to is None and _wants_email(request):
+        raise ApiError(
+            409,
+            "reply_address_rejected",
+            "the ticket's stored reply address is not an Amazon relay alias of its marketplace; no e-mail is sent",
+        )
     try:
         draft = compose_reply(
             request,
@@ -101,7 +126,7 @@ async def queue_reply(
             marketplace_id=ticket.marketplace_id,
             ticket_language=ticket.language,
             buyer_subject=buyer_subject,
-            has_reply_address=ticket.buyer_alias_enc is not None,
+            has_reply_address=to is not None,
             known=ticket_variables(
                 order_id=ticket.order_id, asin=ticket.asin, subject=buyer_subject, order=order
             ),
@@ -122,7 +147,7 @@ async def queue_reply(
     if status == "blocked":
         key = f"api:{ticket.id}:blocked:{fingerprint}"
     row, replayed = await _insert(
-        session, _values(ticket, draft, key=key, status=status, caller=caller, cipher=cipher)
+        session, _values(ticket, draft, key=key, status=status, to=to, caller=caller, cipher=cipher)
     )
     if not replayed:
         await responder_repo.add_timeline(

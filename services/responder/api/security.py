@@ -1,5 +1,9 @@
 """API keys and principals (pure): key format, peppered HMAC-SHA256 hashing, scopes and seller binding.
 
+Scopes: every route needs one. ``tickets:read`` reads tickets (with buyer PII) and buyers; ``tickets:write``
+changes tickets and reads them without PII (a change needs the ETag it read); ``replies:send`` queues
+replies; ``stats:read`` reads /v1/stats; ``templates:read`` lists and previews templates; ``admin`` holds all.
+
 A key reads ``cpk_<prefix>_<secret>``; the prefix (``cpk_<8 hex>``) is stored and shown, the whole key only as
 HMAC-SHA256 with the server-side pepper, so a leaked table does not yield usable keys.
 """
@@ -19,6 +23,8 @@ __all__ = [
     "REPLIES_SEND",
     "RESERVED_NAMES",
     "SCOPES",
+    "STATS_READ",
+    "TEMPLATES_READ",
     "TICKETS_READ",
     "TICKETS_WRITE",
     "Principal",
@@ -31,8 +37,10 @@ __all__ = [
 TICKETS_READ = "tickets:read"
 TICKETS_WRITE = "tickets:write"
 REPLIES_SEND = "replies:send"
+STATS_READ = "stats:read"
+TEMPLATES_READ = "templates:read"
 ADMIN = "admin"
-SCOPES = (TICKETS_READ, TICKETS_WRITE, REPLIES_SEND, ADMIN)
+SCOPES = (TICKETS_READ, TICKETS_WRITE, REPLIES_SEND, STATS_READ, TEMPLATES_READ, ADMIN)
 RESERVED_NAMES = frozenset({"auto", "system"})
 """Actors the services write themselves (statistics tell automatic from human replies by them)."""
 
@@ -96,6 +104,10 @@ class Principal:
     def has(self, scope: str) -> bool:
         """True when the key holds the scope (admin holds every scope)."""
         return ADMIN in self.scopes or scope in self.scopes
+
+    def has_any(self, scopes: Iterable[str]) -> bool:
+        """True when the key holds one of the scopes."""
+        return any(self.has(scope) for scope in scopes)
 
     @property
     def actor(self) -> str:

@@ -24,7 +24,7 @@ from services.responder.tables import OrderContextRow, OutboxMessage, Ticket, Ti
 from shared.crypto import PiiCipher
 from shared.errors import PermanentError
 
-__all__ = ["detail_json", "detail_of", "etag_of", "page_json", "reply_of", "summary_of"]
+__all__ = ["detail_json", "detail_of", "etag_of", "lint_entries", "page_json", "reply_of", "summary_of"]
 
 
 def etag_of(version: int) -> str:
@@ -88,6 +88,28 @@ def page_json(rows: Sequence[Mapping[str, Any]], *, next_cursor: str | None) -> 
     return f'{{"items":[{",".join(items)}],"next_cursor":{cursor}}}'.encode()
 
 
+_LINT_KEYS = ("rule_id", "message", "start", "end", "field")
+
+
+def lint_entries(value: Any) -> list[Any]:
+    """Stored lint results as shown: rule ids and offsets only. Rows written before excerpts were dropped
+    still carry the offending text (a phone number, an e-mail address); it never leaves the API."""
+    if not isinstance(value, list):
+        return []
+    return [
+        {k: v[k] for k in _LINT_KEYS if k in v} if isinstance(v, dict) else v
+        for v in value
+        if isinstance(v, dict | str)
+    ]
+
+
+def _event_data(data: Mapping[str, Any] | None) -> dict[str, Any]:
+    doc = dict(data or {})
+    if "lint" in doc:
+        doc["lint"] = lint_entries(doc["lint"])
+    return doc
+
+
 def _text(cipher: PiiCipher, token: bytes | None) -> str | None:
     try:
         return cipher.decrypt(token)
@@ -112,7 +134,7 @@ def _timeline(events: Sequence[TicketEvent], cipher: PiiCipher | None) -> list[T
             occurred_at=e.occurred_at,
             recorded_at=e.recorded_at,
             event_id=e.event_id,
-            data=dict(e.data or {}),
+            data=_event_data(e.data),
             pii=_doc(cipher, e.pii_enc) if cipher is not None else None,
         )
         for e in events
@@ -130,7 +152,7 @@ def reply_of(r: OutboxMessage, cipher: PiiCipher | None) -> ReplyOut:
         template_version=r.template_version,
         language=r.language,
         fallback=r.fallback,
-        lint=list(r.lint or []),
+        lint=lint_entries(r.lint),
         attempts=r.attempts,
         last_error=r.last_error,
         created_by=r.created_by,
@@ -211,9 +233,11 @@ def detail_json(
     timeline = orjson.loads(row["timeline_json"]) if row["timeline_json"] else []
     replies = orjson.loads(row["replies_json"]) if row["replies_json"] else []
     for e in timeline:
+        e["data"] = _event_data(e.get("data"))
         token = _hex(e.pop("pii_enc"))
         e["pii"] = _doc(cipher, token) if cipher is not None else None
     for r in replies:
+        r["lint"] = lint_entries(r.get("lint"))
         subject, body = _hex(r.pop("subject_enc")), _hex(r.pop("body_enc"))
         r["subject"] = _text(cipher, subject) if cipher is not None else None
         r["body"] = _text(cipher, body) if cipher is not None else None

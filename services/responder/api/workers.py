@@ -72,6 +72,7 @@ def background_tasks(runtime: ApiRuntime, stop: asyncio.Event) -> list[asyncio.T
                     interval_s=runtime.api.retention_interval_s,
                     stop=stop,
                     clock=runtime.clock,
+                    processed_retention_days=runtime.api.processed_events_retention_days,
                 ),
                 name="pii-retention",
             )

@@ -12,7 +12,11 @@ Field = Literal["text", "subject"]
 
 @dataclass(frozen=True, slots=True)
 class Violation:
-    """One broken rule: its stable id, a human message and the offending span of the checked field."""
+    """One broken rule: its stable id, a human message and the offending span of the checked field.
+
+    ``excerpt`` is the offending text itself (it may be a buyer's phone number or e-mail address): for the
+    process that linted only. What is stored or answered is ``as_dict()``: rule id, message and offsets.
+    """
 
     rule_id: str
     message: str
@@ -21,16 +25,19 @@ class Violation:
     excerpt: str
     field: Field = "text"
 
-    def as_dict(self) -> dict[str, object]:
-        """JSON-ready form (the CLI and the API print this)."""
-        return {
+    def as_dict(self, *, excerpt: bool = False) -> dict[str, object]:
+        """JSON-ready form, stored with drafts and answered by the API: no excerpt unless asked for (only
+        the local CLI asks, on the operator's own file)."""
+        doc: dict[str, object] = {
             "rule_id": self.rule_id,
             "message": self.message,
             "start": self.start,
             "end": self.end,
-            "excerpt": self.excerpt,
             "field": self.field,
         }
+        if excerpt:
+            doc["excerpt"] = self.excerpt
+        return doc
 
 
 @dataclass(frozen=True, slots=True)

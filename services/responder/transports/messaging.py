@@ -14,7 +14,7 @@ from typing import Protocol
 import httpx
 
 from services.responder.transports import OutboundMessage, OutcomeUnknown, Throttled
-from shared.errors import PermanentError
+from shared.errors import ComplaintsError, PermanentError
 from shared.settings import SpApiSettings
 from shared.spapi.client import SpApiClient
 from shared.spapi.errors import OutcomeUnknownError, ThrottledError
@@ -80,7 +80,7 @@ class MessagingTransport:
             text = message.body
             if self._renderer is not None:
                 locale = await self._client.get_attributes(seller, order, mp)
-                rendered = self._renderer.rerender(message, action=action, locale=locale)
+                rendered = _rerender(self._renderer, message, action=action, locale=locale)
                 if rendered is None:
                     raise PermanentError(f"no compliant text in the buyer's locale {locale}", code="locale")
                 text = rendered
@@ -89,6 +89,16 @@ class MessagingTransport:
             raise Throttled(str(exc), retry_after=exc.retry_after) from exc
         except OutcomeUnknownError as exc:
             raise OutcomeUnknown(str(exc)) from exc
+
+
+def _rerender(renderer: LocaleRenderer, message: OutboundMessage, *, action: str, locale: str) -> str | None:
+    # Nothing was posted yet: a template that is gone or broken fails this row for good, never the sender.
+    try:
+        return renderer.rerender(message, action=action, locale=locale)
+    except ComplaintsError:
+        raise
+    except Exception as exc:  # any rendering fault: permanent for this row, nothing was posted
+        raise PermanentError(f"re-rendering failed: {type(exc).__name__}", code="render") from exc
 
 
 class _BoundedTransport(httpx.AsyncBaseTransport):

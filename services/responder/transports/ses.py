@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aiobotocore.config import AioConfig
@@ -14,8 +13,9 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from services.responder.mail import sender_address, wire_reply
+from services.responder.mail import checked_recipient, sender_address
 from services.responder.transports import OutboundMessage, OutcomeUnknown, Throttled
+from services.responder.transports.wire import build_mail
 from shared.errors import PermanentError, RetryableError
 from shared.settings import AwsSettings, MailSettings
 
@@ -33,10 +33,8 @@ class SesTransport:
 
     async def send(self, message: OutboundMessage) -> None:
         """SendRawEmail with the threaded MIME message."""
-        if not message.to:
-            raise PermanentError("reply has no recipient", code="no_recipient")
-        sender = sender_address(self._mail, message.seller_id)
-        payload = wire_reply(message, sender=sender, now=datetime.now(UTC))
+        to = checked_recipient(message)  # a relay alias of the marketplace, or PermanentError: never sent
+        sender, payload = build_mail(lambda: sender_address(self._mail, message.seller_id), message)
         kwargs: dict[str, Any] = {
             # botocore would repeat a timed-out or 5xx SendRawEmail: the buyer could get it twice.
             "config": AioConfig(retries={"total_max_attempts": 1}),
@@ -50,7 +48,7 @@ class SesTransport:
             try:
                 await ses.send_raw_email(
                     Source=sender,
-                    Destinations=[message.to],
+                    Destinations=[to],
                     RawMessage={"Data": payload},
                 )
             except (EndpointConnectionError, ConnectTimeoutError) as exc:

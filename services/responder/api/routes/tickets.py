@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Response
 
 from services.responder.api import tickets_service as service
-from services.responder.api.deps import CallerDep, NowDep, RuntimeDep, SessionDep, requires
+from services.responder.api.deps import NowDep, RuntimeDep, SessionDep, TicketReaderDep, requires
 from services.responder.api.schemas.common import error_responses
 from services.responder.api.schemas.tickets import TicketDetail, TicketPage, TicketPatch, TicketQuery
 from services.responder.api.security import TICKETS_WRITE, Principal
@@ -26,7 +26,7 @@ router = APIRouter(prefix="/v1", tags=["tickets"])
     responses=error_responses(400, 401, 403, 422, 429),
 )
 async def list_tickets(
-    query: Annotated[TicketQuery, Query()], caller: CallerDep, runtime: RuntimeDep
+    query: Annotated[TicketQuery, Query()], caller: TicketReaderDep, runtime: RuntimeDep
 ) -> Response:
     """Filter, sort and page the caller's tickets (keyset pagination: pass next_cursor back as cursor)."""
     # Already JSON (see views.page_json): FastAPI would otherwise validate and serialise it again.
@@ -39,9 +39,9 @@ async def list_tickets(
     "/tickets/{ticket_id}",
     response_model=TicketDetail,
     summary="Read a ticket with its timeline",
-    responses=error_responses(401, 404, 422, 429),
+    responses=error_responses(401, 403, 404, 422, 429),
 )
-async def get_ticket(ticket_id: uuid.UUID, caller: CallerDep, runtime: RuntimeDep) -> Response:
+async def get_ticket(ticket_id: uuid.UUID, caller: TicketReaderDep, runtime: RuntimeDep) -> Response:
     """The ticket, its classification, timeline, replies and order context (ETag = version)."""
     body, etag = await service.detail_for(runtime, ticket_id=ticket_id, caller=caller)
     return Response(body, media_type="application/json", headers={"ETag": etag})

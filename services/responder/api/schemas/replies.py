@@ -32,13 +32,13 @@ Variables = Annotated[dict[Code, Line], Field(max_length=30)]
 
 
 class ViolationOut(Model):
-    """One broken messaging rule and where in the text (or subject) it is."""
+    """One broken messaging rule and where in the text (or subject) it is: offsets, never the text itself
+    (it may carry a phone number or an e-mail address)."""
 
     rule_id: str
     message: str
     start: int
     end: int
-    excerpt: str
     field: str
 
 
