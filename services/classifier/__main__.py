@@ -26,7 +26,11 @@ async def run(settings: Settings, stop: asyncio.Event, health: HealthState) -> N
     db = Database(settings.database)
     codec = EventCodec.from_settings(settings.pii)
     producer = EventProducer(settings.kafka, codec=codec)
-    await producer.start()
+    health.add_check("database", db.ping)
+    health.add_check("kafka", producer.ping)
+    if not await producer.start_when_available(stop):
+        await db.dispose()
+        return
     deps = ClassifierDeps(
         classifier=Classifier.load(), producer=producer, settings=settings.classifier, codec=codec
     )
@@ -42,8 +46,6 @@ async def run(settings: Settings, stop: asyncio.Event, health: HealthState) -> N
         handler=on_batch,
         producer=producer,
     )
-    health.add_check("database", db.ping)
-    health.add_check("kafka", producer.ping)
     task = asyncio.create_task(loop.run())
     try:
         await wait_stop_or_crash(stop, task)

@@ -7,7 +7,6 @@ published, acked and deleted, in-flight HTTP requests finish, then the producer 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 from collections.abc import Awaitable
@@ -15,7 +14,6 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 import uvicorn
-from aiokafka.errors import KafkaError
 
 from services.ingest.aws import S3MailStore, create_client
 from services.ingest.backfill import run_backfill
@@ -38,23 +36,6 @@ __all__ = ["main", "run"]
 log = logging.getLogger(__name__)
 
 _HOST = "0.0.0.0"  # containers listen on all interfaces; probes come from the kubelet
-
-
-async def _connect(producer: EventProducer, stop: asyncio.Event) -> None:
-    """Start the producer, retrying while the broker is down (readiness stays 503 meanwhile)."""
-    delay = 0.5
-    while not stop.is_set():
-        try:
-            await producer.start()
-            log.info("ingest.kafka_connected")
-            return
-        except (KafkaError, OSError, TimeoutError) as exc:
-            log.warning("ingest.kafka_unavailable", extra={"error": type(exc).__name__})
-            with contextlib.suppress(KafkaError, OSError, TimeoutError):
-                await producer.stop()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=delay)
-        delay = min(delay * 2, 10.0)
 
 
 async def run(settings: Settings, stop: asyncio.Event, health: HealthState) -> None:
@@ -98,7 +79,7 @@ async def run(settings: Settings, stop: asyncio.Event, health: HealthState) -> N
         )
         # HTTP first: /healthz must answer while the broker is still unreachable.
         http_task = asyncio.create_task(server.serve())
-        workers: list[Awaitable[None]] = [_connect(producer, stop)]
+        workers: list[Awaitable[object]] = [producer.start_when_available(stop)]
         workers += [SqsPoller(sqs, url, deps=deps).run(stop) for url in settings.ingest.sqs_queue_urls]
         workers.append(run_backfill(stop, deps=deps, sellers=settings.spapi.refresh_tokens.keys()))
         workers.append(
@@ -125,7 +106,7 @@ async def run(settings: Settings, stop: asyncio.Event, health: HealthState) -> N
     log.info("ingest.stopped")
 
 
-async def _until(stop: asyncio.Event, tasks: list[asyncio.Future[None]]) -> None:
+async def _until(stop: asyncio.Event, tasks: list[asyncio.Future[Any]]) -> None:
     """Wait for ``stop``; a component that crashes first raises here (the process exits non-zero)."""
     waiter = asyncio.ensure_future(stop.wait())
     pending: set[asyncio.Future[Any]] = {waiter, *tasks}

@@ -32,7 +32,11 @@ async def run(settings: Settings, stop: asyncio.Event, health: HealthState) -> N
     """Run the ticket consumer and the outbox sender until ``stop`` is set."""
     db = Database(settings.database)
     producer = EventProducer(settings.kafka)
-    await producer.start()
+    health.add_check("database", db.ping)
+    health.add_check("kafka", producer.ping)
+    if not await producer.start_when_available(stop):
+        await db.dispose()
+        return
     cipher = PiiCipher.from_secrets(
         settings.responder.pii_encryption_key, settings.responder.pii_encryption_keys_old
     )
@@ -72,8 +76,6 @@ async def run(settings: Settings, stop: asyncio.Event, health: HealthState) -> N
         handler=on_batch,
         producer=producer,
     )
-    health.add_check("database", db.ping)
-    health.add_check("kafka", producer.ping)
     consumer_task = asyncio.create_task(loop.run(), name="consumer")
     sender_stop = asyncio.Event()
     sender_task = asyncio.create_task(sender.run(sender_stop), name="sender")

@@ -37,6 +37,7 @@ from aiokafka.errors import (
     CommitFailedError,
     IllegalGenerationError,
     IllegalStateError,
+    KafkaError,
     RebalanceInProgressError,
     UnknownMemberIdError,
 )
@@ -176,9 +177,9 @@ class ConsumerLoop:
 
     async def run(self) -> None:
         """Run until ``stop()``."""
-        consumer = self._consumer_factory()
-        self._consumer = consumer
-        await consumer.start()
+        consumer = await self._started_consumer()
+        if consumer is None:
+            return
         log.info("consumer.started", extra={"group": self._group, "topics": self._topics})
         try:
             while not self._stop.is_set():
@@ -196,6 +197,27 @@ class ConsumerLoop:
             log.info("consumer.stopping", extra={"group": self._group})
             await consumer.stop()  # leaves the group; offsets were committed per batch
             self._consumer = None
+
+    async def _started_consumer(self) -> KafkaConsumerPort | None:
+        """A started consumer, retrying with backoff while the broker is away; None when stopped first."""
+        delay = 0.5
+        while not self._stop.is_set():
+            consumer = self._consumer_factory()
+            try:
+                await consumer.start()
+            except (KafkaError, OSError, TimeoutError) as exc:
+                log.warning(
+                    "consumer.broker_unavailable", extra={"group": self._group, "error": type(exc).__name__}
+                )
+                with contextlib.suppress(KafkaError, OSError, TimeoutError):
+                    await consumer.stop()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), timeout=delay)
+                delay = min(delay * 2, 10.0)
+                continue
+            self._consumer = consumer
+            return consumer
+        return None
 
     async def _settle(
         self, consumer: KafkaConsumerPort, tp: TopicPartition, records: Sequence[Record], outcome: _Outcome

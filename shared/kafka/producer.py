@@ -7,6 +7,8 @@ built without a codec refuses events that have PII fields, so a service cannot l
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import Iterable, Sequence
 
 from aiokafka import AIOKafkaProducer
@@ -20,6 +22,8 @@ from shared.settings import KafkaSettings
 __all__ = ["EventProducer", "Header", "event_headers"]
 
 Header = tuple[str, bytes]
+
+log = logging.getLogger(__name__)
 
 
 def event_headers(event: EventBase) -> list[Header]:
@@ -56,6 +60,27 @@ class EventProducer:
             request_timeout_ms=15_000,
         )
         await self._producer.start()
+
+    async def start_when_available(self, stop: asyncio.Event) -> bool:
+        """Start, retrying with backoff while the broker is away; False when ``stop`` came first.
+
+        A service started while the broker restarts stays alive and not ready instead of exiting (which
+        Kubernetes would turn into a crash loop).
+        """
+        delay = 0.5
+        while not stop.is_set():
+            try:
+                await self.start()
+                log.info("kafka.connected")
+                return True
+            except (KafkaError, OSError, TimeoutError) as exc:
+                log.warning("kafka.unavailable", extra={"error": type(exc).__name__})
+                with contextlib.suppress(KafkaError, OSError, TimeoutError):
+                    await self.stop()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+            delay = min(delay * 2, 10.0)
+        return False
 
     async def stop(self) -> None:
         """Flush and disconnect."""

@@ -166,7 +166,7 @@ async def test_without_kafka_the_service_stays_alive_not_ready_and_leaves_the_qu
         "INGEST_REPORT_BACKFILL_HOURS": "0",
     }
     async with ingest_process(env) as running, httpx.AsyncClient(trust_env=False) as client:
-        await asyncio.wait_for(running.wait_for_log("ingest.kafka_unavailable"), 30)
+        await asyncio.wait_for(running.wait_for_log("kafka.unavailable"), 30)
         live = await _when_listening(client, f"http://{LOOPBACK}:{port}/healthz")
         ready = await client.get(f"http://{LOOPBACK}:{port}/readyz")
         running.proc.send_signal(signal.SIGTERM)

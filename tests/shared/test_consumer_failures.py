@@ -14,7 +14,12 @@ from typing import Any
 
 import pytest
 from aiokafka import TopicPartition
-from aiokafka.errors import CommitFailedError, IllegalStateError, RebalanceInProgressError
+from aiokafka.errors import (
+    CommitFailedError,
+    IllegalStateError,
+    KafkaConnectionError,
+    RebalanceInProgressError,
+)
 
 from shared.errors import RetryableError, ValidationError
 from shared.kafka.consumer import ConsumerLoop, KafkaConsumerPort, Record, header
@@ -183,6 +188,28 @@ async def test_a_known_transient_failure_is_never_dead_lettered() -> None:
     )
     assert producer.sent == []
     assert calls == 16
+
+
+async def test_a_broker_away_at_start_is_waited_for_not_fatal() -> None:
+    # A service started while the broker restarts must not exit (a crash loop under Kubernetes).
+    consumer = FakeConsumer(_records(b"a"))
+    failures = [KafkaConnectionError("refused"), KafkaConnectionError("refused")]
+    real_start = consumer.start
+
+    async def flaky_start() -> None:
+        if failures:
+            raise failures.pop(0)
+        await real_start()
+
+    consumer.start = flaky_start  # type: ignore[method-assign]
+    applied: list[bytes] = []
+
+    async def handler(records: Sequence[Record]) -> None:
+        applied.extend(r.value for r in records if r.value is not None)
+
+    await _run(consumer, handler, settings=_settings(), until=lambda: consumer.committed == 1)
+    assert applied == [b"a"]
+    assert failures == []
 
 
 async def test_a_statement_timeout_on_one_record_is_dead_lettered_at_the_redelivery_limit() -> None:
