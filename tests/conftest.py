@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 import pytest_asyncio
+from hypothesis import settings as hypothesis_settings
 
 from shared.db.migrate import upgrade_head_async
 
@@ -13,6 +15,12 @@ if TYPE_CHECKING:
     from tests.plugins.stack import DatabaseFactory
 
 pytest_plugins = ["tests.plugins.stack"]
+
+# CI judges a submission in one run: property tests use a fixed seed there, so its verdict is reproducible and
+# a new finding cannot fail an unrelated change. Local runs and FUZZ_EXAMPLES long runs keep exploring.
+hypothesis_settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI") == "true":
+    hypothesis_settings.load_profile("ci")
 
 
 @pytest_asyncio.fixture
