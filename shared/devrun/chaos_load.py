@@ -16,6 +16,7 @@ from email import policy
 from email.parser import BytesParser
 from typing import Any, Literal
 
+from shared.demo import reports as demo_reports
 from shared.demo.envelopes import order_change_notification, ses_received_notification
 from shared.demo.mails import RelayMail, relay_email
 from shared.devrun.feed import SES_SUBJECT
@@ -69,19 +70,6 @@ _TEXTS = (
     "Tracking shows delivered but nothing reached my door.",
     "The charger stopped working after two days, please help.",
 )
-_RETURNS_HEADER = (
-    "Order ID",
-    "Order date",
-    "Return request date",
-    "Return request status",
-    "Amazon RMA ID",
-    "A-to-Z Claim",
-    "ASIN",
-    "Merchant SKU",
-    "Item Name",
-    "Return quantity",
-    "Return Reason",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,36 +106,21 @@ class ChaosInput:
 
 def returns_report(order_id: str, rma: str) -> bytes:
     """A seller-fulfilled returns flat file with one defective-item row."""
-    cells = (order_id, "2026-01-01", "2026-01-03", "Approved", rma, "N", "B000000001", "SKU-1", "Desk lamp")
-    lines = ["\t".join(_RETURNS_HEADER), "\t".join((*cells, "1", "CR-DEFECTIVE"))]
-    return ("\n".join(lines) + "\n").encode()
+    return demo_reports.returns_report([(order_id, rma, "1")], item_name="Desk lamp")
 
 
 def _report_finished(seller_id: str, report_id: str, document_id: str) -> str:
-    body = {
-        "sellerId": seller_id,
-        "accountId": f"amzn1.merchant.o.{seller_id}",
-        "reportId": report_id,
-        "reportType": RETURNS_REPORT_TYPE,
-        "processingStatus": "DONE",
-        "reportDocumentId": document_id,
-    }
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    return json.dumps(
-        {
-            "notificationVersion": "2020-09-04",
-            "notificationType": "REPORT_PROCESSING_FINISHED",
-            "payloadVersion": "2020-09-04",
-            "eventTime": now,
-            "payload": {"reportProcessingFinishedNotification": body},
-            "notificationMetadata": {
-                "applicationId": "amzn1.sellerapps.app.chaos",
-                "subscriptionId": "chaos-reports",
-                "publishTime": now,
-                "notificationId": f"chaos-report-{report_id}",
-            },
-        }
+    notification = demo_reports.report_finished(
+        seller_id=seller_id,
+        report_id=report_id,
+        report_type=RETURNS_REPORT_TYPE,
+        document_id=document_id,
+        at=datetime.now(UTC),
+        notification_id=f"chaos-report-{report_id}",
+        application_id="amzn1.sellerapps.app.chaos",
+        subscription_id="chaos-reports",
     )
+    return json.dumps(notification)
 
 
 class LoadGenerator:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import uuid
+from datetime import UTC, datetime
 from typing import Any
+
+from shared.demo import reports as demo_reports
 
 __all__ = [
     "RETURNS_HEADER",
@@ -59,29 +62,18 @@ def order_change(
 def report_finished(
     report_id: str, report_type: str, document_id: str | None, *, status: str = "DONE"
 ) -> dict[str, Any]:
-    """A REPORT_PROCESSING_FINISHED notification (camelCase, as Amazon sends it)."""
-    body: dict[str, Any] = {
-        "sellerId": SELLER,
-        "accountId": f"amzn1.merchant.o.{SELLER}",
-        "reportId": report_id,
-        "reportType": report_type,
-        "processingStatus": status,
-    }
-    if document_id is not None:
-        body["reportDocumentId"] = document_id
-    return {
-        "notificationVersion": "2020-09-04",
-        "notificationType": "REPORT_PROCESSING_FINISHED",
-        "payloadVersion": "2020-09-04",
-        "eventTime": "2026-01-05T10:00:00.000Z",
-        "payload": {"reportProcessingFinishedNotification": body},
-        "notificationMetadata": {
-            "applicationId": "amzn1.sellerapps.app.test",
-            "subscriptionId": "sub-2",
-            "publishTime": "2026-01-05T10:00:01.000Z",
-            "notificationId": str(uuid.uuid4()),
-        },
-    }
+    """A REPORT_PROCESSING_FINISHED notification for the test seller."""
+    return demo_reports.report_finished(
+        seller_id=SELLER,
+        report_id=report_id,
+        report_type=report_type,
+        document_id=document_id,
+        status=status,
+        at=datetime(2026, 1, 5, 10, 0, tzinfo=UTC),
+        notification_id=str(uuid.uuid4()),
+        application_id="amzn1.sellerapps.app.test",
+        subscription_id="sub-2",
+    )
 
 
 def eventbridge_event(notification: dict[str, Any]) -> dict[str, Any]:
@@ -154,28 +146,12 @@ def ses_received(
     return doc
 
 
-RETURNS_HEADER = (
-    "Order ID",
-    "Order date",
-    "Return request date",
-    "Return request status",
-    "Amazon RMA ID",
-    "A-to-Z Claim",
-    "ASIN",
-    "Merchant SKU",
-    "Item Name",
-    "Return quantity",
-    "Return Reason",
-)
+RETURNS_HEADER = demo_reports.RETURNS_HEADER
 
 
 def returns_report(*rows: tuple[str, str, str]) -> bytes:
     """A seller-fulfilled returns flat file; each row is (order id, RMA, return quantity)."""
-    lines = ["\t".join(RETURNS_HEADER)]
-    for order_id, rma, quantity in rows:
-        cells = (order_id, "2026-01-01", "2026-01-03", "Approved", rma, "N", "B000000001", "SKU-1", "Lamp")
-        lines.append("\t".join((*cells, quantity, "CR-DEFECTIVE")))
-    return ("\n".join(lines) + "\n").encode()
+    return demo_reports.returns_report(rows)
 
 
 def feedback_report(*order_ids: str) -> bytes:
