@@ -17,16 +17,18 @@ from services.responder.replies import ReplyComposer
 from services.responder.tables import OutboxMessage, Ticket, TicketEvent
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
-from shared.events import ComplaintClassified, OrderContextUpdated, SignalSource, event_id_for
+from shared.events import ComplaintClassified, OrderContextUpdated, SignalKind, SignalSource, event_id_for
 from shared.settings import MailSettings, ResponderSettings, SpApiSettings
 from shared.spapi.calls import RetryPolicy
 from shared.spapi.client import SpApiClient
 from shared.stack import LocalStack
 from shared.stack.spapi_standin import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, StandinHandle, StandinState
+from tests.responder_runtime.support import classified
 
 __all__ = [
     "CIPHER",
     "apply",
+    "defective_orders",
     "deps",
     "eventually",
     "lost_parcel_context",
@@ -92,6 +94,23 @@ async def apply(db: Database, *events: ComplaintClassified | OrderContextUpdated
                 await handle_classified(event, session=session, deps=handler_deps, now=datetime.now(UTC))
             else:
                 await handle_order_context(event, session=session)
+
+
+async def defective_orders(
+    db: Database, state: StandinState, sellers: Iterable[str], per_seller: int
+) -> dict[str, str]:
+    """``per_seller`` new orders for each seller, known to the stand-in, each a defective-item ticket; order -> seller."""
+    orders = {new_order_id(): seller for seller in sellers for _ in range(per_seller)}
+    for order, seller in orders.items():
+        state.add_order(order, seller)
+    await apply(
+        db,
+        *(
+            classified(order_id=o, seller_id=s, kind=SignalKind.RETURN_REPORT_ROW, category="defective")
+            for o, s in orders.items()
+        ),
+    )
+    return orders
 
 
 def lost_parcel_context(seller_id: str, order_id: str) -> OrderContextUpdated:

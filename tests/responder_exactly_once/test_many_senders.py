@@ -15,11 +15,11 @@ from services.responder.ownership import SellerOwnership
 from services.responder.sender import OutboxSender, SenderConfig
 from services.responder.transports.messaging import MessagingTransport
 from shared.db.session import Database
-from shared.events import SignalKind
 from shared.stack.spapi_standin import StandinHandle
 from tests.responder_exactly_once.support import (
     CIPHER,
     apply,
+    defective_orders,
     deps,
     eventually,
     new_order_id,
@@ -42,19 +42,7 @@ async def test_three_replicas_pace_each_seller_as_one_and_never_exceed_its_budge
 ) -> None:
     state = standin.state
     sellers = new_sellers(state, SELLERS)
-    orders: dict[str, str] = {}
-    for seller in sellers:
-        for _ in range(TICKETS_PER_SELLER):
-            order = new_order_id()
-            state.add_order(order, seller)
-            orders[order] = seller
-    await apply(
-        db,
-        *(
-            classified(order_id=o, seller_id=s, kind=SignalKind.RETURN_REPORT_ROW, category="defective")
-            for o, s in orders.items()
-        ),
-    )
+    orders = await defective_orders(db, state, sellers, TICKETS_PER_SELLER)
     start = len(state.requests)
     config = SenderConfig(
         poll_interval_s=0.05,

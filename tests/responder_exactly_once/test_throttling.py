@@ -12,20 +12,17 @@ import pytest
 from services.responder.sender import OutboxSender, SenderConfig
 from services.responder.transports.messaging import MessagingTransport
 from shared.db.session import Database
-from shared.events import SignalKind
 from shared.spapi.calls import RetryPolicy
 from shared.stack.spapi_standin import StandinHandle
 from tests.responder_exactly_once.support import (
     CIPHER,
-    apply,
+    defective_orders,
     deps,
     eventually,
-    new_order_id,
     new_sellers,
     outbox_rows,
     spapi_client,
 )
-from tests.responder_runtime.support import classified
 
 pytestmark = pytest.mark.integration
 
@@ -40,19 +37,7 @@ async def test_a_429_storm_delays_replies_but_sends_each_exactly_once(
 ) -> None:
     state = standin.state
     sellers = new_sellers(state, SELLERS)
-    orders: dict[str, str] = {}
-    for seller in sellers:
-        for _ in range(TICKETS_PER_SELLER):
-            order = new_order_id()
-            state.add_order(order, seller)
-            orders[order] = seller
-    await apply(
-        db,
-        *(
-            classified(order_id=o, seller_id=s, kind=SignalKind.RETURN_REPORT_ROW, category="defective")
-            for o, s in orders.items()
-        ),
-    )
+    orders = await defective_orders(db, state, sellers, TICKETS_PER_SELLER)
     start = len(state.requests)
     state.inject("status", status=429, count=STORM)
     state.inject("status", status=429, count=SEND_STORM, operation="createUnexpectedProblem")
