@@ -18,6 +18,7 @@ from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, make_msgid
 from typing import TYPE_CHECKING
 
+from shared.cleaning import clean_text
 from shared.errors import PermanentError
 from shared.relay import reply_target
 
@@ -38,7 +39,6 @@ __all__ = [
 _RE_PREFIX = re.compile(r"^\s*(re|aw|antw|r|rif|res|sv|vs|答复|回复)\s*[:：]\s*", re.IGNORECASE)
 # Cc: C0/C1 controls (CR, LF, NUL, U+0085 ...); Zl/Zp: U+2028/U+2029; Cs: lone surrogates UTF-8 cannot carry.
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Cs"})
-_UNSAFE_IN_BODY = frozenset({"Cc", "Cs"})
 _MSG_ID = re.compile(r"<[!-;=?-~]{1,250}>")  # printable ASCII without < > or spaces, inside angle brackets
 _MAX_HEADER = 500
 _MAX_REFERENCES = 20
@@ -58,14 +58,6 @@ def _message_ids(values: Sequence[str]) -> list[str]:
             if _MSG_ID.fullmatch(token) and token not in found:
                 found.append(token)
     return found
-
-
-def _body_text(value: str) -> str:
-    """The body without NUL, other controls (tab and line breaks kept) or lone surrogates."""
-    return "".join(
-        ch if ch in "\t\n" or unicodedata.category(ch) not in _UNSAFE_IN_BODY else ""
-        for ch in value.replace("\r\n", "\n").replace("\r", "\n")
-    )
 
 
 def checked_recipient(message: OutboundMessage) -> str:
@@ -114,7 +106,7 @@ def build_reply_email(
         refs = [r for r in _message_ids(references) if r != parent[0]][-(_MAX_REFERENCES - 1) :]
         msg["References"] = " ".join([*refs, parent[0]])
     # quoted-printable keeps the wire 7-bit clean: relays without 8BITMIME accept it unchanged
-    msg.set_content(_body_text(body), subtype="plain", charset="utf-8", cte="quoted-printable")
+    msg.set_content(clean_text(body), subtype="plain", charset="utf-8", cte="quoted-printable")
     return msg
 
 
