@@ -35,6 +35,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/complaints migrations-check
 
 fmt: install
@@ -67,4 +68,4 @@ schemas: install
 	$(BIN)/python -m shared.schemas
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .stack .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(TOOLS) .stack .mypy_cache .ruff_cache .pytest_cache .grimp_cache .import_linter_cache

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from bench.kafka_bench import raw_kafka_throughput
 from bench.pipeline_bench import pipeline_throughput
-from shared.db.migrate import upgrade_head_async
-from shared.devrun.processes import SystemProcesses, service_env
+from complaints.db.migrate import upgrade_head_async
+from complaints.devrun.processes import SystemProcesses, service_env
 from shared.kafka.codec import EventCodec
 from shared.runtime import run_main
 from shared.settings import PiiSettings

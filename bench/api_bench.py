@@ -24,13 +24,13 @@ import httpx
 from sqlalchemy import insert, text
 
 from bench.wrk import have_wrk, run_wrk
+from complaints.db.migrate import upgrade_head_async
+from complaints.devrun.processes import ServiceProcess
 from services.responder.api.keystore import issue_key
 from services.responder.api.security import SCOPES
 from services.responder.tables import OutboxMessage, Ticket, TicketEvent
 from shared.crypto import PiiCipher
-from shared.db.migrate import upgrade_head_async
 from shared.db.session import Database, unit_of_work
-from shared.devrun.processes import ServiceProcess
 from shared.runtime import run_main
 from shared.settings import DatabaseSettings
 from shared.stack.ports import LOOPBACK, free_port

@@ -17,7 +17,7 @@ case "${1:-}" in
         "$UV" sync --frozen --no-dev
         # The venv's packages are compiled by uv (UV_COMPILE_BYTECODE); the project source is compiled here
         # because the root filesystem is read-only at run time.
-        "$UV_PROJECT_ENVIRONMENT/bin/python" -m compileall -q shared services
+        "$UV_PROJECT_ENVIRONMENT/bin/python" -m compileall -q complaints shared services
         ;;
     *)
         echo "usage: $0 deps|project" >&2

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest_asyncio
 from hypothesis import settings as hypothesis_settings
 
-from shared.db.migrate import upgrade_head_async
+from complaints.db.migrate import upgrade_head_async
 
 if TYPE_CHECKING:
     from tests.plugins.stack import DatabaseFactory

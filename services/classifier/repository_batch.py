@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, and_, case, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.classifier.engine import BuyerHistory, OrderContext
+from services.classifier.domain import BuyerHistory, OrderContext
 from services.classifier.tables import BuyerEventRow, ClassifierOrderRow, SellerStatusRow
 
 __all__ = [

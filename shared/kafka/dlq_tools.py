@@ -4,7 +4,7 @@ A dead letter (``shared.kafka.consumer``) keeps the original value, key and head
 (reason, error, source topic, partition, offset, group). Replaying it sends the same bytes back to the source
 topic without the ``dlq.*`` headers: event ids are deterministic, so a record that was applied meanwhile is
 skipped by the processed-event keys and a replay run twice creates nothing twice. Values stay sealed here (the
-PII key ring is needed only to look inside, ``services.ingest.rejected_read``); what ``masked`` shows of a
+PII key ring is needed only to look inside, which the ingest service's tools do); what ``masked`` shows of a
 value never includes buyer PII.
 """
 

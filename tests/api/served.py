@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.devrun.processes import ServiceProcess
+from complaints.devrun.processes import ServiceProcess
 from shared.stack.ports import LOOPBACK, free_port
 from tests.api.helpers import PEPPER, PII_KEY
 

@@ -57,8 +57,8 @@ async def test_unknown_scope_and_reserved_names_are_refused(migrated_db: str) ->
 async def test_keys_create_uses_the_environment_of_a_running_complaints_run(
     client: httpx.AsyncClient, migrated_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from shared.cli import app as complaints
-    from shared.devrun.envfile import ENV_FILE_NAME, write_env_file
+    from complaints.cli import app as complaints
+    from complaints.devrun.envfile import ENV_FILE_NAME, write_env_file
 
     for name in ("DATABASE_URL", "RESPONDER_API_KEY_PEPPER"):
         monkeypatch.delenv(name, raising=False)  # restored after the test: the command fills os.environ

@@ -24,7 +24,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from shared.db.migrate import alembic_config
+from complaints.db.migrate import alembic_config
 from tests.deploy.dockerfile import Stage, build_context, env_of, parse_dockerfile, replay_builder
 from tests.deploy.support import DEPLOY, REPO_ROOT
 from tests.plugins.stack import DatabaseFactory
@@ -37,8 +37,8 @@ REQUIRED_IN_CONTEXT = (
     "README.md",
     "alembic.ini",
     "deploy/build-venv.sh",
-    "shared/cli.py",
-    "shared/db/migrations/env.py",
+    "complaints/cli.py",
+    "complaints/db/migrations/env.py",
 )
 
 
@@ -74,14 +74,14 @@ def _stage(name: str) -> Stage:
 
 
 def _entry_modules() -> list[str]:
-    """The modules the service commands import lazily in shared/cli.py (``--help`` alone never loads them)."""
-    tree = ast.parse((REPO_ROOT / "shared" / "cli.py").read_text())
-    modules = {"shared.cli"}
+    """The modules the service commands import lazily in complaints/cli.py (``--help`` alone never loads them)."""
+    tree = ast.parse((REPO_ROOT / "complaints" / "cli.py").read_text())
+    modules = {"complaints.cli"}
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name in SERVICE_COMMANDS:
             modules |= {n.module for n in ast.walk(node) if isinstance(n, ast.ImportFrom) and n.module}
     assert len(modules) > len(SERVICE_COMMANDS), (
-        f"cannot find the service entry points in shared/cli.py: {modules}"
+        f"cannot find the service entry points in complaints/cli.py: {modules}"
     )
     return sorted(modules)
 
@@ -152,7 +152,16 @@ def test_build_context_is_the_allow_list(tmp_path: Path) -> None:
     sent = build_context(REPO_ROOT, DEPLOY / "Dockerfile.dockerignore", tmp_path)
     assert set(REQUIRED_IN_CONTEXT) <= set(sent)
     top = {path.split("/")[0] for path in sent}
-    assert top <= {"pyproject.toml", "uv.lock", "README.md", "alembic.ini", "shared", "services", "deploy"}
+    assert top <= {
+        "pyproject.toml",
+        "uv.lock",
+        "README.md",
+        "alembic.ini",
+        "complaints",
+        "shared",
+        "services",
+        "deploy",
+    }
     assert not [p for p in sent if "__pycache__" in p or p.endswith(".pyc")]
 
 
@@ -178,7 +187,7 @@ def test_image_imports_every_entry_point_without_dev_tools(image: Image) -> None
 
 
 def test_image_source_is_precompiled_for_a_read_only_root(image: Image) -> None:
-    sources = sorted((image.workdir / "shared").rglob("*.py"))
+    sources = sorted(p for top in ("complaints", "shared") for p in (image.workdir / top).rglob("*.py"))
     assert sources
     missing = [s for s in sources if not list((s.parent / "__pycache__").glob(f"{s.stem}.cpython-311*.pyc"))]
     assert not missing, missing[:5]

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import pytest
 import pytest_asyncio
 
-from shared.db.migrate import upgrade_head_async
+from complaints.db.migrate import upgrade_head_async
+from complaints.devrun.processes import SystemProcesses, service_env
 from shared.demo.scenario import DEMO_SELLER
-from shared.devrun.processes import SystemProcesses, service_env
 from shared.stack import LocalStack
 from shared.stack.aws import AwsEnvironment, AwsResources, create_resources
 from shared.stack.kafka import kafka_broker

@@ -12,8 +12,8 @@ import contextlib
 import httpx
 import pytest
 
+from complaints.devrun.processes import ServiceProcess, service_env
 from shared.demo.scenario import DEMO_SELLER
-from shared.devrun.processes import ServiceProcess, service_env
 from shared.stack import LocalStack
 from shared.stack.ports import free_port
 

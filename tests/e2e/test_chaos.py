@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.devrun.chaos import CampaignConfig, run_campaign
+from complaints.devrun.chaos import CampaignConfig, run_campaign
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import random
 
-from shared.devrun.chaos_faults import FAULT_KINDS, Injected, schedule
-from shared.devrun.chaos_load import ATTACKER, ChaosInput, InputKind, LoadGenerator
-from shared.devrun.chaos_report import DeadLetter, Reply, format_report, tally
+from complaints.devrun.chaos_faults import FAULT_KINDS, Injected, schedule
+from complaints.devrun.chaos_load import ATTACKER, ChaosInput, InputKind, LoadGenerator
+from complaints.devrun.chaos_report import DeadLetter, Reply, format_report, tally
 from shared.stack.spapi_standin import StandinState
 from shared.topics import INGEST_REJECTED
 

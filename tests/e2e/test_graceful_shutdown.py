@@ -8,10 +8,10 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from shared.db.migrate import upgrade_head_async
+from complaints.db.migrate import upgrade_head_async
+from complaints.devrun.processes import ServiceProcess, service_env
 from shared.demo.scenario import DEMO_SELLER
 from shared.demo.signals import complaint_signal
-from shared.devrun.processes import ServiceProcess, service_env
 from shared.events import ComplaintSignalReceived
 from shared.kafka.codec import EventCodec
 from shared.kafka.producer import EventProducer

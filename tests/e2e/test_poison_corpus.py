@@ -22,10 +22,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from complaints.devrun.feed import SES_SUBJECT
 from services.responder.tables import OrderContextRow, Ticket
 from shared.demo.envelopes import order_change_notification, ses_received_notification
 from shared.demo.mails import RelayMail, relay_email
-from shared.devrun.feed import SES_SUBJECT
 from shared.events import ComplaintSignalReceived, SignalKind, SignalSource, event_id_for, kafka_key
 from shared.kafka.consumer import header
 from shared.stack.aws import aws_client

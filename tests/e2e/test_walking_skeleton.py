@@ -11,11 +11,11 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from complaints.devrun.feed import SES_SUBJECT
 from services.responder.tables import OrderContextRow, OutboxMessage, Ticket, TicketEvent
 from shared.crypto import PiiCipher
 from shared.demo.envelopes import order_change_notification, ses_received_notification
 from shared.demo.mails import FRAMES, RelayMail, relay_email
-from shared.devrun.feed import SES_SUBJECT
 from shared.kafka.codec import SEALED_HEADER, SEALED_RAW, EventCodec
 from shared.stack.aws import aws_client
 from shared.stack.smtp import SmtpServer

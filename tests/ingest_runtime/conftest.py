@@ -10,10 +10,10 @@ import pytest
 import pytest_asyncio
 from pydantic import SecretStr
 
+from complaints.db.migrate import upgrade_head_async
 from services.ingest.aws import S3MailStore, create_client
 from services.ingest.deps import IngestDeps, ReportsApi
 from services.ingest.intake import Intake
-from shared.db.migrate import upgrade_head_async
 from shared.db.session import Database
 from shared.kafka.producer import EventProducer
 from shared.settings import AwsSettings, DatabaseSettings, IngestSettings, KafkaSettings, SpApiSettings

@@ -12,9 +12,9 @@ import pytest
 import pytest_asyncio
 from pydantic import SecretStr
 
-from shared.db.migrate import upgrade_head_async
+from complaints.db.migrate import upgrade_head_async
+from complaints.devrun.processes import ServiceProcess, SystemProcesses, service_env
 from shared.db.session import Database
-from shared.devrun.processes import ServiceProcess, SystemProcesses, service_env
 from shared.settings import DatabaseSettings
 from shared.stack import LocalStack
 from shared.stack.aws import AwsEnvironment, create_resources

@@ -10,11 +10,11 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
+from complaints.devrun.feed import SES_SUBJECT
 from services.responder.tables import OrderContextRow, OutboxMessage, Ticket, TicketEvent
 from shared.db.session import Database
 from shared.demo.envelopes import order_change_notification, ses_received_notification
 from shared.demo.mails import RelayMail, relay_email
-from shared.devrun.feed import SES_SUBJECT
 from shared.settings import DatabaseSettings
 from shared.stack.aws import aws_client
 from shared.stack.smtp import SmtpServer

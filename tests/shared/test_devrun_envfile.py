@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from shared.devrun.envfile import (
+from complaints.devrun.envfile import (
     ENV_FILE_NAME,
     apply_env_file,
     find_env_file,

@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from complaints.dlq import app as dlq_app
 from services.responder.handlers import ResponderDeps, handle_complaints
 from services.responder.replies import ReplyComposer
 from services.responder.tables import Ticket
@@ -23,7 +24,6 @@ from shared.db.idempotency import fresh_events
 from shared.db.session import Database, unit_of_work
 from shared.decoding import decode_classified
 from shared.errors import PermanentError
-from shared.kafka.cli import app as dlq_app
 from shared.kafka.codec import EventCodec
 from shared.kafka.consumer import ConsumerLoop, Record
 from shared.kafka.dlq_tools import DeadLetter, ReplayFilter, dead_letter, masked, replay, scan, summarize

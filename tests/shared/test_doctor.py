@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from shared.cli import app
-from shared.doctor import Check, run_checks
+from complaints.cli import app
+from complaints.doctor import Check, run_checks
 from shared.settings import Settings
 from shared.stack.endpoints import StackEndpoints
 from shared.stack.smtp import SmtpServer

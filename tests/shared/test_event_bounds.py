@@ -1,6 +1,6 @@
 """Every event string is bounded, and by no more than the database columns it is stored in hold.
 
-The columns come from the SQLAlchemy metadata (shared/db/tables.py), the bounds from the models' JSON Schema,
+The columns come from the SQLAlchemy metadata (complaints/db/tables.py), the bounds from the models' JSON Schema,
 so a future narrower column or a new unbounded field fails here instead of stalling a partition in production.
 """
 
@@ -15,8 +15,8 @@ import pydantic
 import pytest
 from sqlalchemy import String
 
+from complaints.db import tables
 from services.responder.threads import THREAD_KEY_MAX, thread_key
-from shared.db import tables
 from shared.db.idempotency import DEDUP_KEY_MAX, derived_key
 from shared.events import (
     ComplaintClassified,

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import command
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from shared.db.migrate import alembic_config
+from complaints.db.migrate import alembic_config
 from tests.plugins.stack import DatabaseFactory
 
 _BEFORE = "5e0c2a9d41b7"

@@ -7,9 +7,9 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.db.migrate import upgrade_head_async
+from complaints.db.migrate import upgrade_head_async
+from complaints.devrun.processes import LOCAL_REFRESH_TOKEN, service_env
 from shared.demo.scenario import DEMO_SELLER
-from shared.devrun.processes import LOCAL_REFRESH_TOKEN, service_env
 from shared.stack.aws import (
     DEFAULT_REGION,
     AwsEnvironment,

@@ -68,7 +68,7 @@ async def check_database(settings: Settings) -> Check:
     from alembic.script import ScriptDirectory
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    from shared.db.migrate import alembic_config
+    from complaints.db.migrate import alembic_config
 
     url = settings.database.url.get_secret_value()
     where = make_url(url).render_as_string(hide_password=True)

@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from shared.db.tables import Base
+from complaints.db.tables import Base
 from shared.settings import DatabaseSettings
 
 config = context.config

@@ -12,8 +12,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from shared.devrun.chaos_faults import Injected
-from shared.devrun.chaos_load import ChaosInput
+from complaints.devrun.chaos_faults import Injected
+from complaints.devrun.chaos_load import ChaosInput
 
 __all__ = ["DeadLetter", "Reply", "Report", "format_report", "tally"]
 

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shared.devrun.chaos_procs import Supervisor
+from complaints.devrun.chaos_procs import Supervisor
 from shared.stack.kafka import KafkaBroker
 from shared.stack.postgres import PostgresServer, terminate_backends
 from shared.stack.smtp import SmtpServer

@@ -16,7 +16,7 @@ _ROOT = Path(__file__).resolve().parents[2]
 def alembic_config(url: str) -> Config:
     """Alembic config pointing at our migrations and the given database URL."""
     cfg = Config(str(_ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(_ROOT / "shared" / "db" / "migrations"))
+    cfg.set_main_option("script_location", str(_ROOT / "complaints" / "db" / "migrations"))
     cfg.attributes["url"] = url
     return cfg
 

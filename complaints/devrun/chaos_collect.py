@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from complaints.devrun.chaos_report import DeadLetter, Reply
 from services.responder.tables import OrderContextRow, OutboxMessage, Ticket
-from shared.devrun.chaos_report import DeadLetter, Reply
 from shared.kafka.codec import SEALED_HEADER
 from shared.stack.aws import AwsEnvironment, aws_client
 from shared.stack.smtp import ReceivedMail

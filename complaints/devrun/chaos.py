@@ -23,15 +23,15 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from complaints.devrun import chaos_collect as collect
+from complaints.devrun.chaos_faults import FAULT_KINDS, Fault, Injected, Injectors, schedule
+from complaints.devrun.chaos_load import ChaosInput, LoadGenerator, aws_clients, feed_one
+from complaints.devrun.chaos_procs import Supervisor
+from complaints.devrun.chaos_report import Report, format_report, tally
+from complaints.devrun.chaos_stack import DATABASE, Parts, service_environment, start_parts
+from complaints.devrun.processes import SERVICES
 from shared.crypto import PiiCipher
 from shared.demo.scenario import DEMO_SELLER
-from shared.devrun import chaos_collect as collect
-from shared.devrun.chaos_faults import FAULT_KINDS, Fault, Injected, Injectors, schedule
-from shared.devrun.chaos_load import ChaosInput, LoadGenerator, aws_clients, feed_one
-from shared.devrun.chaos_procs import Supervisor
-from shared.devrun.chaos_report import Report, format_report, tally
-from shared.devrun.chaos_stack import DATABASE, Parts, service_environment, start_parts
-from shared.devrun.processes import SERVICES
 from shared.kafka.codec import EventCodec
 from shared.topics import INGEST_REJECTED
 

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import os
 from pathlib import Path
 
 import typer
+
+from complaints import dlq
+from services.classifier import cli as classifier_cli
+from services.ingest import cli as ingest_cli
+from services.responder import cli as responder_cli
+from services.responder.api import cli as api_cli
+from shared.stack import cli as stack_cli
 
 __all__ = ["app"]
 
@@ -38,7 +44,7 @@ def main(
     """Complaints: one console command for every service, the local stack and the operator tools."""
     if ctx.invoked_subcommand in _OWN_ENVIRONMENT:
         return
-    from shared.devrun.envfile import apply_env_file, find_env_file
+    from complaints.devrun.envfile import apply_env_file, find_env_file
 
     path = find_env_file(Path.cwd())
     if path is not None and apply_env_file(path, os.environ):
@@ -80,7 +86,7 @@ def api() -> None:
 @app.command()
 def migrate() -> None:
     """Apply database migrations (alembic upgrade head) to DATABASE_URL."""
-    from shared.db.migrate import upgrade_head
+    from complaints.db.migrate import upgrade_head
     from shared.settings import DatabaseSettings
 
     upgrade_head(DatabaseSettings().url.get_secret_value())
@@ -92,7 +98,7 @@ def run(
     api_port: int = typer.Option(8080, help="Port of the tickets API (0 picks a free one)."),
 ) -> None:
     """Start the local stack and all services, feed the demo, serve until Ctrl-C."""
-    from shared.devrun import run_everything
+    from complaints.devrun import run_everything
 
     asyncio.run(run_everything(demo=demo, api_port=api_port))
 
@@ -108,7 +114,7 @@ def chaos(
     work_dir: str = typer.Option(".stack/chaos", help="Embedded PostgreSQL data and service logs."),
 ) -> None:
     """Fault campaign on the local stack: load, injected faults, drain, a table; exit 1 on a broken invariant."""
-    from shared.devrun.chaos import CampaignConfig, run_campaign
+    from complaints.devrun.chaos import CampaignConfig, run_campaign
 
     config = CampaignConfig(
         Path(work_dir).resolve(), duration_s=duration, rate=rate, repeats=repeats, seed=seed
@@ -125,7 +131,7 @@ def doctor() -> None:
     failure."""
     import pydantic
 
-    from shared.doctor import render, run_checks
+    from complaints.doctor import render, run_checks
     from shared.settings import Settings
 
     try:
@@ -146,18 +152,13 @@ def doctor() -> None:
 @app.command("migrations-check")
 def migrations_check() -> None:
     """Fail when the SQLAlchemy models and the Alembic migrations disagree (uses a scratch database)."""
-    from shared.db.check import migrations_check as check
+    from complaints.db.check import migrations_check as check
 
     asyncio.run(check())
 
 
 # The operators' tools live with their services; their commands join this one.
-app.add_typer(importlib.import_module("shared.stack.cli").app, name="stack")
-app.add_typer(importlib.import_module("shared.kafka.cli").app, name="dlq")
-for _module in (
-    "services.ingest.cli",
-    "services.classifier.cli",
-    "services.responder.cli",
-    "services.responder.api.cli",
-):
-    app.add_typer(importlib.import_module(_module).app)
+app.add_typer(stack_cli.app, name="stack")
+app.add_typer(dlq.app, name="dlq")
+for _tools in (ingest_cli, classifier_cli, responder_cli, api_cli):
+    app.add_typer(_tools.app)

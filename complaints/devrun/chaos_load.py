@@ -16,10 +16,10 @@ from email import policy
 from email.parser import BytesParser
 from typing import Any, Literal
 
+from complaints.devrun.feed import SES_SUBJECT
 from shared.demo import reports as demo_reports
 from shared.demo.envelopes import order_change_notification, ses_received_notification
 from shared.demo.mails import RelayMail, relay_email
-from shared.devrun.feed import SES_SUBJECT
 from shared.stack.aws import AwsEnvironment, aws_client
 
 __all__ = [

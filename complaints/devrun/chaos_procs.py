@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shared.devrun.processes import SERVICES, ServiceProcess
+from complaints.devrun.processes import SERVICES, ServiceProcess
 from shared.stack.ports import free_port
 
 __all__ = ["Exit", "Supervisor"]

@@ -7,7 +7,7 @@ import uuid
 
 from alembic import command
 
-from shared.db.migrate import alembic_config, upgrade_head
+from complaints.db.migrate import alembic_config, upgrade_head
 from shared.stack.postgres import create_database, drop_database, postgres_server
 
 __all__ = ["migrations_check"]

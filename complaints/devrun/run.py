@@ -17,14 +17,14 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from complaints.db.migrate import upgrade_head_async
+from complaints.devrun.demo_api import create_demo_key, ticket_lines
+from complaints.devrun.envfile import ENV_FILE_NAME, remove_env_file, system_env, write_env_file
+from complaints.devrun.feed import feed
+from complaints.devrun.processes import LOCAL_REFRESH_TOKEN, SystemProcesses, service_env
 from services.responder.tables import OutboxMessage, Ticket
-from shared.db.migrate import upgrade_head_async
 from shared.demo.mails import FRAMES
 from shared.demo.scenario import DEMO_SELLER, DemoInput, demo_inputs
-from shared.devrun.demo_api import create_demo_key, ticket_lines
-from shared.devrun.envfile import ENV_FILE_NAME, remove_env_file, system_env, write_env_file
-from shared.devrun.feed import feed
-from shared.devrun.processes import LOCAL_REFRESH_TOKEN, SystemProcesses, service_env
 from shared.stack import LocalStack
 
 __all__ = ["run_everything", "wait_for_tickets"]

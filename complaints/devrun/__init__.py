@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from shared.devrun.run import run_everything
+    from complaints.devrun.run import run_everything
 
 __all__ = ["run_everything"]
 
@@ -13,7 +13,7 @@ __all__ = ["run_everything"]
 def __getattr__(name: str) -> Any:
     # Lazy: every `complaints` command reads the light env file module; only `run` needs the whole stack.
     if name == "run_everything":
-        from shared.devrun.run import run_everything
+        from complaints.devrun.run import run_everything
 
         return run_everything
     raise AttributeError(name)

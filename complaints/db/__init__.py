@@ -1,0 +1,1 @@
+"""The database of the whole system: every service's tables in one metadata, and its migrations."""
