@@ -25,7 +25,8 @@ from hypothesis import strategies as st
 
 from shared.errors import PermanentError
 from shared.events import parse_amazon_event
-from tests.ingest.parse.support import FIXTURES, load_json, shared_dir
+from tests.ingest.parse.support import FIXTURES, load_json
+from tests.reference import reference_dir
 
 __all__ = [
     "FUZZ",
@@ -102,7 +103,7 @@ def fixture_bytes(folder: str, *suffixes: str) -> list[bytes]:
 def official_notifications() -> list[dict[str, Any]]:
     """Amazon's own notification examples (``../shared/spapi/*Notification.json``) plus the repo fixtures."""
     docs: list[dict[str, Any]] = []
-    for path in sorted(shared_dir("spapi").glob("*Notification.json")):
+    for path in sorted(reference_dir("spapi").glob("*Notification.json")):
         docs.extend(example for example in load_json(path).get("examples", []) if isinstance(example, dict))
     assert docs, "no official notification examples found in ../shared/spapi"
     docs.extend(json.loads(raw) for raw in fixture_bytes("notifications", ".json"))
@@ -111,7 +112,7 @@ def official_notifications() -> list[dict[str, Any]]:
 
 def shared_mail_examples() -> list[str]:
     """The real SES / SNS / SQS payloads of ``../shared/mail/examples`` as message bodies."""
-    paths = sorted(shared_dir("mail", "examples").glob("*.json"))
+    paths = sorted(reference_dir("mail", "examples").glob("*.json"))
     assert paths, "no JSON payloads in ../shared/mail/examples"
     return [Path(path).read_text(encoding="utf-8") for path in paths]
 

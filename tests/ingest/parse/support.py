@@ -1,16 +1,13 @@
-"""Helpers shared by the ingest tests: fixture paths, the reference folder, envelope builders."""
+"""Helpers shared by the ingest tests: fixture paths and envelope builders."""
 
 from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 __all__ = [
     "FIXTURES",
@@ -19,25 +16,11 @@ __all__ = [
     "load_json",
     "recase",
     "ses_notification",
-    "shared_dir",
     "sns_envelope",
 ]
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 RECEIVED_AT = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-# The reference material lives beside the repository root (/work/shared next to /work/main).
-_SHARED = Path(__file__).resolve().parents[3] / ".." / "shared"
-
-
-def shared_dir(*parts: str) -> Path:
-    """A path inside the reference folder; skips the test when it is not there, fails instead under CI=true."""
-    path = _SHARED.joinpath(*parts)
-    if not path.exists():
-        reason = f"reference material not available at {path} (the ../shared folder beside the repo)"
-        if os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}:
-            pytest.fail(f"{reason}; CI must check it out beside the repository", pytrace=False)
-        pytest.skip(reason)
-    return path
 
 
 def load_json(path: Path) -> Any:

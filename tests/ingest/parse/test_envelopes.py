@@ -21,9 +21,9 @@ from tests.ingest.parse.support import (
     eventbridge_event,
     load_json,
     ses_notification,
-    shared_dir,
     sns_envelope,
 )
+from tests.reference import reference_dir
 
 MAIL = (FIXTURES / "mail" / "de_current_multipart_qp.eml").read_bytes()
 JAPANESE_MAIL = (FIXTURES / "mail" / "ja_shiftjis_html_pre.eml").read_bytes()
@@ -117,7 +117,7 @@ def test_unknown_or_broken_shapes_are_validation_errors(body: str, message: str)
 
 
 def test_aws_doc_sns_action_notification() -> None:
-    doc = load_json(shared_dir("mail", "examples", "awsdocs-ses-inbound-sns-action-notification.json"))
+    doc = load_json(reference_dir("mail", "examples", "awsdocs-ses-inbound-sns-action-notification.json"))
     decoded = decode_document(doc)
     assert isinstance(decoded, SesMail)
     assert decoded.raw == doc["content"].encode()
@@ -126,7 +126,7 @@ def test_aws_doc_sns_action_notification() -> None:
 
 
 def test_real_sns_action_notification_with_utf8_encoding() -> None:
-    doc = load_json(shared_dir("mail", "examples", "ses-inbound-sns-action-utf8.real.json"))
+    doc = load_json(reference_dir("mail", "examples", "ses-inbound-sns-action-utf8.real.json"))
     assert doc["receipt"]["action"]["encoding"] == "UTF8"
     decoded = decode_sqs_body(json.dumps(sns_envelope(doc)))
     assert isinstance(decoded, SesMail)
@@ -134,7 +134,7 @@ def test_real_sns_action_notification_with_utf8_encoding() -> None:
 
 
 def test_real_sqs_body_from_an_s3_action() -> None:
-    text = shared_dir("mail", "examples", "sqs-body-ses-s3-action.real.json").read_text(encoding="utf-8")
+    text = reference_dir("mail", "examples", "sqs-body-ses-s3-action.real.json").read_text(encoding="utf-8")
     decoded = decode_sqs_body(text)
     inner = json.loads(json.loads(text)["Message"])
     assert isinstance(decoded, SesS3Reference)
@@ -144,7 +144,9 @@ def test_real_sqs_body_from_an_s3_action() -> None:
 
 
 def test_aws_doc_s3_alert_has_an_invalid_escape_and_parses_once_fixed() -> None:
-    text = shared_dir("mail", "examples", "awsdocs-ses-inbound-s3-action-alert-notification.json").read_text()
+    text = reference_dir(
+        "mail", "examples", "awsdocs-ses-inbound-s3-action-alert-notification.json"
+    ).read_text()
     with pytest.raises(ValidationError, match="not valid JSON"):
         decode_sqs_body(text)
     decoded = decode_sqs_body(text.replace('"\\email"', '"email"'))
@@ -153,6 +155,6 @@ def test_aws_doc_s3_alert_has_an_invalid_escape_and_parses_once_fixed() -> None:
 
 
 def test_aws_doc_plain_sns_message_is_rejected() -> None:
-    text = shared_dir("mail", "examples", "awsdocs-sns-sqs-subscriber-envelope-example.json").read_text()
+    text = reference_dir("mail", "examples", "awsdocs-sns-sqs-subscriber-envelope-example.json").read_text()
     with pytest.raises(ValidationError, match="SNS Message is not valid JSON"):
         decode_sqs_body(text)

@@ -14,7 +14,7 @@ from services.ingest.parse.fields import parse_timestamp
 from services.ingest.parse.notifications import parse_notification, report_ready
 from shared.errors import ValidationError
 from shared.events import AmazonEvent, SignalSource
-from tests.ingest.parse import support
+from tests import reference
 from tests.ingest.parse.fuzz_support import FUZZ, check_event, json_mutant, official_notifications, run_parser
 from tests.ingest.parse.support import RECEIVED_AT, eventbridge_event, recase
 
@@ -80,7 +80,7 @@ def test_notification_with_an_unconvertible_event_time_is_rejected(
 def test_missing_reference_folder_fails_under_ci_and_skips_locally(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, ci: str, outcome: type[BaseException]
 ) -> None:
-    monkeypatch.setattr(support, "_SHARED", tmp_path / "no-shared")
+    monkeypatch.setattr(reference, "REFERENCE_ROOT", tmp_path / "no-shared")
     monkeypatch.setenv("CI", ci)
-    with pytest.raises(outcome, match="reference material not available"):
+    with pytest.raises(outcome, match="reference material missing"):
         official_notifications()

@@ -11,7 +11,8 @@ import pytest
 from services.ingest.parse.fields import ci_get, parse_timestamp
 from services.ingest.parse.notifications import parse_notification, report_ready
 from shared.events import NotificationReceived, OrderContextUpdated, SignalSource
-from tests.ingest.parse.support import FIXTURES, RECEIVED_AT, load_json, recase, shared_dir
+from tests.ingest.parse.support import FIXTURES, RECEIVED_AT, load_json, recase
+from tests.reference import reference_dir
 
 SCHEMA_FILES = [
     "OrderChangeNotification.json",
@@ -25,7 +26,7 @@ SCHEMA_FILES = [
 
 
 def _examples(file_name: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    schema: dict[str, Any] = load_json(shared_dir("spapi", file_name))
+    schema: dict[str, Any] = load_json(reference_dir("spapi", file_name))
     return schema, list(schema.get("examples", []))
 
 
@@ -106,13 +107,13 @@ def test_official_report_examples_give_report_ready() -> None:
 
 
 def _tracking_validator() -> Any:
-    model = load_json(shared_dir("spapi", "tracking_2026-01-30.json"))
+    model = load_json(reference_dir("spapi", "tracking_2026-01-30.json"))
     schema = {"$ref": "#/definitions/TrackingDetail", "definitions": model["definitions"]}
     return jsonschema.Draft4Validator(schema)
 
 
 def test_official_tracking_example_validates_against_the_tracking_model_and_parses() -> None:
-    path: Path = shared_dir("spapi", "ShipmentTrackingMilestoneChangedNotification.json")
+    path: Path = reference_dir("spapi", "ShipmentTrackingMilestoneChangedNotification.json")
     example = load_json(path)["examples"][0]
     detail = example["payload"]["shipmentTrackingMilestoneChangedNotification"]["trackingDetail"]
     # The notification schema's own $ref points to an empty definitions block; the tracking model is usable.

@@ -11,13 +11,14 @@ from services.ingest.parse.return_reasons import (
     normalize_reason_code,
     normalize_return_reason,
 )
-from tests.ingest.parse.support import load_json, shared_dir
+from tests.ingest.parse.support import load_json
+from tests.reference import reference_dir
 
 B = ReturnReasonBucket
 
 
 def _oracle() -> dict[str, Any]:
-    data: dict[str, Any] = load_json(shared_dir("spapi", "derived", "return_reason_codes.json"))
+    data: dict[str, Any] = load_json(reference_dir("spapi", "derived", "return_reason_codes.json"))
     return data
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,8 +19,8 @@ from shared.stack.spapi_standin import (
     StandinState,
     start_standin,
 )
+from tests.reference import reference_dir
 
-MODELS_DIR = Path(__file__).resolve().parents[4] / "shared" / "spapi"
 US = "ATVPDKIKX0DER"
 ORDER = "111-0000000-0000001"
 MESSAGE = f"/messaging/v1/orders/{ORDER}/messages/unexpectedProblem"
@@ -41,11 +40,8 @@ class FakeClock:
 
 
 def load_model(name: str) -> dict[str, Any]:
-    """One of Amazon's model files from ../shared/spapi, or skip when that folder is absent."""
-    path = MODELS_DIR / name
-    if not path.is_file():
-        pytest.skip(f"Amazon's SP-API models are not available at {MODELS_DIR}")
-    model: dict[str, Any] = json.loads(path.read_text())
+    """One of Amazon's model files from ../shared/spapi (``reference_dir``: fails under CI when absent)."""
+    model: dict[str, Any] = json.loads(reference_dir("spapi", name).read_text())
     return model
 
 
