@@ -6,8 +6,6 @@ import json
 from collections import Counter
 from pathlib import Path
 
-import pytest
-
 from services.classifier.datagen.bank import load_banks
 from services.classifier.datagen.generate import generate_rows
 from services.classifier.engine import Classifier
@@ -20,6 +18,7 @@ from services.classifier.train import (
     load_training_rows,
     train_artifact,
 )
+from tests.reference import reference_dir
 
 SMALL = FeatureSpec(bits=14)
 
@@ -91,9 +90,7 @@ def test_calibration_is_stored_with_the_model() -> None:
 
 
 def test_the_real_dev_corpus_is_not_copied_into_project_data() -> None:
-    dev = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "dev.jsonl"
-    if not dev.exists():
-        pytest.skip(f"{dev} is absent (reference material outside the repository)")
+    dev = reference_dir("corpus", "dev.jsonl")
     dev_texts = {normalize(json.loads(line)["text"]) for line in dev.read_text(encoding="utf-8").splitlines()}
     dev_texts = {t for t in dev_texts if len(t) >= 12}
     ours = [normalize(str(r["text"])) for r in load_training_rows() + load_rows(DATA_DIR / "test.jsonl")]

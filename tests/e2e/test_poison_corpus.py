@@ -31,7 +31,7 @@ from shared.kafka.consumer import header
 from shared.stack.aws import aws_client
 from shared.topics import AMAZON_EVENTS, CLASSIFIED, INGEST_REJECTED, dlq
 from tests.e2e.conftest import RunningSystem
-from tests.shared.kafka_helpers import drain
+from tests.shared.kafka.kafka_helpers import drain
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 

@@ -21,7 +21,7 @@ from shared.stack.aws import aws_client
 from shared.stack.smtp import SmtpServer
 from shared.topics import AMAZON_EVENTS, CLASSIFIED, INGEST_REJECTED
 from tests.e2e.conftest import RunningSystem
-from tests.ingest_runtime.kafka_read import header, read_all
+from tests.ingest.kafka_read import header, read_all
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 

@@ -1,138 +1,65 @@
-"""Helpers shared by the ingest tests: fixture paths, the reference folder, envelope builders."""
+"""Helpers of the ingest runtime tests: settings for fast runs, waiting, queue state."""
 
 from __future__ import annotations
 
-import base64
-import json
-import os
-import re
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import pytest
+from pydantic import SecretStr
 
-__all__ = [
-    "FIXTURES",
-    "RECEIVED_AT",
-    "eventbridge_event",
-    "load_json",
-    "recase",
-    "ses_notification",
-    "shared_dir",
-    "sns_envelope",
-]
+from services.ingest.deps import IngestDeps
+from shared.crypto import PiiCipher
+from shared.kafka.codec import EventCodec
+from shared.settings import IngestSettings
+from tests.ingest.payloads import SELLER
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-RECEIVED_AT = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-# The reference material lives beside the repository root (/work/shared next to /work/main).
-_SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
+if TYPE_CHECKING:
+    from types_aiobotocore_sqs.client import SQSClient
+
+__all__ = ["API_KEY", "CODEC", "DepsFactory", "Topics", "eventually", "ingest_settings", "queue_empty"]
+
+API_KEY = "eventbridge-test-key"
+CODEC = EventCodec(PiiCipher("ingest-runtime-pii-key"))
+"""The PII codec of the test producer: read what ingest sealed with it."""
+DepsFactory = Callable[..., IngestDeps]
 
 
-def shared_dir(*parts: str) -> Path:
-    """A path inside the reference folder; skips the test when it is not there, fails instead under CI=true."""
-    path = _SHARED.joinpath(*parts)
-    if not path.exists():
-        reason = f"reference material not available at {path} (the ../shared folder beside the repo)"
-        if os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}:
-            pytest.fail(f"{reason}; CI must check it out beside the repository", pytrace=False)
-        pytest.skip(reason)
-    return path
+@dataclass(frozen=True)
+class Topics:
+    """A fresh output topic and its rejected topic."""
+
+    events: str
+    rejected: str
 
 
-def load_json(path: Path) -> Any:
-    """Parse a JSON file."""
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def _recase_key(key: str, style: str) -> str:
-    if style == "pascal":
-        return key[:1].upper() + key[1:]
-    if key.isupper():
-        return key.lower()
-    # camelCase lowers a leading capital run except the letter that starts the next word (FBAOutbound...).
-    match = re.match(r"^([A-Z]+)(?=[A-Z][a-z])|^([A-Z])", key)
-    if match is None:
-        return key
-    head = match.group(0)
-    return head.lower() + key[len(head) :]
-
-
-def recase(value: Any, style: str) -> Any:
-    """The same JSON with every object key in ``pascal`` or ``camel`` case."""
-    if isinstance(value, dict):
-        return {_recase_key(key, style): recase(item, style) for key, item in value.items()}
-    if isinstance(value, list):
-        return [recase(item, style) for item in value]
-    return value
-
-
-def eventbridge_event(notification: dict[str, Any], *, event_id: str = "eb-0001") -> dict[str, Any]:
-    """An SP-API notification as EventBridge delivers it (``detail`` = the notification)."""
-    notification_type = notification.get("NotificationType") or notification.get("notificationType")
-    return {
-        "version": "0",
-        "id": event_id,
-        "detail-type": notification_type,
-        "source": "aws.partner/sellingpartnerapi.amazon.com/123456789012/amzn1.sellerapps.app.test-0001",
-        "account": "123456789012",
-        "time": "2026-01-01T12:00:00Z",
-        "region": "us-east-1",
-        "resources": [],
-        "detail": notification,
+def ingest_settings(queue_urls: list[str] | None = None, **overrides: Any) -> IngestSettings:
+    """Settings for fast tests: short long polls and visibility, one default seller, one API key, no backfill."""
+    values: dict[str, Any] = {
+        "sqs_queue_urls": queue_urls or [],
+        "sqs_receivers": 2,
+        "sqs_wait_seconds": 1,
+        "sqs_visibility_timeout": 5,
+        "default_seller_id": SELLER,
+        "eventbridge_api_keys": [SecretStr("another-key"), SecretStr(API_KEY)],
+        "report_backfill_hours": 0,  # no scheduled report requests unless a test asks for them
+        **overrides,
     }
+    return IngestSettings(**values)
 
 
-def ses_notification(
-    raw: bytes | None,
-    *,
-    encoding: str = "UTF8",
-    s3: tuple[str, str] | None = None,
-    message_id: str = "ses-test-message-0001",
-    recipients: tuple[str, ...] = ("inbox@seller.example",),
-) -> dict[str, Any]:
-    """An SES "Received" notification carrying ``raw`` inline (UTF8 or BASE64) or pointing at S3."""
-    action: dict[str, Any] = {"type": "SNS", "topicArn": "arn:aws:sns:us-east-1:123456789012:inbound"}
-    if s3 is not None:
-        action = {"type": "S3", "topicArn": action["topicArn"], "bucketName": s3[0], "objectKey": s3[1]}
-    else:
-        action["encoding"] = encoding
-    doc: dict[str, Any] = {
-        "notificationType": "Received",
-        "mail": {
-            "timestamp": "2026-01-01T11:59:58.000Z",
-            "source": "bounce@marketplace.amazon.com",
-            "messageId": message_id,
-            "destination": list(recipients),
-            "headersTruncated": False,
-        },
-        "receipt": {
-            "timestamp": "2026-01-01T11:59:58.000Z",
-            "recipients": list(recipients),
-            "spamVerdict": {"status": "PASS"},
-            "virusVerdict": {"status": "PASS"},
-            "spfVerdict": {"status": "PASS"},
-            "dkimVerdict": {"status": "PASS"},
-            "dmarcVerdict": {"status": "PASS"},
-            "action": action,
-        },
-    }
-    if raw is not None and s3 is None:
-        doc["content"] = base64.b64encode(raw).decode() if encoding == "BASE64" else raw.decode("utf-8")
-    return doc
+async def queue_empty(client: SQSClient, url: str) -> bool:
+    """No visible and no in-flight messages left."""
+    names: Any = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    attrs = (await client.get_queue_attributes(QueueUrl=url, AttributeNames=names))["Attributes"]
+    return all(int(attrs.get(name, "0")) == 0 for name in names)
 
 
-def sns_envelope(message: dict[str, Any], *, message_id: str = "sns-0001") -> dict[str, Any]:
-    """The SNS-to-SQS envelope around a JSON message (raw message delivery off)."""
-    return {
-        "Type": "Notification",
-        "MessageId": message_id,
-        "TopicArn": "arn:aws:sns:us-east-1:123456789012:inbound",
-        "Subject": "Amazon SES Email Receipt Notification",
-        "Message": json.dumps(message),
-        "Timestamp": "2026-01-01T11:59:59.000Z",
-        "SignatureVersion": "1",
-        "Signature": "dGVzdA==",
-        "SigningCertURL": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-test.pem",
-        "UnsubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
-    }
+async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 20.0) -> None:
+    """Wait until the async ``check()`` returns true (fails the test after ``within`` seconds)."""
+    async with asyncio.timeout(within):
+        while True:
+            if await check():
+                return
+            await asyncio.sleep(0.2)

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from services.ingest.cli import app
 from services.ingest.parse.captured import CapturedResult, ParseOptions
 from shared.events import ComplaintSignalReceived, OrderContextUpdated, parse_amazon_event
-from tests.ingest.support import FIXTURES, eventbridge_event, load_json, ses_notification, sns_envelope
+from tests.ingest.parse.support import FIXTURES, eventbridge_event, load_json, ses_notification, sns_envelope
 
 runner = CliRunner()
 

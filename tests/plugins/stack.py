@@ -14,6 +14,7 @@ from shared.stack.postgres import create_database, drop_database
 from shared.stack.smtp import SmtpServer
 
 __all__ = [
+    "STACK_FIXTURES",
     "DatabaseFactory",
     "aws",
     "database_admin_url",
@@ -26,6 +27,19 @@ __all__ = [
 
 DatabaseFactory = Callable[..., Awaitable[str]]
 """``await fresh_database(prefix="t")`` -> SQLAlchemy asyncpg URL of a new, empty database."""
+
+# A test that uses any of these (directly or through another fixture) is an integration test (tests/conftest.py).
+STACK_FIXTURES = frozenset(
+    {
+        "aws",
+        "database_admin_url",
+        "fresh_database",
+        "kafka_bootstrap",
+        "local_stack",
+        "smtp_server",
+        "stack_endpoints",
+    }
+)
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

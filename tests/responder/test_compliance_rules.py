@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -14,15 +13,15 @@ from services.responder.compliance import (
     language_of_locale,
     lint,
 )
+from tests.reference import reference_dir
 
 ORDER = "123-1234567-1234567"
-SPAPI = Path(__file__).resolve().parents[2].parent / "shared" / "spapi"
 BODY = f"We are sorry: the carrier reported a problem with your order {ORDER} and we will send a replacement."
 
 
 def _model_text_limits() -> dict[str, int | None]:
     """Messaging API action -> maxLength of its ``text`` (None: the action has no text field)."""
-    model = json.loads((SPAPI / "messaging.json").read_text(encoding="utf-8"))
+    model = json.loads(reference_dir("spapi", "messaging.json").read_text(encoding="utf-8"))
     limits: dict[str, int | None] = {}
     for path, ops in model["paths"].items():
         if "/messages/" not in path or "post" not in ops:
@@ -34,9 +33,6 @@ def _model_text_limits() -> dict[str, int | None]:
     return limits
 
 
-@pytest.mark.skipif(
-    not (SPAPI / "messaging.json").exists(), reason="../shared/spapi (Amazon models) not present"
-)
 def test_channel_limits_match_amazons_messaging_model() -> None:
     limits = _model_text_limits()
     assert "unexpectedProblem" in limits

@@ -9,7 +9,7 @@ error envelopes and metrics as the routes in ``routes/tickets.py``.
 Everything else goes to the FastAPI app untouched: other paths and methods, a request without a bearer
 key or with an unknown one, a query ``TicketQuery`` rejects, an id that is not a canonical UUID, a runtime
 that is not up. So FastAPI still answers every 401/422/503 of its own, and its routes remain what OpenAPI
-documents; tests/api/test_fastlane.py sends the same requests both ways and compares the answers.
+documents; tests/responder/api/test_fastlane.py sends the same requests both ways and compares the answers.
 """
 
 from __future__ import annotations

@@ -227,7 +227,7 @@ def detail_json(
 ) -> bytes:
     """The full view as JSON from ``get_ticket_detail``'s row; PII decrypted only with a cipher.
 
-    Equal to ``TicketDetail`` serialised (tests/api compare them); built with orjson around the stored
+    Equal to ``TicketDetail`` serialised (tests/responder/api compare them); built with orjson around the stored
     summary because validating the model again cost more than the rest of the request.
     """
     timeline = orjson.loads(row["timeline_json"]) if row["timeline_json"] else []

@@ -8,7 +8,7 @@ GET /v1/tickets serves many reads per write. Rendering 50 rows of 28 fields to J
 PostgreSQL or the API ~0.5 ms per page; the trigger renders a ticket's summary once per write instead
 (same transaction, so it can never be stale). ``sla_state`` depends on the reader's clock and is added by
 the API. The text equals what ``TicketSummary`` serialises to (pydantic's timestamp format, normalised
-tags); tests/api compare the two. A new summary field needs a migration that replaces the function.
+tags); tests/responder/api compare the two. A new summary field needs a migration that replaces the function.
 """
 
 from collections.abc import Sequence

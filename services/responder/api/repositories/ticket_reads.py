@@ -120,7 +120,7 @@ def _after(f: TicketFilter, cur: Cursor, p: _Params) -> str:
 
 
 def _sla_state(p: _Params, *, now: datetime, window: timedelta) -> str:
-    """``sla.sla_state`` in SQL (tests/api/test_read_paths.py holds them equal at every boundary).
+    """``sla.sla_state`` in SQL (tests/responder/api/test_read_paths.py holds them equal at every boundary).
 
     A short word per row instead of status and due_at to decode and compare in Python. (Splicing it into
     the summary in SQL as well moved more work to PostgreSQL than it saved here.)
