@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from services.classifier.engine import Classifier
+from services.classifier.settings import ClassifierSettings
 from shared.events import ComplaintSignalReceived, SignalKind, SignalSource, event_id_for
-from shared.settings import ClassifierSettings
 
 __all__ = [
     "TARGET_SIGNALS_PER_S",

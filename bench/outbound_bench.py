@@ -32,13 +32,14 @@ from sqlalchemy import func, insert, select
 from complaints.db.migrate import upgrade_head_async
 from services.responder.replies import ReplyComposer
 from services.responder.sender import OutboxSender, SenderConfig
+from services.responder.settings import MailSettings, ResponderSettings
 from services.responder.tables import OutboxMessage, Ticket
 from services.responder.templating import render_reply
 from services.responder.transports.messaging import MessagingTransport, spapi_http_client
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
 from shared.runtime import run_main
-from shared.settings import DatabaseSettings, MailSettings, ResponderSettings, SpApiSettings
+from shared.settings import DatabaseSettings, SpApiSettings
 from shared.spapi.client import SpApiClient
 from shared.stack.ports import free_port
 from shared.stack.postgres import create_database, drop_database, postgres_server

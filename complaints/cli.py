@@ -131,8 +131,8 @@ def doctor() -> None:
     failure."""
     import pydantic
 
+    from services.settings import Settings
     from complaints.doctor import render, run_checks
-    from shared.settings import Settings
 
     try:
         settings = Settings()

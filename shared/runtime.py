@@ -15,11 +15,12 @@ from fastapi import APIRouter
 from shared.health import HealthState, health_app, serve_health
 from shared.http_limits import DEFAULT_MAX_BODY_BYTES
 from shared.logging import configure_logging
-from shared.settings import Settings
+from shared.settings import ServiceSettings
 
 __all__ = ["run_main", "run_service", "service_main", "wait_stop_or_crash"]
 
 T = TypeVar("T")
+S = TypeVar("S", bound=ServiceSettings)
 
 
 def run_main(main: Coroutine[Any, Any, T]) -> T:
@@ -91,20 +92,22 @@ async def wait_stop_or_crash(stop: asyncio.Event, *tasks: asyncio.Task[None]) ->
 def service_main(
     name: str,
     *,
-    port: Callable[[Settings], int],
-    run: Callable[[Settings, asyncio.Event, HealthState], Awaitable[None]],
-    routers: Callable[[Settings], Sequence[APIRouter]] = lambda _: (),
-    max_body_bytes: Callable[[Settings], int] = lambda _: DEFAULT_MAX_BODY_BYTES,
+    settings: Callable[[], S],
+    port: Callable[[S], int],
+    run: Callable[[S, asyncio.Event, HealthState], Awaitable[None]],
+    routers: Callable[[S], Sequence[APIRouter]] = lambda _: (),
+    max_body_bytes: Callable[[S], int] = lambda _: DEFAULT_MAX_BODY_BYTES,
 ) -> None:
-    """A service's entry point: typed settings, JSON logs, then ``run`` under ``run_service``."""
-    settings = Settings()
-    configure_logging(settings.log_level)
+    """A service's entry point: its typed settings (validated now: only what this service uses), JSON logs,
+    then ``run`` under ``run_service``."""
+    loaded = settings()
+    configure_logging(loaded.log_level)
     run_main(
         run_service(
             name,
-            port=port(settings),
-            main=lambda stop, health: run(settings, stop, health),
-            routers=routers(settings),
-            max_body_bytes=max_body_bytes(settings),
+            port=port(loaded),
+            main=lambda stop, health: run(loaded, stop, health),
+            routers=routers(loaded),
+            max_body_bytes=max_body_bytes(loaded),
         )
     )

@@ -28,7 +28,7 @@ __all__ = [
 ENV_FILE_NAME = Path(".stack") / "run" / "env.json"
 
 
-# The variables ``shared.settings`` reads (section prefixes and the unprefixed ones), plus the API's address.
+# The variables the settings read (``shared.settings`` and each service's) (section prefixes and the unprefixed ones), plus the API's address.
 _PREFIXES = (
     "AWS_",
     "CLASSIFIER_",

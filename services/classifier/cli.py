@@ -21,9 +21,9 @@ from services.classifier.metrics import (
     evaluate,
     expected_calibration_error,
 )
+from services.classifier.settings import ClassifierSettings
 from services.classifier.textmodel import LABELS
 from shared.jsonl import JsonLine, line_error, output, read_lines
-from shared.settings import ClassifierSettings
 
 __all__ = ["app"]
 

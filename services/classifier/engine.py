@@ -32,9 +32,9 @@ from services.classifier.langdetect import LanguageGuess, detect_language
 from services.classifier.lexicon import reason_of
 from services.classifier.priority import assess_priority
 from services.classifier.rules import a_to_z_mention, chargeback_language, last_milestone, signal_evidence
+from services.classifier.settings import ClassifierSettings
 from services.classifier.textmodel import DEFAULT_MODEL_DIR, LABELS, Explanation, TextModel
 from shared.events import ComplaintSignalReceived, Priority, Reason, Tag
-from shared.settings import ClassifierSettings
 
 __all__ = [
     "SECONDARY_TAG_MIN_CONFIDENCE",

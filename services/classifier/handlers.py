@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.classifier import repository
 from services.classifier import repository_batch as batch
 from services.classifier.engine import Classifier, OrderContext, Verdict, buyer_hash
+from services.classifier.settings import ClassifierSettings
 from shared.db.idempotency import derived_key, fresh_events
-from shared.decoding import decode_amazon_event
 from shared.events import (
+    AmazonEvent,
     ComplaintClassified,
     ComplaintSignalReceived,
     OrderContextUpdated,
@@ -26,10 +27,8 @@ from shared.events import (
     SignalKind,
     event_id_for,
 )
-from shared.kafka.codec import EventCodec
-from shared.kafka.consumer import Record
 from shared.kafka.producer import EventProducer
-from shared.settings import ClassifierSettings
+from shared.kafka.typed import Consumed
 from shared.topics import CLASSIFIED
 
 __all__ = ["ClassifierDeps", "build_classified", "classify_signals", "handle_batch"]
@@ -46,19 +45,17 @@ class ClassifierDeps:
     classifier: Classifier
     producer: EventProducer
     settings: ClassifierSettings
-    codec: EventCodec
 
 
 async def handle_batch(
-    records: Sequence[Record], *, session: AsyncSession, deps: ClassifierDeps, now: datetime
+    records: Sequence[Consumed[AmazonEvent]], *, session: AsyncSession, deps: ClassifierDeps, now: datetime
 ) -> None:
     """Apply a batch: context events in order, then every new signal classified against that context.
 
     Context of the whole batch is loaded in a few queries and written back in bulk; a context event later in
     the same batch as a signal (seconds apart) is already visible to it.
     """
-    events = [decode_amazon_event(r.value, codec=deps.codec) for r in records]
-    todo = await fresh_events(session, consumer=CONSUMER, events=events)
+    todo = await fresh_events(session, consumer=CONSUMER, events=[r.event for r in records])
     for event in todo:
         if isinstance(event, OrderContextUpdated):
             await repository.upsert_order(session, event=event)

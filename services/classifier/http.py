@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.classifier.engine import Classifier
 from services.classifier.jsonl import line_to_inputs, verdict_to_line
-from shared.settings import ClassifierSettings
+from services.classifier.settings import ClassifierSettings
 
 __all__ = ["ClassifyBatch", "ClassifyItem", "classify_router"]
 

@@ -36,8 +36,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from services.classifier.domain import Category, OrderContext
+from services.classifier.settings import ClassifierSettings
 from shared.events import Priority, Reason, SignalKind
-from shared.settings import ClassifierSettings
 
 __all__ = [
     "CURRENCY_THRESHOLDS",

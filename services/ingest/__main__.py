@@ -21,6 +21,7 @@ from services.ingest.deps import IngestDeps
 from services.ingest.http import create_app
 from services.ingest.intake import Intake
 from services.ingest.ledger import run_ledger_pruning
+from services.ingest.settings import IngestServiceSettings
 from services.ingest.sqs import SqsPoller
 from shared.db.session import Database
 from shared.health import HealthState, QuietServer
@@ -28,7 +29,6 @@ from shared.kafka.codec import EventCodec
 from shared.kafka.producer import EventProducer
 from shared.logging import configure_logging
 from shared.runtime import run_main
-from shared.settings import Settings
 from shared.spapi import SpApiClient
 
 __all__ = ["main", "run"]
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 _HOST = "0.0.0.0"  # containers listen on all interfaces; probes come from the kubelet
 
 
-async def run(settings: Settings, stop: asyncio.Event, health: HealthState) -> None:
+async def run(settings: IngestServiceSettings, stop: asyncio.Event, health: HealthState) -> None:
     """Run every ingest component until ``stop`` is set, then drain them in order."""
     async with AsyncExitStack() as stack:
         db = Database(settings.database)
@@ -120,7 +120,7 @@ async def _until(stop: asyncio.Event, tasks: list[asyncio.Future[Any]]) -> None:
         waiter.cancel()
 
 
-async def _serve(settings: Settings) -> None:
+async def _serve(settings: IngestServiceSettings) -> None:
     stop = asyncio.Event()
     health = HealthState()
     loop = asyncio.get_running_loop()
@@ -141,7 +141,7 @@ async def _serve(settings: Settings) -> None:
 
 def main() -> None:
     """Entry point."""
-    settings = Settings()
+    settings = IngestServiceSettings()
     configure_logging(settings.log_level)
     run_main(_serve(settings))
 

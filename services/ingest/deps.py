@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Protocol
 
 from services.ingest.intake import Intake
+from services.ingest.settings import IngestSettings
 from shared.db.session import Database
 from shared.kafka.producer import EventProducer
-from shared.settings import IngestSettings
 from shared.spapi.models import Report
 from shared.topics import AMAZON_EVENTS, INGEST_REJECTED
 

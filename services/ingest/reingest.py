@@ -113,11 +113,11 @@ async def reingest_from_env(
     """``complaints dlq replay`` on the rejected topic: ingest's dependencies built from the environment."""
     from services.ingest.aws import S3MailStore, create_client
     from services.ingest.deps import IngestDeps
+    from services.ingest.settings import IngestServiceSettings
     from shared.db.session import Database
     from shared.kafka.producer import EventProducer
-    from shared.settings import Settings
 
-    settings = Settings()
+    settings = IngestServiceSettings()
     codec = EventCodec.from_settings(settings.pii)
     async with AsyncExitStack() as stack:
         s3 = await stack.enter_async_context(create_client("s3", settings.aws))

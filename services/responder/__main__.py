@@ -5,30 +5,34 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from services.responder.budget import BudgetPolicy
-from services.responder.handlers import ResponderDeps, handle_batch
+from services.responder.handlers import ResponderDeps, ResponderInput, handle_batch
 from services.responder.ownership import SellerOwnership
 from services.responder.replies import ReplyComposer
 from services.responder.sender import OutboxSender, SenderConfig
+from services.responder.settings import ResponderServiceSettings
 from services.responder.transports import Transport
 from services.responder.transports.messaging import MessagingTransport, spapi_http_client
 from services.responder.transports.ses import SesTransport
 from services.responder.transports.smtp import SmtpTransport
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
+from shared.decoding import decode_amazon_event, decode_classified
 from shared.health import HealthState
-from shared.kafka.consumer import ConsumerLoop, Record
+from shared.kafka.codec import EventCodec
+from shared.kafka.consumer import ConsumerLoop
 from shared.kafka.producer import EventProducer
+from shared.kafka.typed import Consumed, Decoder, decoding
 from shared.runtime import service_main, wait_stop_or_crash
-from shared.settings import Settings
 from shared.spapi.client import SpApiClient
 from shared.topics import AMAZON_EVENTS, CLASSIFIED
 
 __all__ = ["main", "run"]
 
 
-async def run(settings: Settings, stop: asyncio.Event, health: HealthState) -> None:
+async def run(settings: ResponderServiceSettings, stop: asyncio.Event, health: HealthState) -> None:
     """Run the ticket consumer and the outbox sender until ``stop`` is set."""
     db = Database(settings.database)
     producer = EventProducer(settings.kafka)
@@ -65,7 +69,7 @@ async def run(settings: Settings, stop: asyncio.Event, health: HealthState) -> N
         else None,
     )
 
-    async def on_batch(records: Sequence[Record]) -> None:
+    async def on_batch(records: Sequence[Consumed[ResponderInput]]) -> None:
         async with unit_of_work(db) as session:
             await handle_batch(records, session=session, deps=deps, now=datetime.now(UTC))
 
@@ -73,7 +77,7 @@ async def run(settings: Settings, stop: asyncio.Event, health: HealthState) -> N
         settings=settings.kafka,
         group_id="responder",
         topics=[CLASSIFIED, AMAZON_EVENTS],
-        handler=on_batch,
+        handler=decoding(_decoders(EventCodec(cipher)), on_batch),
         producer=producer,
     )
     consumer_task = asyncio.create_task(loop.run(), name="consumer")
@@ -91,9 +95,19 @@ async def run(settings: Settings, stop: asyncio.Event, health: HealthState) -> N
         await db.dispose()
 
 
+def _decoders(codec: EventCodec) -> dict[str, Decoder[ResponderInput]]:
+    """The responder's topics and their decoders (the PII key ring also opens the PII sealed on Kafka)."""
+    return {
+        CLASSIFIED: partial(decode_classified, codec=codec),
+        AMAZON_EVENTS: partial(decode_amazon_event, codec=codec),
+    }
+
+
 def main() -> None:
     """Entry point."""
-    service_main("responder", port=lambda s: s.responder.worker_port, run=run)
+    service_main(
+        "responder", settings=ResponderServiceSettings, port=lambda s: s.responder.worker_port, run=run
+    )
 
 
 if __name__ == "__main__":

@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.responder import outbox_repository as outbox_repo
 from services.responder import repository
 from services.responder.outbox_repository import COUNTED_STATUSES
+from services.responder.settings import ResponderSettings
 from services.responder.tables import OutboxMessage
-from shared.settings import ResponderSettings
 
 __all__ = [
     "COUNTED_STATUSES",

@@ -19,15 +19,22 @@ from services.responder.replies import ReplyComposer, ReplyDraft
 from services.responder.tables import OrderContextRow, Ticket
 from shared.crypto import PiiCipher
 from shared.db.idempotency import fresh_events
-from shared.decoding import decode_amazon_event, decode_classified
-from shared.events import ComplaintClassified, OrderContextUpdated
-from shared.kafka.codec import EventCodec
-from shared.kafka.consumer import Record
-from shared.topics import CLASSIFIED
+from shared.events import AmazonEvent, ComplaintClassified, OrderContextUpdated
+from shared.kafka.typed import Consumed
 
-__all__ = ["ResponderDeps", "handle_batch", "handle_classified", "handle_complaints", "handle_order_context"]
+__all__ = [
+    "ResponderDeps",
+    "ResponderInput",
+    "handle_batch",
+    "handle_classified",
+    "handle_complaints",
+    "handle_order_context",
+]
 
 CONSUMER = "responder"
+
+ResponderInput = ComplaintClassified | AmazonEvent
+"""What the responder consumes: classified complaints and Amazon events (it keeps order context only)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,18 +46,10 @@ class ResponderDeps:
 
 
 async def handle_batch(
-    records: Sequence[Record], *, session: AsyncSession, deps: ResponderDeps, now: datetime
+    records: Sequence[Consumed[ResponderInput]], *, session: AsyncSession, deps: ResponderDeps, now: datetime
 ) -> None:
     """Apply a batch of classified complaints and order-context events, in order."""
-    events: list[ComplaintClassified | OrderContextUpdated] = []
-    codec = EventCodec(deps.cipher)  # the PII key ring also opens the PII sealed on Kafka
-    for record in records:
-        if record.topic == CLASSIFIED:
-            events.append(decode_classified(record.value, codec=codec))
-        else:
-            amazon = decode_amazon_event(record.value, codec=codec)
-            if isinstance(amazon, OrderContextUpdated):
-                events.append(amazon)
+    events = [r.event for r in records if isinstance(r.event, ComplaintClassified | OrderContextUpdated)]
     todo = await fresh_events(session, consumer=CONSUMER, events=events)
     # Context events of the batch are applied first, so a complaint still sees the newest order context.
     for event in todo:

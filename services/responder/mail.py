@@ -23,8 +23,8 @@ from shared.errors import PermanentError
 from shared.relay import reply_target
 
 if TYPE_CHECKING:
+    from services.responder.settings import MailSettings
     from services.responder.transports import OutboundMessage
-    from shared.settings import MailSettings
 
 __all__ = [
     "SMTP_POLICY",

@@ -26,9 +26,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from services.responder.settings import ResponderSettings
 from shared.events import ComplaintClassified, Priority, SignalKind
 from shared.relay import reply_target
-from shared.settings import ResponderSettings
 
 __all__ = ["LOST_MILESTONES", "ReplyContext", "ReplyDecision", "decide_reply", "needs_messaging_actions"]
 

@@ -17,6 +17,7 @@ from typing import Any
 from services.responder.compliance import language_of_locale
 from services.responder.mail import reply_subject
 from services.responder.policy import ReplyContext, decide_reply
+from services.responder.settings import MailSettings, ResponderSettings
 from services.responder.tables import OrderContextRow
 from services.responder.templating import (
     RenderedReply,
@@ -30,7 +31,6 @@ from services.responder.transports import OutboundMessage
 from shared.crypto import PiiCipher
 from shared.events import ComplaintClassified
 from shared.relay import reply_target
-from shared.settings import MailSettings, ResponderSettings
 
 __all__ = ["PROVISIONAL_ACTIONS", "ReplyComposer", "ReplyDraft"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -14,9 +15,11 @@ from sqlalchemy import select
 
 from services.classifier.engine import Classifier
 from services.classifier.handlers import ClassifierDeps, handle_batch
+from services.classifier.settings import ClassifierSettings
 from services.classifier.tables import BuyerEventRow
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
+from shared.decoding import decode_amazon_event
 from shared.demo.signals import complaint_signal
 from shared.events import (
     ComplaintClassified,
@@ -27,7 +30,8 @@ from shared.events import (
     SignalSource,
 )
 from shared.kafka.codec import EventCodec
-from shared.settings import ClassifierSettings, DatabaseSettings
+from shared.kafka.typed import decode_records
+from shared.settings import DatabaseSettings
 from shared.topics import AMAZON_EVENTS
 
 pytestmark = pytest.mark.integration
@@ -95,10 +99,11 @@ async def _apply(db: Database, events: Sequence[EventBase], producer: _Producer)
         classifier=Classifier.load(),
         producer=producer,  # type: ignore[arg-type]  # a recording fake: only publish_many is used
         settings=ClassifierSettings(buyer_hash_salt=SecretStr("salt"), long_use_days=60),
-        codec=CODEC,
     )
+    decoders = {AMAZON_EVENTS: partial(decode_amazon_event, codec=CODEC)}
     async with unit_of_work(db) as session:
-        await handle_batch([_Record(e) for e in events], session=session, deps=deps, now=NOW)
+        consumed = decode_records([_Record(e) for e in events], decoders)
+        await handle_batch(consumed, session=session, deps=deps, now=NOW)
 
 
 async def test_a_return_long_after_delivery_is_recorded_as_long_use(db: Database) -> None:

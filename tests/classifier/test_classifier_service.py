@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from pydantic import SecretStr
 
 from services.classifier.__main__ import run
+from services.classifier.settings import ClassifierServiceSettings, ClassifierSettings
 from shared.crypto import PiiCipher
 from shared.decoding import decode_classified
 from shared.demo.signals import complaint_signal
@@ -28,7 +29,7 @@ from shared.health import HealthState
 from shared.kafka.codec import EventCodec
 from shared.kafka.consumer import header
 from shared.kafka.producer import EventProducer
-from shared.settings import ClassifierSettings, DatabaseSettings, KafkaSettings, PiiSettings, Settings
+from shared.settings import DatabaseSettings, KafkaSettings, PiiSettings
 from shared.stack.kafka import kafka_broker
 from shared.topics import ALL_TOPICS, AMAZON_EVENTS, CLASSIFIED, dlq
 
@@ -43,7 +44,7 @@ CODEC = EventCodec(PiiCipher(PII_KEY))
 async def service(migrated_db: str) -> AsyncIterator[str]:
     """A running classifier on its own broker; yields the bootstrap address."""
     async with kafka_broker(topics=ALL_TOPICS, environ={}) as broker:
-        settings = Settings(
+        settings = ClassifierServiceSettings(
             kafka=KafkaSettings(
                 bootstrap_servers=broker.bootstrap_servers, session_timeout_ms=2000, heartbeat_interval_ms=300
             ),

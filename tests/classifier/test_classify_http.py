@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from services.classifier.engine import Classifier
 from services.classifier.http import classify_router
-from shared.settings import ClassifierSettings
+from services.classifier.settings import ClassifierSettings
 
 
 @pytest.fixture(scope="module")

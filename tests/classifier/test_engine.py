@@ -8,9 +8,9 @@ from decimal import Decimal
 
 from services.classifier.domain import BuyerHistory, OrderContext
 from services.classifier.engine import Classifier, buyer_hash
+from services.classifier.settings import ClassifierSettings
 from services.classifier.textmodel import TextModel
 from shared.events import Priority, SignalKind
-from shared.settings import ClassifierSettings
 from tests.classifier.helpers import NOW, signal
 
 SETTINGS = ClassifierSettings()

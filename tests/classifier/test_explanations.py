@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from services.classifier.engine import Classifier, top_reason
+from services.classifier.settings import ClassifierSettings
 from services.classifier.textmodel import Explanation, unit_spans
-from shared.settings import ClassifierSettings
 from tests.classifier.helpers import signal
 
 TEXTS = [

@@ -10,8 +10,8 @@ import pytest
 
 from services.classifier.domain import Category, OrderContext
 from services.classifier.priority import PriorityDecision, assess_priority, high_value_threshold
+from services.classifier.settings import ClassifierSettings
 from shared.events import Priority, SignalKind
-from shared.settings import ClassifierSettings
 
 SETTINGS = ClassifierSettings()
 FRIDAY_EVENING = datetime(2026, 3, 6, 18, 30, tzinfo=UTC)  # a Friday

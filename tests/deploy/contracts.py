@@ -9,8 +9,8 @@ from pathlib import Path
 from pydantic import BaseModel
 from pydantic_settings import BaseSettings
 
+from services.settings import Settings
 from shared import topics as topics_module
-from shared.settings import Settings
 
 __all__ = ["EnvVar", "consumer_subscriptions", "settings_env_vars"]
 

@@ -16,7 +16,8 @@ from services.ingest.intake import Intake
 from complaints.db.migrate import upgrade_head_async
 from shared.db.session import Database
 from shared.kafka.producer import EventProducer
-from shared.settings import AwsSettings, DatabaseSettings, IngestSettings, KafkaSettings, SpApiSettings
+from services.ingest.settings import IngestSettings
+from shared.settings import AwsSettings, DatabaseSettings, KafkaSettings, SpApiSettings
 from shared.spapi import SpApiClient
 from shared.stack.aws import AwsEnvironment, aws_client
 from shared.stack.postgres import create_database, drop_database

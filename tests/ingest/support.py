@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from services.ingest.deps import IngestDeps
 from shared.crypto import PiiCipher
 from shared.kafka.codec import EventCodec
-from shared.settings import IngestSettings
+from services.ingest.settings import IngestSettings
 from tests.ingest.payloads import SELLER
 
 if TYPE_CHECKING:

@@ -14,11 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responder.handlers import ResponderDeps, handle_classified, handle_order_context
 from services.responder.replies import ReplyComposer
+from services.responder.settings import MailSettings, ResponderSettings
 from services.responder.tables import OutboxMessage, Ticket, TicketEvent
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
 from shared.events import ComplaintClassified, OrderContextUpdated, SignalKind, SignalSource, event_id_for
-from shared.settings import MailSettings, ResponderSettings, SpApiSettings
+from shared.settings import SpApiSettings
 from shared.spapi.calls import RetryPolicy
 from shared.spapi.client import SpApiClient
 from shared.stack import LocalStack

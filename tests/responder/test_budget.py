@@ -10,11 +10,11 @@ import pytest
 
 from services.responder.budget import BudgetPolicy, SendBudget, budget_day, daily_limit, rows_to_defer
 from services.responder.sender import OutboxSender, SenderConfig
+from services.responder.settings import MailSettings, ResponderSettings
 from services.responder.tables import OutboxMessage
 from services.responder.transports.smtp import SmtpTransport
 from shared.db.session import Database
 from shared.events import OrderContextUpdated, SignalSource, event_id_for
-from shared.settings import MailSettings, ResponderSettings
 from shared.stack.smtp import SmtpServer
 from tests.responder.exactly_once_support import (
     CIPHER,

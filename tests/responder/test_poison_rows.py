@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import update
 
 from services.responder.sender import OutboxSender, SenderConfig
+from services.responder.settings import MailSettings
 from services.responder.tables import OutboxMessage
 from services.responder.transports.messaging import MessagingTransport
 from services.responder.transports.smtp import SmtpTransport
@@ -21,7 +22,6 @@ from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
 from shared.errors import PermanentError
 from shared.events import SignalKind
-from shared.settings import MailSettings
 from shared.stack.smtp import SmtpServer
 from shared.stack.spapi_standin import StandinHandle
 from tests.responder.exactly_once_support import (

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from services.responder.policy import ReplyContext, decide_reply, needs_messaging_actions
+from services.responder.settings import ResponderSettings
 from shared.events import (
     ComplaintClassified,
     ComplaintSignalReceived,
@@ -17,7 +18,6 @@ from shared.events import (
     SignalSource,
     Tag,
 )
-from shared.settings import ResponderSettings
 
 ORDER = "123-1234567-1234567"
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

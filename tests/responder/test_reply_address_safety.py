@@ -17,11 +17,12 @@ from sqlalchemy import select
 from services.ingest.parse.relay import parse_relay_email
 from services.responder.handlers import ResponderDeps, handle_classified
 from services.responder.replies import ReplyComposer
+from services.responder.settings import MailSettings, ResponderSettings
 from services.responder.tables import OutboxMessage, Ticket, TicketEvent
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
 from shared.events import ComplaintClassified, ComplaintSignalReceived
-from shared.settings import DatabaseSettings, MailSettings, ResponderSettings
+from shared.settings import DatabaseSettings
 from tests.responder.support import classified
 
 pytestmark = pytest.mark.integration

@@ -13,11 +13,12 @@ from sqlalchemy import select
 from services.responder.handlers import ResponderDeps, handle_classified
 from services.responder.replies import ReplyComposer
 from services.responder.sender import OutboxSender, SenderConfig
+from services.responder.settings import MailSettings, ResponderSettings
 from services.responder.tables import OutboxMessage
 from services.responder.transports.smtp import SmtpTransport
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
-from shared.settings import DatabaseSettings, MailSettings, ResponderSettings
+from shared.settings import DatabaseSettings
 from shared.stack.smtp import SmtpServer
 from tests.responder.support import classified
 

@@ -9,9 +9,9 @@ import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from services.responder.sender import OutboxSender, SenderConfig
+from services.responder.settings import MailSettings
 from services.responder.transports.smtp import SmtpTransport
 from shared.db.session import Database
-from shared.settings import MailSettings
 from shared.stack.smtp import SmtpServer
 from tests.responder.exactly_once_support import CIPHER, apply, outbox_rows
 from tests.responder.support import classified

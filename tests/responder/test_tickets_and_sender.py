@@ -14,6 +14,7 @@ from sqlalchemy import select
 from services.responder.handlers import ResponderDeps, handle_classified
 from services.responder.replies import ReplyComposer
 from services.responder.sender import OutboxSender, SenderConfig
+from services.responder.settings import MailSettings, ResponderSettings
 from services.responder.tables import OutboxMessage, Ticket, TicketEvent
 from services.responder.transports import OutboundMessage, OutcomeUnknown
 from services.responder.transports.ses import SesTransport
@@ -21,7 +22,7 @@ from services.responder.transports.smtp import SmtpTransport
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
 from shared.errors import PermanentError, RetryableError
-from shared.settings import AwsSettings, DatabaseSettings, MailSettings, ResponderSettings
+from shared.settings import AwsSettings, DatabaseSettings
 from shared.stack.aws import AwsEnvironment, aws_client
 from shared.stack.smtp import SmtpServer
 from tests.responder.support import classified

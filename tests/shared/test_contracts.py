@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import SecretStr
 
+from services.classifier.settings import ClassifierSettings
+from services.settings import Settings
 from shared.events import ComplaintSignalReceived, SignalKind, SignalSource, event_id_for, kafka_key
 from shared.schemas import EXPORTED, render, schema_path
-from shared.settings import ClassifierSettings, Settings
 
 
 @pytest.mark.parametrize("model", EXPORTED, ids=lambda m: m.__name__)

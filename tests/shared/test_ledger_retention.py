@@ -14,12 +14,13 @@ from pydantic import ValidationError as SettingsError
 from sqlalchemy import func, select, update
 
 from services.ingest.ledger import prune_ledger
+from services.ingest.settings import IngestSettings
 from services.ingest.tables import IngestSeen
 from services.responder.api.config import ApiSettings
 from services.responder.api.retention import run_retention
 from shared.db.idempotency import ProcessedEvent, claim_events
 from shared.db.session import Database, unit_of_work
-from shared.settings import DatabaseSettings, IngestSettings
+from shared.settings import DatabaseSettings
 from shared.topics import ALL_TOPICS, AMAZON_EVENTS, CLASSIFIED
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)

@@ -5,13 +5,10 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
-from shared.settings import (
-    MIN_SECRET_CHARS,
-    ClassifierSettings,
-    ResponderSettings,
-    Settings,
-    SpApiSettings,
-)
+from services.classifier.settings import ClassifierSettings
+from services.responder.settings import ResponderSettings
+from services.settings import Settings
+from shared.settings import MIN_SECRET_CHARS, SpApiSettings
 
 STRONG = "s" * MIN_SECRET_CHARS
 

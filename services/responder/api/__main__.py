@@ -16,17 +16,17 @@ import uvicorn
 
 from services.responder.api.app import create_app, served_app
 from services.responder.api.config import ApiSettings
+from services.responder.settings import ResponderApiServiceSettings
 from shared.health import HealthState, QuietServer
 from shared.logging import configure_logging
 from shared.runtime import run_main
-from shared.settings import Settings
 
 __all__ = ["create_app", "main", "serve"]
 
 log = logging.getLogger(__name__)
 
 
-async def serve(settings: Settings, api: ApiSettings, *, port: int | None = None) -> None:
+async def serve(settings: ResponderApiServiceSettings, api: ApiSettings, *, port: int | None = None) -> None:
     """Serve until SIGTERM or SIGINT, then drain."""
     health = HealthState()
     app = create_app(settings, api=api, health=health)
@@ -68,7 +68,7 @@ async def serve(settings: Settings, api: ApiSettings, *, port: int | None = None
 
 def main() -> None:
     """Entry point of `complaints api`."""
-    settings = Settings()
+    settings = ResponderApiServiceSettings()
     configure_logging(settings.log_level)
     run_main(serve(settings, ApiSettings()))
 

@@ -21,13 +21,13 @@ from services.responder.api.ratelimit import TokenBuckets
 from services.responder.api.routes import buyers, replies, stats, templates, tickets
 from services.responder.api.runtime import ApiRuntime
 from services.responder.api.workers import background_tasks
+from services.responder.settings import ResponderApiServiceSettings
 from shared.auth_throttle import AuthFailures
 from shared.crypto import PiiCipher
 from shared.db.readpool import ReadPool
 from shared.db.session import Database
 from shared.health import HealthState, health_router
 from shared.http_limits import BodyLimit
-from shared.settings import Settings
 
 __all__ = ["create_app", "served_app"]
 
@@ -45,7 +45,7 @@ def served_app(app: FastAPI, api: ApiSettings) -> ASGIApp:
 
 
 def create_app(
-    settings: Settings,
+    settings: ResponderApiServiceSettings,
     *,
     api: ApiSettings | None = None,
     clock: Callable[[], datetime] = _utcnow,

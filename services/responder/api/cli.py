@@ -16,8 +16,8 @@ from services.responder.api.keystore import issue_key
 from services.responder.api.repositories import keys as repo
 from services.responder.api.security import RESERVED_NAMES, SCOPES, TICKETS_READ
 from services.responder.api.tables import ApiKey
+from services.responder.settings import ResponderApiServiceSettings, ResponderSettings
 from shared.db.session import Database, unit_of_work
-from shared.settings import ResponderSettings, Settings
 
 __all__ = ["app", "keys"]
 
@@ -30,7 +30,7 @@ T = TypeVar("T")
 
 def _run(work: Callable[[Database], Awaitable[T]]) -> T:
     async def main() -> T:
-        db = Database(Settings().database)
+        db = Database(ResponderApiServiceSettings().database)
         try:
             return await work(db)
         finally:
@@ -42,7 +42,7 @@ def _run(work: Callable[[Database], Awaitable[T]]) -> T:
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
-def _pepper(settings: Settings) -> str:
+def _pepper(settings: ResponderApiServiceSettings) -> str:
     """The API's pepper; the placeholder only on a local database (raises typer.Exit)."""
     pepper = settings.responder.api_key_pepper.get_secret_value()
     placeholder = ResponderSettings.model_fields["api_key_pepper"].default.get_secret_value()
@@ -76,7 +76,7 @@ def create(
     if not name.strip() or len(name) > 128 or name.strip().lower() in RESERVED_NAMES:
         reserved = ", ".join(sorted(RESERVED_NAMES))
         raise typer.BadParameter(f"give a name of 1 to 128 characters, not {reserved}", param_hint="--name")
-    pepper = _pepper(Settings())
+    pepper = _pepper(ResponderApiServiceSettings())
 
     async def work(db: Database) -> tuple[str, ApiKey]:
         async with unit_of_work(db) as session:

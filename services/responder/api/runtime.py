@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.responder.api.config import ApiSettings
 from services.responder.api.keystore import KeyStore
 from services.responder.api.ratelimit import TokenBuckets
+from services.responder.settings import ResponderApiServiceSettings
 from shared.crypto import PiiCipher
 from shared.db.readpool import ReadPool
 from shared.db.session import Database
 from shared.health import HealthState
-from shared.settings import Settings
 
 __all__ = ["ApiRuntime"]
 
@@ -24,7 +24,7 @@ __all__ = ["ApiRuntime"]
 class ApiRuntime:
     """Created in the app's lifespan; routes reach it through ``deps``."""
 
-    settings: Settings
+    settings: ResponderApiServiceSettings
     api: ApiSettings
     db: Database
     cipher: PiiCipher

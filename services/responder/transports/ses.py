@@ -14,10 +14,11 @@ from botocore.exceptions import (
 )
 
 from services.responder.mail import checked_recipient, sender_address
+from services.responder.settings import MailSettings
 from services.responder.transports import OutboundMessage, OutcomeUnknown, Throttled
 from services.responder.transports.wire import build_mail
 from shared.errors import PermanentError, RetryableError
-from shared.settings import AwsSettings, MailSettings
+from shared.settings import AwsSettings
 
 __all__ = ["SesTransport"]
 

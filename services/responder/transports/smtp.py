@@ -11,10 +11,10 @@ import asyncio
 import smtplib
 
 from services.responder.mail import checked_recipient, sender_address
+from services.responder.settings import MailSettings
 from services.responder.transports import OutboundMessage, OutcomeUnknown
 from services.responder.transports.wire import build_mail
 from shared.errors import PermanentError, RetryableError
-from shared.settings import MailSettings
 
 __all__ = ["SmtpTransport"]
 

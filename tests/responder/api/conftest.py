@@ -14,8 +14,9 @@ from pydantic import SecretStr
 from services.responder.api.app import create_app
 from services.responder.api.config import ApiSettings
 from services.responder.api.fastlane import TicketReadsLane
+from services.responder.settings import ResponderApiServiceSettings, ResponderSettings
 from shared.db.session import Database
-from shared.settings import DatabaseSettings, ResponderSettings, Settings
+from shared.settings import DatabaseSettings
 from tests.responder.api.helpers import PEPPER, PII_KEY, T0
 
 
@@ -30,8 +31,8 @@ class Clock:
 
 
 @pytest.fixture
-def settings(migrated_db: str) -> Settings:
-    return Settings(
+def settings(migrated_db: str) -> ResponderApiServiceSettings:
+    return ResponderApiServiceSettings(
         database=DatabaseSettings(url=SecretStr(migrated_db), pool_size=4),
         responder=ResponderSettings(api_key_pepper=SecretStr(PEPPER), pii_encryption_key=SecretStr(PII_KEY)),
     )
@@ -54,7 +55,7 @@ def clock() -> Clock:
 
 
 @pytest_asyncio.fixture
-async def db(settings: Settings) -> AsyncIterator[Database]:
+async def db(settings: ResponderApiServiceSettings) -> AsyncIterator[Database]:
     """A pool for seeding and checking, separate from the app's."""
     database = Database(settings.database)
     yield database
@@ -62,7 +63,9 @@ async def db(settings: Settings) -> AsyncIterator[Database]:
 
 
 @pytest_asyncio.fixture
-async def app(settings: Settings, api_settings: ApiSettings, clock: Clock) -> AsyncIterator[FastAPI]:
+async def app(
+    settings: ResponderApiServiceSettings, api_settings: ApiSettings, clock: Clock
+) -> AsyncIterator[FastAPI]:
     application = create_app(settings, api=api_settings, clock=clock)
     async with application.router.lifespan_context(application):
         yield application

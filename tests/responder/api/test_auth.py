@@ -15,8 +15,8 @@ from services.responder.api.fastlane import TicketReadsLane
 from services.responder.api.repositories.keys import revoke_key
 from services.responder.api.security import REPLIES_SEND, TICKETS_READ, key_prefix
 from services.responder.api.tables import ApiKey
+from services.responder.settings import ResponderApiServiceSettings
 from shared.db.session import Database, unit_of_work
-from shared.settings import Settings
 from tests.responder.api.helpers import add_key, add_ticket, bearer
 
 
@@ -61,7 +61,7 @@ async def test_missing_scope_is_json_403(client: httpx.AsyncClient, db: Database
 
 
 @pytest_asyncio.fixture
-async def limited_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def limited_client(settings: ResponderApiServiceSettings) -> AsyncIterator[httpx.AsyncClient]:
     api = ApiSettings(
         sla_alerts_enabled=False,
         retention_enabled=False,

@@ -15,8 +15,8 @@ from services.responder.api.app import create_app, served_app
 from services.responder.api.config import ApiSettings
 from services.responder.api.runtime import ApiRuntime
 from services.responder.api.security import STATS_READ, TICKETS_READ, Principal
+from services.responder.settings import ResponderApiServiceSettings
 from shared.db.session import Database
-from shared.settings import Settings
 from tests.responder.api.helpers import add_key, bearer
 from tests.shared.raw_http import raw_request, serve_asgi
 
@@ -93,7 +93,9 @@ async def test_guessed_keys_are_throttled_without_lookups_and_a_good_key_keeps_w
 
 
 @pytest_asyncio.fixture
-async def tiny_pool_app(settings: Settings, api_settings: ApiSettings) -> AsyncIterator[FastAPI]:
+async def tiny_pool_app(
+    settings: ResponderApiServiceSettings, api_settings: ApiSettings
+) -> AsyncIterator[FastAPI]:
     database = settings.database.model_copy(update={"pool_size": 1, "pool_timeout_s": 0.3})
     # Keys cached: the held pool must be met by the route's own query, not by the key lookup.
     api = api_settings.model_copy(update={"key_cache_s": 60.0})

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from services.responder.api.security import REPLIES_SEND
 from services.responder.handlers import ResponderDeps, handle_classified
 from services.responder.replies import ReplyComposer
+from services.responder.settings import MailSettings, ResponderSettings
 from services.responder.tables import OutboxMessage, Ticket
 from shared.db.session import Database, unit_of_work
 from shared.events import ComplaintClassified
-from shared.settings import MailSettings, ResponderSettings
 from tests.responder.api.helpers import CIPHER, add_key, add_ticket, bearer
 from tests.responder.support import classified
 

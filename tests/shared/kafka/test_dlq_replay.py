@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from complaints.dlq import app as dlq_app
 from services.responder.handlers import ResponderDeps, handle_complaints
 from services.responder.replies import ReplyComposer
+from services.responder.settings import MailSettings, ResponderSettings
 from services.responder.tables import Ticket
 from shared.crypto import PiiCipher
 from shared.db.idempotency import fresh_events
@@ -28,7 +29,7 @@ from shared.kafka.codec import EventCodec
 from shared.kafka.consumer import ConsumerLoop, Record
 from shared.kafka.dlq_tools import DeadLetter, ReplayFilter, dead_letter, masked, replay, scan, summarize
 from shared.kafka.producer import EventProducer
-from shared.settings import DatabaseSettings, KafkaSettings, MailSettings, ResponderSettings
+from shared.settings import DatabaseSettings, KafkaSettings
 from shared.topics import dlq
 from tests.responder.support import classified
 from tests.shared.kafka.kafka_helpers import drain, fresh_topic

@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from shared.settings import AwsSettings, DatabaseSettings, IngestSettings, KafkaSettings, MailSettings
+from services.ingest.settings import IngestSettings
+from services.responder.settings import MailSettings
+from shared.settings import AwsSettings, DatabaseSettings, KafkaSettings
 from shared.stack import LocalStack, StackEndpoints
 from shared.stack.aws import aws_client
 from shared.stack.kafka import KafkaStartError, wait_for_kafka

@@ -1,0 +1,75 @@
+"""Typed consumption: the loop decodes each record by its topic before the handler sees it.
+
+Handlers get ``Consumed[E]``: the decoded pydantic event and what they may still need of the record (topic,
+partition, offset, key, headers). A record that cannot be decoded raises inside the loop's handler call, so it
+is classified exactly like before (``ValidationError``/``PermanentError``: replayed one by one, dead-lettered
+with the reason); a topic without a decoder is permanent too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from shared.errors import PermanentError
+from shared.kafka.consumer import BatchHandler, Record
+
+__all__ = ["Consumed", "Decoder", "TypedBatchHandler", "decode_records", "decoding"]
+
+E_co = TypeVar("E_co", covariant=True)
+E = TypeVar("E")
+
+Decoder = Callable[[bytes | None], E]
+"""Record value -> event (raises ``ValidationError`` or ``PermanentError``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Consumed(Generic[E_co]):
+    """A decoded event with the record coordinates and headers it came with."""
+
+    event: E_co
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    headers: Sequence[tuple[str, bytes]]
+
+    def header(self, name: str) -> str | None:
+        """A header value as text, or None."""
+        for key, value in self.headers:
+            if key == name:
+                return value.decode(errors="replace") if value is not None else None
+        return None
+
+
+TypedBatchHandler = Callable[[Sequence[Consumed[E]]], Awaitable[None]]
+
+
+def decode_records(records: Sequence[Record], decoders: Mapping[str, Decoder[E]]) -> list[Consumed[E]]:
+    """Decode each record with its topic's decoder (raises on the first record that does not decode)."""
+    out: list[Consumed[E]] = []
+    for record in records:
+        decode = decoders.get(record.topic)
+        if decode is None:
+            raise PermanentError(f"no decoder for topic {record.topic}", code="unknown_topic")
+        out.append(
+            Consumed(
+                event=decode(record.value),
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                key=record.key,
+                headers=tuple(record.headers or ()),
+            )
+        )
+    return out
+
+
+def decoding(decoders: Mapping[str, Decoder[E]], handler: TypedBatchHandler[E]) -> BatchHandler:
+    """The loop's batch handler: decode by topic, then call the typed ``handler``."""
+
+    async def on_records(records: Sequence[Record]) -> None:
+        await handler(decode_records(records, decoders))
+
+    return on_records
