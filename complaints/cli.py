@@ -131,7 +131,7 @@ def doctor() -> None:
     failure."""
     import pydantic
 
-    from services.settings import Settings
+    from complaints.settings import Settings
     from complaints.doctor import render, run_checks
 
     try:

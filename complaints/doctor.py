@@ -17,7 +17,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 from sqlalchemy.engine import make_url
 
-from services.settings import Settings
+from complaints.settings import Settings
 from shared.topics import ALL_TOPICS
 
 __all__ = ["Check", "render", "run_checks"]

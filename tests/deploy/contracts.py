@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel
 from pydantic_settings import BaseSettings
 
-from services.settings import Settings
+from complaints.settings import Settings
 from shared import topics as topics_module
 
 __all__ = ["EnvVar", "consumer_subscriptions", "settings_env_vars"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from services.settings import Settings
+from complaints.settings import Settings
 from shared.topics import ALL_TOPICS, dlq
 from tests.deploy.contracts import consumer_subscriptions, settings_env_vars
 from tests.deploy.support import (
@@ -193,7 +193,7 @@ def test_rendered_config_and_secrets_start_a_production_process(objs: list[Obj],
     assert config["ENVIRONMENT"] == "production"
     env = {"PATH": os.environ.get("PATH", ""), **config, "SECRETS_DIR": str(secrets_dir)}
     script = (
-        "import json; from pydantic import SecretStr; from services.settings import Settings\n"
+        "import json; from pydantic import SecretStr; from complaints.settings import Settings\n"
         "def plain(v):\n"
         "    if isinstance(v, SecretStr): return v.get_secret_value()\n"
         "    if isinstance(v, dict): return {k: plain(x) for k, x in v.items()}\n"

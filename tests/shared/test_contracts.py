@@ -10,7 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from services.classifier.settings import ClassifierSettings
-from services.settings import Settings
+from complaints.settings import Settings
 from shared.events import ComplaintSignalReceived, SignalKind, SignalSource, event_id_for, kafka_key
 from shared.schemas import EXPORTED, render, schema_path
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from services.settings import Settings
+from complaints.settings import Settings
 from complaints.cli import app
 from complaints.doctor import Check, run_checks
 from shared.stack.endpoints import StackEndpoints

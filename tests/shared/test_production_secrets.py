@@ -7,7 +7,7 @@ from pydantic import SecretStr
 
 from services.classifier.settings import ClassifierSettings
 from services.responder.settings import ResponderSettings
-from services.settings import Settings
+from complaints.settings import Settings
 from shared.settings import MIN_SECRET_CHARS, SpApiSettings
 
 STRONG = "s" * MIN_SECRET_CHARS

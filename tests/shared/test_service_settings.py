@@ -9,7 +9,7 @@ import pytest
 from services.classifier.settings import ClassifierServiceSettings
 from services.ingest.settings import IngestServiceSettings
 from services.responder.settings import ResponderApiServiceSettings, ResponderServiceSettings
-from services.settings import Settings
+from complaints.settings import Settings
 from shared.settings import ServiceSettings
 
 STRONG = "s" * 40
