@@ -1,21 +1,37 @@
 """Rolling-window buyer history counted in SQL over a buyer-events table (one home for both services).
 
 The classifier counts over its own table to score a signal; the responder counts over its projection of the
-same facts to answer the buyers API. Both tables have the columns ``buyer_hash``, ``seller_id``, ``kind``,
-``reason``, ``long_use`` and ``occurred_at``.
+same facts to answer the buyers API. Both tables take their columns from ``BuyerEventColumns``.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, FromClause, and_, case, func, select
+from sqlalchemy import Boolean, ColumnElement, FromClause, String, and_, case, func, select, text
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.abuse import BuyerHistory
+from shared.db.types import Timestamp
 
-__all__ = ["buyer_histories"]
+__all__ = ["BuyerEventColumns", "buyer_histories"]
+
+
+class BuyerEventColumns:
+    """Columns of one return, complaint or A-to-z claim of a buyer (salted hash), keyed by the signal's id."""
+
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    buyer_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    seller_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    order_id: Mapped[str | None] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # return | complaint | a_to_z
+    reason: Mapped[str | None] = mapped_column(String(32))
+    long_use: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    occurred_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
 
 
 async def buyer_histories(

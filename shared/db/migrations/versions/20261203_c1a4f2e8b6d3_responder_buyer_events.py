@@ -6,6 +6,9 @@ of the same facts from the ComplaintClassified events it consumes (``buyer_activ
 migration chain), so the history known so far is copied over here: rows have the same key (the signal's
 event id), so an event that is also replayed later adds nothing twice. Downgrade drops the projection only.
 
+Rollout: complaints applied by a responder of the previous release during the rollout are not projected;
+running this migration's INSERT ... SELECT again once the rollout is done fills them in (it is idempotent).
+
 Revision ID: c1a4f2e8b6d3
 Revises: 3b7d9e1c5a20
 Create Date: 2026-12-03 14:00:00.000000
