@@ -1,14 +1,38 @@
-"""Failure classification shared by every service.
+"""The project's one exception tree: every failure raised on purpose, classified by what to do about it.
 
-The consumer loop, the outbox sender and the SP-API client act on the class, never on the message:
+The consumer loop, the outbox sender and the SP-API client act on the class, never on the message. Classes
+defined elsewhere live next to the code that raises them; their place in the tree is drawn here only:
 
-    ComplaintsError
-    ├── RetryableError        transient: timeouts, 5xx, 429, connection loss. Bounded backoff, then retried
-    │                         again later by redelivery (the offset is not committed).
-    └── PermanentError        retrying cannot help: the input or the remote said no for good.
-        └── ValidationError   the input does not match its contract (bad JSON, missing fields).
+    ComplaintsError                           any failure raised on purpose; ``code`` names it for logs/DLQ
+    ├── RetryableError                        transient: timeouts, 5xx, 429, connection loss. Bounded backoff,
+    │   │                                     then retried again later by redelivery (offset not committed).
+    │   └── Throttled                         refused for rate reasons before acting: stays due, never given up
+    ├── PermanentError                        retrying cannot help: the input or the remote said no for good
+    │   ├── ValidationError                   the input does not match its contract (bad JSON, missing fields)
+    │   │   ├── TemplateVariableError         (responder templating) a variable is missing or ill-typed
+    │   │   └── UnsafeTemplateError           (responder templating) syntax outside the allowed subset
+    │   └── TemplateNotFoundError             (responder templating) no template in any fallback language
+    ├── OutcomeUnknown                        the request may have reached the remote side and nobody knows
+    │                                         whether it acted: record it as unknown, never re-send it
+    └── SpApiError                            (shared.spapi.errors) any SP-API or LWA failure, with what
+        │                                     Amazon said (operation, status, amazon_code, request_id...)
+        ├── SpApiRetryableError               (also RetryableError) Amazon certainly did not act
+        │   ├── ThrottledError                (also Throttled) 429 QuotaExceeded after the in-call retries
+        │   ├── ServiceUnavailableError       5xx on a call that is safe to repeat, or 503 before a send
+        │   └── SpApiConnectionError          timeout / connection failure on a safe call; LWA unreachable
+        └── SpApiPermanentError               (also PermanentError)
+            ├── AuthorizationError            LWA refused the app or refresh token, or 401/403 access denied
+            ├── MessageNotAllowedError        403 "Invalid amazonOrderId and template combination."
+            ├── SolicitationNotAvailableError 403: solicitation already sent / outside its window
+            ├── NotFoundError                 404
+            ├── InvalidRequestError           (also ValidationError) 400 / 413 / 415
+            └── OutcomeUnknownError           (also OutcomeUnknown) a send whose result cannot be known;
+                                              permanent too, so the consumer loop dead-letters it, never
+                                              retries it
 
-Permanent and validation failures go to the dead-letter topic with the reason in headers.
+Permanent and validation failures go to the dead-letter topic with the reason in headers. The reply
+transports of the responder raise Throttled, RetryableError, OutcomeUnknown and
+PermanentError, and the outbox sender maps them to pending, failed or unknown rows.
 
 ``classify_failure`` names the class of a failure that is not one of these (a database or pydantic error
 raised below a handler): data and constraint errors are permanent, connection loss and timeouts retryable.
@@ -26,8 +50,10 @@ __all__ = [
     "COUNTED_RETRYABLE_CODES",
     "STATEMENT_TIMEOUT_SQLSTATE",
     "ComplaintsError",
+    "OutcomeUnknown",
     "PermanentError",
     "RetryableError",
+    "Throttled",
     "ValidationError",
     "classify_failure",
 ]
@@ -54,6 +80,12 @@ class RetryableError(ComplaintsError):
         self.retry_after = retry_after
 
 
+class Throttled(RetryableError):
+    """The remote refused for rate reasons (429) before acting: try again later, however often."""
+
+    code = "throttled"
+
+
 class PermanentError(ComplaintsError):
     """Retrying cannot help; dead-letter it with the reason."""
 
@@ -64,6 +96,12 @@ class ValidationError(PermanentError):
     """The input does not match its contract."""
 
     code = "validation"
+
+
+class OutcomeUnknown(ComplaintsError):
+    """The request may have reached the remote side; nobody knows whether it acted."""
+
+    code = "outcome_unknown"
 
 
 # SQLSTATE classes (PostgreSQL appendix A). Retrying cannot fix bad data or a violated constraint; a lost

@@ -23,6 +23,8 @@ from shared.cleaning import bound_key, clean_json, clean_line, clean_text
 __all__ = [
     "AmazonEvent",
     "AnyEvent",
+    "BuyerActivity",
+    "BuyerActivityKind",
     "ComplaintClassified",
     "ComplaintSignalReceived",
     "EventBase",
@@ -258,6 +260,17 @@ class Reason(_Model):
     end: int | None = Field(default=None, ge=0, description="Text reasons: end offset (exclusive).")
 
 
+BuyerActivityKind = Literal["return", "complaint", "a_to_z"]
+
+
+class BuyerActivity(_Model):
+    """What a signal adds to its buyer's history, as the classifier recorded it (kept by the responder too)."""
+
+    kind: BuyerActivityKind
+    reason: _Id32 | None = Field(default=None, description="Return reason bucket, else the category.")
+    long_use: bool = Field(default=False, description="A return long after delivery.")
+
+
 class ComplaintClassified(EventBase):
     """The classifier's verdict on one ComplaintSignalReceived, with its reasons."""
 
@@ -275,6 +288,10 @@ class ComplaintClassified(EventBase):
     buyer_hash: _Id64 | None = Field(default=None, description="Salted hash of the buyer alias.")
     abusive_score: float | None = Field(default=None, ge=0.0, le=1.0)
     auto_reply: bool = Field(default=True, description="False routes the complaint to a human.")
+    buyer_activity: BuyerActivity | None = Field(
+        default=None,
+        description="What this signal adds to the buyer's history (with buyer_hash); none when it adds nothing.",
+    )
     pii_sealed: str | None = Field(
         default=None,
         description="Kafka wire form only: Fernet token (PII key ring) of a JSON object holding this event's "

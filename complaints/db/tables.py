@@ -6,7 +6,16 @@ from services.classifier import tables as classifier_tables
 from services.ingest import tables as ingest_tables
 from services.responder import tables as responder_tables
 from services.responder.api import tables as api_tables
+from services.responder.buyers import tables as buyer_tables
 from shared.db import idempotency
 from shared.db.base import Base
 
-__all__ = ["Base", "api_tables", "classifier_tables", "idempotency", "ingest_tables", "responder_tables"]
+__all__ = [
+    "Base",
+    "api_tables",
+    "buyer_tables",
+    "classifier_tables",
+    "idempotency",
+    "ingest_tables",
+    "responder_tables",
+]

@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
+from shared.abuse import BuyerHistory  # re-exported: the classifier reads it as its own value object
 from shared.events import Priority, Reason, Tag
 
 __all__ = [
@@ -45,20 +46,6 @@ class OrderContext:
     buyer_cancel_requested: bool = False
     prior_contacts: int = 0  # earlier complaint signals on the same order/thread
     first_contact_at: datetime | None = None  # for the ageing flag
-
-
-@dataclass(frozen=True, slots=True)
-class BuyerHistory:
-    """Rolling-window counts for one salted buyer hash."""
-
-    returns_30d: int = 0
-    returns_90d: int = 0
-    returns_365d: int = 0
-    complaints_90d: int = 0
-    a_to_z_claims_365d: int = 0
-    contradicting_reasons_90d: int = 0  # e.g. 'defective' then 'no longer needed' for similar items
-    long_use_returns_365d: int = 0  # returned long after delivery
-    orders_365d: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

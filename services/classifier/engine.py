@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from services.classifier.abuse import AbuseAssessment, assess_abuse
 from services.classifier.domain import (
     CATEGORIES,
     BuyerHistory,
@@ -34,6 +33,7 @@ from services.classifier.priority import assess_priority
 from services.classifier.rules import a_to_z_mention, chargeback_language, last_milestone, signal_evidence
 from services.classifier.settings import ClassifierSettings
 from services.classifier.textmodel import DEFAULT_MODEL_DIR, LABELS, Explanation, TextModel
+from shared.abuse import AbuseAssessment, assess_abuse
 from shared.events import ComplaintSignalReceived, Priority, Reason, Tag
 
 __all__ = [

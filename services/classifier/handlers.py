@@ -20,6 +20,8 @@ from services.classifier.settings import ClassifierSettings
 from shared.db.idempotency import derived_key, fresh_events
 from shared.events import (
     AmazonEvent,
+    BuyerActivity,
+    BuyerActivityKind,
     ComplaintClassified,
     ComplaintSignalReceived,
     OrderContextUpdated,
@@ -103,6 +105,7 @@ async def classify_signals(
                 earlier.first_at if earlier else signal.occurred_at,
                 (earlier.count if earlier else 0) + 1,
             )
+        row = None
         if hashed:
             row = _buyer_event(
                 signal,
@@ -113,7 +116,7 @@ async def classify_signals(
             )
             if row is not None:
                 buyer_rows.append(row)
-        outputs.append(build_classified(signal, verdict, buyer=hashed))
+        outputs.append(build_classified(signal, verdict, buyer=hashed, activity=_activity(row)))
     await batch.record_contacts(session, contacts=list(contacts.values()))
     await batch.add_buyer_events(session, events=buyer_rows)
     return outputs
@@ -132,6 +135,7 @@ def _buyer_event(
     used_since: datetime | None = None,
     long_use_days: int = 60,
 ) -> batch.BuyerEvent | None:
+    kind: BuyerActivityKind
     if signal.kind is SignalKind.A_TO_Z_CLAIM or signal.a_to_z_claim:
         kind = "a_to_z"
     elif signal.kind in _RETURN_KINDS:
@@ -154,8 +158,19 @@ def _buyer_event(
     )
 
 
+def _activity(row: batch.BuyerEvent | None) -> BuyerActivity | None:
+    """The history row as the event carries it, so the responder keeps the same history without our table."""
+    if row is None:
+        return None
+    return BuyerActivity(kind=row.kind, reason=row.reason, long_use=row.long_use)
+
+
 def build_classified(
-    signal: ComplaintSignalReceived, verdict: Verdict, *, buyer: str | None
+    signal: ComplaintSignalReceived,
+    verdict: Verdict,
+    *,
+    buyer: str | None,
+    activity: BuyerActivity | None = None,
 ) -> ComplaintClassified:
     """The output event: same envelope as the signal, deterministic id."""
     dedup_key = derived_key("classified:", signal.dedup_key)
@@ -182,4 +197,5 @@ def build_classified(
         buyer_hash=buyer,
         abusive_score=verdict.abusive_score,
         auto_reply=verdict.auto_reply,
+        buyer_activity=activity,
     )

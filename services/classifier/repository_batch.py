@@ -8,14 +8,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, case, func, select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.classifier.domain import BuyerHistory, OrderContext
 from services.classifier.tables import BuyerEventRow, ClassifierOrderRow, SellerStatusRow
+from shared.db.buyer_history import buyer_histories as shared_histories
+from shared.events import BuyerActivityKind
 
 __all__ = [
     "BuyerEvent",
@@ -45,7 +47,7 @@ class BuyerEvent:
     buyer_hash: str
     seller_id: str
     order_id: str | None
-    kind: str
+    kind: BuyerActivityKind
     reason: str | None
     occurred_at: datetime
     long_use: bool = False
@@ -99,43 +101,9 @@ async def buyer_histories(
     session: AsyncSession, *, hashes: Iterable[str], now: datetime, sellers: Sequence[str] | None = None
 ) -> dict[str, BuyerHistory]:
     """Rolling-window counts per buyer hash (every hash gets an entry); ``sellers`` limits the rows counted."""
-    wanted = list(dict.fromkeys(hashes))
-    if not wanted:
-        return {}
-    e = BuyerEventRow
-
-    def count(kind: str, days: int) -> ColumnElement[int]:
-        return func.count().filter(and_(e.kind == kind, e.occurred_at >= now - timedelta(days=days)))
-
-    reasons_90d = func.count(func.distinct(case((e.occurred_at >= now - timedelta(days=90), e.reason))))
-    stmt = (
-        select(
-            e.buyer_hash,
-            count("return", 30),
-            count("return", 90),
-            count("return", 365),
-            count("complaint", 90),
-            count("a_to_z", 365),
-            reasons_90d,
-            func.count().filter(and_(e.long_use, e.occurred_at >= now - timedelta(days=365))),
-        )
-        .where(e.buyer_hash.in_(wanted))
-        .group_by(e.buyer_hash)
+    return await shared_histories(
+        session, events=BuyerEventRow.__table__, hashes=hashes, now=now, sellers=sellers
     )
-    if sellers is not None:
-        stmt = stmt.where(e.seller_id.in_(list(sellers)))
-    out = {h: BuyerHistory() for h in wanted}
-    for h, r30, r90, r365, c90, az, reasons, long_use in (await session.execute(stmt)).all():
-        out[h] = BuyerHistory(
-            returns_30d=r30,
-            returns_90d=r90,
-            returns_365d=r365,
-            complaints_90d=c90,
-            a_to_z_claims_365d=az,
-            contradicting_reasons_90d=max(0, reasons - 1),
-            long_use_returns_365d=long_use,
-        )
-    return out
 
 
 async def record_contacts(session: AsyncSession, *, contacts: Sequence[Contact]) -> None:

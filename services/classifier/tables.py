@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import Boolean, Index, Integer, Numeric, String, text
-from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db.base import Base
+from shared.db.buyer_history import BuyerEventColumns
 from shared.db.types import JSON, Timestamp, updated_at_column
 
 __all__ = ["BuyerEventRow", "ClassifierOrderRow", "SellerStatusRow"]
@@ -50,17 +49,8 @@ class SellerStatusRow(Base):
     updated_at: Mapped[datetime] = updated_at_column()
 
 
-class BuyerEventRow(Base):
+class BuyerEventRow(BuyerEventColumns, Base):
     """One return, complaint or A-to-z claim of a buyer (salted hash), for rolling-window history."""
 
     __tablename__ = "classifier_buyer_events"
     __table_args__ = (Index("ix_buyer_events_hash_time", "buyer_hash", "occurred_at"),)
-
-    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    buyer_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    seller_id: Mapped[str] = mapped_column(String(64), nullable=False)
-    order_id: Mapped[str | None] = mapped_column(String(32))
-    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # return | complaint | a_to_z
-    reason: Mapped[str | None] = mapped_column(String(32))
-    long_use: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
-    occurred_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responder import aliases, repository, threads
+from services.responder.buyers.repository import record_buyer_events
 from services.responder.replies import ReplyComposer, ReplyDraft
 from services.responder.tables import OrderContextRow, Ticket
 from shared.crypto import PiiCipher
@@ -77,6 +78,7 @@ async def handle_complaints(
     for event in complaints:
         await _apply_complaint(event, session=session, deps=deps, cache=cache)
     await _queue_replies(session, cache.replies, now=now)
+    await record_buyer_events(session, events=complaints)  # the buyers API's history, same transaction
 
 
 async def handle_order_context(event: OrderContextUpdated, *, session: AsyncSession) -> None:

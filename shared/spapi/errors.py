@@ -1,35 +1,23 @@
 """Failures of the SP-API client, classified for the consumer loop and the outbox sender.
 
-    ComplaintsError                      (shared.errors)
-    └── SpApiError                       any SP-API or LWA failure; carries what Amazon said
-        ├── SpApiRetryableError          (RetryableError) try again later; Amazon certainly did not act
-        │   ├── ThrottledError           429 QuotaExceeded still answered after the in-call retries
-        │   ├── ServiceUnavailableError  5xx on an operation that is safe to repeat, or 503 before a send
-        │   └── SpApiConnectionError     timeout / connection failure on a safe operation, or before a send
-        │                                left this host (connect errors); also LWA unreachable
-        └── SpApiPermanentError          (PermanentError) retrying cannot help
-            ├── AuthorizationError       LWA refused the app or refresh token, no token for the seller,
-            │                            or SP-API kept answering 401/403 access denied
-            ├── MessageNotAllowedError   403 "Invalid amazonOrderId and template combination.": the message
-            │                            type is not available for this order (check the actions first)
-            ├── SolicitationNotAvailableError  403: solicitation already sent / outside its window
-            ├── NotFoundError            404
-            ├── InvalidRequestError      (also ValidationError) 400 / 413 / 415: the request broke the contract
-            └── OutcomeUnknownError      a send (message, solicitation) whose result cannot be known: timeout,
-                                         dropped connection or 500 after the request reached Amazon. It is
-                                         permanent on purpose: the caller records the message as "unknown"
-                                         and must never send it again automatically.
-
-Every ``SpApiError`` has ``operation``, ``status`` (None without an HTTP answer), ``amazon_code`` /
-``amazon_message`` / ``amazon_details`` (the first entry of Amazon's ``errors`` list) and ``request_id``
-(``x-amzn-RequestId``) for support cases.
+Their place in the project's one exception tree is drawn in ``shared.errors``. Every ``SpApiError`` has
+``operation``, ``status`` (None without an HTTP answer), ``amazon_code`` / ``amazon_message`` /
+``amazon_details`` (the first entry of Amazon's ``errors`` list) and ``request_id`` (``x-amzn-RequestId``)
+for support cases.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from shared.errors import ComplaintsError, PermanentError, RetryableError, ValidationError
+from shared.errors import (
+    ComplaintsError,
+    OutcomeUnknown,
+    PermanentError,
+    RetryableError,
+    Throttled,
+    ValidationError,
+)
 
 __all__ = [
     "AuthorizationError",
@@ -79,7 +67,7 @@ class SpApiRetryableError(SpApiError, RetryableError):
     code = "spapi_retryable"
 
 
-class ThrottledError(SpApiRetryableError):
+class ThrottledError(SpApiRetryableError, Throttled):
     """429 QuotaExceeded, still after the client's own retries."""
 
     code = "spapi_throttled"
@@ -133,7 +121,10 @@ class InvalidRequestError(SpApiPermanentError, ValidationError):
     code = "spapi_invalid_request"
 
 
-class OutcomeUnknownError(SpApiPermanentError):
-    """A send may or may not have reached the buyer; record it as unknown and never re-send it."""
+class OutcomeUnknownError(SpApiPermanentError, OutcomeUnknown):
+    """A send may or may not have reached the buyer; record it as unknown and never re-send it.
+
+    Permanent as well, on purpose: a consumer that meets it dead-letters the work instead of retrying it.
+    """
 
     code = "spapi_outcome_unknown"

@@ -123,6 +123,17 @@ async def test_a_return_long_after_delivery_is_recorded_as_long_use(db: Database
     assert rows["111-0000001-0000001"].long_use is True
     assert rows["111-0000002-0000002"].long_use is False
     assert ALIAS not in {r.buyer_hash for r in rows.values()}  # hashed, never the alias
+    # the event carries the same facts, so the responder keeps the same history without this table
+    carried = {e.order_id: (e.buyer_hash, e.buyer_activity) for e in producer.out}
+    for order_id, row in rows.items():
+        buyer, activity = carried[order_id]
+        assert activity is not None
+        assert (buyer, activity.kind, activity.reason, activity.long_use) == (
+            row.buyer_hash,
+            row.kind,
+            row.reason,
+            row.long_use,
+        )
 
 
 async def test_history_of_many_returns_tags_abusive_returner_and_routes_to_a_human(db: Database) -> None:

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.classifier.abuse import assess_abuse
 from services.responder.api.errors import ApiError
 from services.responder.api.repositories import buyers as repo
 from services.responder.api.schemas.buyers import (
@@ -19,7 +18,9 @@ from services.responder.api.schemas.buyers import (
 )
 from services.responder.api.security import Principal
 from services.responder.api.views import summary_of
+from services.responder.buyers import repository as history_repo
 from services.responder.tables import Ticket
+from shared.abuse import assess_abuse
 
 __all__ = ["buyer"]
 
@@ -50,13 +51,17 @@ async def buyer(
 ) -> BuyerOut:
     """404 when the caller's sellers know nothing about this buyer."""
     sellers = list(caller.sellers)
-    events = list(await repo.buyer_events(session, buyer_hash=buyer_hash, sellers=sellers)) if sellers else []
+    events = (
+        list(await history_repo.buyer_events(session, buyer_hash=buyer_hash, sellers=sellers))
+        if sellers
+        else []
+    )
     tickets = (
         list(await repo.buyer_tickets(session, buyer_hash=buyer_hash, sellers=sellers)) if sellers else []
     )
     if not events and not tickets:
         raise ApiError(404, "buyer_not_found", "no history for this buyer")
-    history = await repo.buyer_history(session, buyer_hash=buyer_hash, sellers=sellers, now=now)
+    history = await history_repo.buyer_history(session, buyer_hash=buyer_hash, sellers=sellers, now=now)
     if events:
         assessed = assess_abuse(history, threshold=threshold)
         abuse = AbuseOut(

@@ -14,21 +14,9 @@ from typing import Protocol
 
 from services.responder.tables import OutboxMessage
 from shared.crypto import PiiCipher
-from shared.errors import ComplaintsError, RetryableError
+from shared.errors import OutcomeUnknown, Throttled  # re-exported: defined in the one tree
 
 __all__ = ["OutboundMessage", "OutcomeUnknown", "Throttled", "Transport", "decrypt_row"]
-
-
-class OutcomeUnknown(ComplaintsError):
-    """The request may have reached the remote side; nobody knows whether it acted."""
-
-    code = "outcome_unknown"
-
-
-class Throttled(RetryableError):
-    """The remote refused for rate reasons (429) before acting: try again later, however often."""
-
-    code = "throttled"
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from services.classifier.tables import BuyerEventRow
 from services.responder.api.security import TICKETS_READ
+from services.responder.buyers.tables import BuyerHistoryRow
 from shared.db.session import Database, unit_of_work
 from tests.responder.api.helpers import T0, add_key, add_ticket, bearer
 
@@ -18,7 +18,7 @@ BUYER = "f" * 64
 async def _event(db: Database, *, seller: str, kind: str, reason: str, at: datetime) -> None:
     async with unit_of_work(db) as session:
         session.add(
-            BuyerEventRow(
+            BuyerHistoryRow(
                 event_id=uuid.uuid4(),
                 buyer_hash=BUYER,
                 seller_id=seller,

@@ -6,6 +6,9 @@ Each indicator contributes ``c_i = cap_i * clamp((x_i - free_i) / span_i)``: not
 every contribution can be listed as a reason. The score only routes a case to a human (auto_reply False);
 it never refuses the buyer anything.
 
+One home for both services: the classifier scores a signal with it, the responder API recomputes it over a
+caller's sellers from its own buyer-history projection.
+
 ==========================  =======================================  ====  =====  ====
 indicator                   x                                        free  span   cap
 ==========================  =======================================  ====  =====  ====
@@ -24,10 +27,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.classifier.domain import BuyerHistory
 from shared.events import Reason
 
-__all__ = ["INDICATORS", "AbuseAssessment", "Indicator", "assess_abuse"]
+__all__ = ["INDICATORS", "AbuseAssessment", "BuyerHistory", "Indicator", "assess_abuse"]
+
+
+@dataclass(frozen=True, slots=True)
+class BuyerHistory:
+    """Rolling-window counts for one salted buyer hash."""
+
+    returns_30d: int = 0
+    returns_90d: int = 0
+    returns_365d: int = 0
+    complaints_90d: int = 0
+    a_to_z_claims_365d: int = 0
+    contradicting_reasons_90d: int = 0  # e.g. 'defective' then 'no longer needed' for similar items
+    long_use_returns_365d: int = 0  # returned long after delivery
+    orders_365d: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,7 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.classifier.abuse import INDICATORS, assess_abuse
-from services.classifier.domain import BuyerHistory
+from shared.abuse import INDICATORS, BuyerHistory, assess_abuse
 
 counts = st.integers(min_value=0, max_value=500)
 
