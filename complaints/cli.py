@@ -131,8 +131,8 @@ def doctor() -> None:
     failure."""
     import pydantic
 
-    from complaints.settings import Settings
     from complaints.doctor import render, run_checks
+    from complaints.settings import Settings
 
     try:
         settings = Settings()

@@ -10,13 +10,13 @@ import pytest
 import pytest_asyncio
 from pydantic import SecretStr
 
+from complaints.db.migrate import upgrade_head_async
 from services.ingest.aws import S3MailStore, create_client
 from services.ingest.deps import IngestDeps, ReportsApi
 from services.ingest.intake import Intake
-from complaints.db.migrate import upgrade_head_async
+from services.ingest.settings import IngestSettings
 from shared.db.session import Database
 from shared.kafka.producer import EventProducer
-from services.ingest.settings import IngestSettings
 from shared.settings import AwsSettings, DatabaseSettings, KafkaSettings, SpApiSettings
 from shared.spapi import SpApiClient
 from shared.stack.aws import AwsEnvironment, aws_client

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import SecretStr
 
 from services.ingest.deps import IngestDeps
+from services.ingest.settings import IngestSettings
 from shared.crypto import PiiCipher
 from shared.kafka.codec import EventCodec
-from services.ingest.settings import IngestSettings
 from tests.ingest.payloads import SELLER
 
 if TYPE_CHECKING:

@@ -13,10 +13,11 @@ from sqlalchemy import select
 from services.responder.buyers.tables import BuyerHistoryRow
 from services.responder.handlers import ResponderDeps, handle_classified
 from services.responder.replies import ReplyComposer
+from services.responder.settings import MailSettings, ResponderSettings
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
 from shared.events import BuyerActivity, ComplaintClassified
-from shared.settings import DatabaseSettings, MailSettings, ResponderSettings
+from shared.settings import DatabaseSettings
 from tests.responder.support import classified
 
 pytestmark = pytest.mark.integration

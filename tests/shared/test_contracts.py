@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import SecretStr
 
-from services.classifier.settings import ClassifierSettings
 from complaints.settings import Settings
+from services.classifier.settings import ClassifierSettings
 from shared.events import ComplaintSignalReceived, SignalKind, SignalSource, event_id_for, kafka_key
 from shared.schemas import EXPORTED, render, schema_path
 

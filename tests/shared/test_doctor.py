@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from complaints.settings import Settings
 from complaints.cli import app
 from complaints.doctor import Check, run_checks
+from complaints.settings import Settings
 from shared.stack.endpoints import StackEndpoints
 from shared.stack.smtp import SmtpServer
 from tests.plugins.stack import DatabaseFactory

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
+from complaints.settings import Settings
 from services.classifier.settings import ClassifierSettings
 from services.responder.settings import ResponderSettings
-from complaints.settings import Settings
 from shared.settings import MIN_SECRET_CHARS, SpApiSettings
 
 STRONG = "s" * MIN_SECRET_CHARS

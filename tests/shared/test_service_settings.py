@@ -6,10 +6,10 @@ import json
 
 import pytest
 
+from complaints.settings import Settings
 from services.classifier.settings import ClassifierServiceSettings
 from services.ingest.settings import IngestServiceSettings
 from services.responder.settings import ResponderApiServiceSettings, ResponderServiceSettings
-from complaints.settings import Settings
 from shared.settings import ServiceSettings
 
 STRONG = "s" * 40

@@ -14,7 +14,7 @@ from shared.errors import PermanentError
 from shared.events import AmazonEvent
 from shared.kafka.codec import EventCodec
 from shared.kafka.typed import Consumed, decode_records, decoding
-from tests.shared.test_consumer_failures import TOPIC, FakeConsumer, FakeRecord, _run, _settings
+from tests.shared.kafka.test_consumer_failures import TOPIC, FakeConsumer, FakeRecord, _run, _settings
 
 CODEC = EventCodec(PiiCipher("typed-consumer-test-key"))
 DECODERS = {TOPIC: partial(decode_amazon_event, codec=CODEC)}
