@@ -7,7 +7,6 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings
 
-from services.classifier.settings import ClassifierSettings
 from shared.settings import (
     MIN_SECRET_CHARS,
     PLACEHOLDER,
@@ -19,7 +18,18 @@ from shared.settings import (
     section_config,
 )
 
-__all__ = ["MailSettings", "ResponderApiServiceSettings", "ResponderServiceSettings", "ResponderSettings"]
+__all__ = [
+    "AbuseFlagSettings",
+    "MailSettings", "ResponderApiServiceSettings", "ResponderServiceSettings", "ResponderSettings"]
+
+
+class AbuseFlagSettings(BaseSettings):
+    """The buyer view's abusive-returner flag: the same CLASSIFIER_ABUSIVE_THRESHOLD the classifier reads,
+    declared here because a service never imports another's settings."""
+
+    model_config = section_config("CLASSIFIER_")
+
+    abusive_threshold: float = Field(default=0.7, ge=0, le=1)
 
 
 class MailSettings(BaseSettings):
@@ -120,8 +130,8 @@ class ResponderApiServiceSettings(ServiceSettings):
     """Everything `complaints api` reads besides ``ApiSettings`` (RESPONDER_API_*)."""
 
     responder: ResponderSettings = Field(default_factory=ResponderSettings)
-    classifier: ClassifierSettings = Field(
-        default_factory=ClassifierSettings, description="Only abusive_threshold: the buyer view's flag."
+    classifier: AbuseFlagSettings = Field(
+        default_factory=AbuseFlagSettings, description="Only abusive_threshold: the buyer view's flag."
     )
 
     def required_secrets(self) -> RequiredSecrets:
