@@ -29,11 +29,11 @@ import httpx
 from pydantic import SecretStr
 from sqlalchemy import func, insert, select
 
-from services.responder.replies import ReplyComposer
-from services.responder.sender import OutboxSender, SenderConfig
+from services.responder.outbox.sender import OutboxSender, SenderConfig
+from services.responder.outbox.transports.messaging import MessagingTransport, spapi_http_client
+from services.responder.replies.compose import ReplyComposer
+from services.responder.replies.templating import render_reply
 from services.responder.tables import OutboxMessage, Ticket
-from services.responder.templating import render_reply
-from services.responder.transports.messaging import MessagingTransport, spapi_http_client
 from shared.crypto import PiiCipher
 from shared.db.migrate import upgrade_head_async
 from shared.db.session import Database, unit_of_work

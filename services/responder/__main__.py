@@ -6,15 +6,15 @@ import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from services.responder.budget import BudgetPolicy
 from services.responder.handlers import ResponderDeps, handle_batch
-from services.responder.ownership import SellerOwnership
-from services.responder.replies import ReplyComposer
-from services.responder.sender import OutboxSender, SenderConfig
-from services.responder.transports import Transport
-from services.responder.transports.messaging import MessagingTransport, spapi_http_client
-from services.responder.transports.ses import SesTransport
-from services.responder.transports.smtp import SmtpTransport
+from services.responder.outbox.budget import BudgetPolicy
+from services.responder.outbox.ownership import SellerOwnership
+from services.responder.outbox.sender import OutboxSender, SenderConfig
+from services.responder.outbox.transports import Transport
+from services.responder.outbox.transports.messaging import MessagingTransport, spapi_http_client
+from services.responder.outbox.transports.ses import SesTransport
+from services.responder.outbox.transports.smtp import SmtpTransport
+from services.responder.replies.compose import ReplyComposer
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
 from shared.health import HealthState

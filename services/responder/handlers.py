@@ -14,9 +14,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.responder import aliases, repository, threads
-from services.responder.replies import ReplyComposer, ReplyDraft
+from services.responder.replies import aliases
+from services.responder.replies.compose import ReplyComposer, ReplyDraft
 from services.responder.tables import OrderContextRow, Ticket
+from services.responder.tickets import repository, threads
 from shared.crypto import PiiCipher
 from shared.db.idempotency import fresh_events
 from shared.decoding import decode_amazon_event, decode_classified

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from services.responder.api.security import REPLIES_SEND
 from services.responder.handlers import ResponderDeps, handle_classified
-from services.responder.replies import ReplyComposer
+from services.responder.replies.compose import ReplyComposer
 from services.responder.tables import OutboxMessage, Ticket
 from shared.db.session import Database, unit_of_work
 from shared.events import ComplaintClassified

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from services.responder.compliance import (
+from services.responder.replies.compliance import (
     DEFAULT_POLICIES,
     EMAIL_MAX_LENGTH,
     guess_language,

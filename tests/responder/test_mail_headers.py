@@ -7,14 +7,14 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from services.responder.mail import (
+from services.responder.outbox.transports import OutboundMessage
+from services.responder.replies.mail import (
     build_reply_email,
     checked_recipient,
     header_text,
     reply_subject,
     wire_reply,
 )
-from services.responder.transports import OutboundMessage
 from shared.errors import PermanentError
 
 ALIAS = "k3xq9wz7m2bd5tf@marketplace.amazon.com"

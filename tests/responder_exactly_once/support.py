@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responder.handlers import ResponderDeps, handle_classified, handle_order_context
-from services.responder.replies import ReplyComposer
+from services.responder.replies.compose import ReplyComposer
 from services.responder.tables import OutboxMessage, Ticket, TicketEvent
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from services.responder.sender import OutboxSender, SenderConfig
+from services.responder.outbox.sender import OutboxSender, SenderConfig
+from services.responder.outbox.transports.messaging import MessagingTransport
+from services.responder.outbox.transports.smtp import SmtpTransport
 from services.responder.tables import OutboxMessage
-from services.responder.transports.messaging import MessagingTransport
-from services.responder.transports.smtp import SmtpTransport
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
 from shared.errors import PermanentError

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from services.responder.sender import OutboxSender, SenderConfig
-from services.responder.transports.smtp import SmtpTransport
+from services.responder.outbox.sender import OutboxSender, SenderConfig
+from services.responder.outbox.transports.smtp import SmtpTransport
 from shared.db.session import Database
 from shared.settings import MailSettings
 from shared.stack.smtp import SmtpServer

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from services.ingest.parse.relay import parse_relay_email
 from services.responder.handlers import ResponderDeps, handle_classified
-from services.responder.replies import ReplyComposer
+from services.responder.replies.compose import ReplyComposer
 from services.responder.tables import OutboxMessage, Ticket, TicketEvent
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work

@@ -11,10 +11,10 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from services.responder.handlers import ResponderDeps, handle_classified
-from services.responder.replies import ReplyComposer
-from services.responder.sender import OutboxSender, SenderConfig
+from services.responder.outbox.sender import OutboxSender, SenderConfig
+from services.responder.outbox.transports.smtp import SmtpTransport
+from services.responder.replies.compose import ReplyComposer
 from services.responder.tables import OutboxMessage
-from services.responder.transports.smtp import SmtpTransport
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
 from shared.settings import DatabaseSettings, MailSettings, ResponderSettings

@@ -12,12 +12,12 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from services.responder.handlers import ResponderDeps, handle_classified
-from services.responder.replies import ReplyComposer
-from services.responder.sender import OutboxSender, SenderConfig
+from services.responder.outbox.sender import OutboxSender, SenderConfig
+from services.responder.outbox.transports import OutboundMessage, OutcomeUnknown
+from services.responder.outbox.transports.ses import SesTransport
+from services.responder.outbox.transports.smtp import SmtpTransport
+from services.responder.replies.compose import ReplyComposer
 from services.responder.tables import OutboxMessage, Ticket, TicketEvent
-from services.responder.transports import OutboundMessage, OutcomeUnknown
-from services.responder.transports.ses import SesTransport
-from services.responder.transports.smtp import SmtpTransport
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
 from shared.errors import PermanentError, RetryableError
@@ -157,7 +157,7 @@ async def test_safe_failure_is_retried_later(db: Database) -> None:
 async def test_a_crash_mid_send_leaves_unknown_after_the_lease(db: Database) -> None:
     await _apply(db, classified())
     async with unit_of_work(db) as session:
-        from services.responder.outbox_repository import claim_due
+        from services.responder.outbox.repository import claim_due
 
         claimed = await claim_due(session, now=datetime.now(UTC), limit=10, per_seller=10, exclude=())
         assert len(claimed) == 1  # ...and the process dies here, before sending or recording
@@ -251,7 +251,7 @@ async def test_ses_transport_sends_raw_email_through_moto(aws: AwsEnvironment) -
 async def test_ses_transport_refuses_an_unverified_sender(aws: AwsEnvironment) -> None:
     from pydantic import SecretStr
 
-    from services.responder.transports.ses import SesTransport
+    from services.responder.outbox.transports.ses import SesTransport
     from shared.settings import AwsSettings
 
     settings = AwsSettings(

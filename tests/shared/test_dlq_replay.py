@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from services.responder.handlers import ResponderDeps, handle_complaints
-from services.responder.replies import ReplyComposer
+from services.responder.replies.compose import ReplyComposer
 from services.responder.tables import Ticket
 from shared.crypto import PiiCipher
 from shared.db.idempotency import fresh_events

@@ -15,7 +15,7 @@ import pydantic
 import pytest
 from sqlalchemy import String
 
-from services.responder.threads import THREAD_KEY_MAX, thread_key
+from services.responder.tickets.threads import THREAD_KEY_MAX, thread_key
 from shared.db import tables
 from shared.db.idempotency import DEDUP_KEY_MAX, derived_key
 from shared.events import (

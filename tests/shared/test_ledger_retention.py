@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from services.ingest.ledger import prune_ledger
 from services.ingest.tables import IngestSeen
 from services.responder.api.config import ApiSettings
-from services.responder.api.retention import run_retention
+from services.responder.workers.retention import run_retention
 from shared.db.idempotency import ProcessedEvent, claim_events
 from shared.db.session import Database, unit_of_work
 from shared.settings import DatabaseSettings, IngestSettings

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.responder.api.schemas.tickets import TicketPatch
-from services.responder.api.sla import AWAITING_SELLER
 from services.responder.tables import Ticket
+from services.responder.tickets.sla import AWAITING_SELLER
 
 __all__ = ["FieldChange", "PreconditionError", "apply_changes", "matches_if_match", "plan_changes"]
 

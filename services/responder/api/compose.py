@@ -7,15 +7,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from services.responder.api.schemas.replies import LintOut, ReplyCreate, ViolationOut
-from services.responder.compliance import LintResult, lint
-from services.responder.mail import reply_subject
-from services.responder.tables import OrderContextRow
-from services.responder.templating import (
+from services.responder.replies.compliance import LintResult, lint
+from services.responder.replies.mail import reply_subject
+from services.responder.replies.templating import (
     TemplateNotFoundError,
     TemplateVariableError,
     render_reply,
     template_channel,
 )
+from services.responder.tables import OrderContextRow
 
 __all__ = ["ComposeError", "Draft", "compose_reply", "lint_out", "split_channel", "ticket_variables"]
 

@@ -19,7 +19,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.responder import repository as responder_repo
 from services.responder.api.compose import ComposeError, Draft, compose_reply, split_channel, ticket_variables
 from services.responder.api.errors import ApiError
 from services.responder.api.repositories import replies as repo
@@ -28,6 +27,7 @@ from services.responder.api.schemas.replies import ReplyCreate
 from services.responder.api.security import Principal
 from services.responder.api.tickets_service import load_ticket
 from services.responder.tables import OutboxMessage, Ticket
+from services.responder.tickets import repository as responder_repo
 from shared.crypto import PiiCipher
 from shared.relay import reply_target
 

@@ -10,7 +10,7 @@ from services.responder.api.repositories import tickets as tickets_repo
 from services.responder.api.schemas.replies import PreviewOut, PreviewRequest, TemplateOut
 from services.responder.api.security import TICKETS_READ, Principal
 from services.responder.api.tickets_service import load_ticket
-from services.responder.templating import (
+from services.responder.replies.templating import (
     TemplateNotFoundError,
     TemplateVariableError,
     list_templates,

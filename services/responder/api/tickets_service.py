@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.responder import repository as responder_repo
 from services.responder.api.changes import PreconditionError, apply_changes, matches_if_match, plan_changes
 from services.responder.api.cursor import Cursor, CursorError, decode_cursor, encode_cursor
 from services.responder.api.errors import ApiError
@@ -20,6 +19,7 @@ from services.responder.api.schemas.tickets import TicketDetail, TicketPatch, Ti
 from services.responder.api.security import TICKETS_READ, Principal
 from services.responder.api.views import detail_json, detail_of, etag_of, page_json
 from services.responder.tables import Ticket
+from services.responder.tickets import repository as responder_repo
 from shared.crypto import PiiCipher
 
 __all__ = [

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.responder.api.schemas.common import Code, Identifier, Instant, Line, Model, PriorityCode
-from services.responder.api.sla import SlaState
+from services.responder.tickets.sla import SlaState
 
 __all__ = [
     "Classification",

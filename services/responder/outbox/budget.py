@@ -18,10 +18,10 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.responder import outbox_repository as outbox_repo
-from services.responder import repository
-from services.responder.outbox_repository import COUNTED_STATUSES
+from services.responder.outbox import repository as outbox_repo
+from services.responder.outbox.repository import COUNTED_STATUSES
 from services.responder.tables import OutboxMessage
+from services.responder.tickets import repository
 from shared.settings import ResponderSettings
 
 __all__ = [

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from services.responder.compliance.model import LinkRule
+from services.responder.replies.compliance.model import LinkRule
 
 __all__ = ["ORDER_ID", "Found", "find_emails", "find_links", "find_phones", "link_allowed"]
 

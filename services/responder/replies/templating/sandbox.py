@@ -8,7 +8,7 @@ from jinja2 import StrictUndefined, Template, nodes
 from jinja2.exceptions import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from services.responder.templating.variables import VARIABLES
+from services.responder.replies.templating.variables import VARIABLES
 from shared.errors import ValidationError
 
 __all__ = ["UnsafeTemplateError", "check_template_source", "compile_template"]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from services.responder.compliance.lexicon import SAME_SENTENCE as _S
-from services.responder.compliance.lexicon import compile_phrases
+from services.responder.replies.compliance.lexicon import SAME_SENTENCE as _S
+from services.responder.replies.compliance.lexicon import compile_phrases
 
 __all__ = ["REVIEW_CHANGE", "REVIEW_INCENTIVE", "REVIEW_REQUEST"]
 

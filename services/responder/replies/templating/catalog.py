@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from services.responder.compliance import language_of_locale
+from services.responder.replies.compliance import language_of_locale
 
 __all__ = [
     "CATEGORIES",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from services.responder.compliance.channels import UnknownChannelError, policy_for
-from services.responder.compliance.model import ChannelPolicy, LintResult, Violation
-from services.responder.compliance.rules import FIELD_RULES, TEXT_RULES, Checked
+from services.responder.replies.compliance.channels import UnknownChannelError, policy_for
+from services.responder.replies.compliance.model import ChannelPolicy, LintResult, Violation
+from services.responder.replies.compliance.rules import FIELD_RULES, TEXT_RULES, Checked
 
 __all__ = ["lint"]
 

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from services.responder import repository as responder_repo
-from services.responder.api.repositories import maintenance as repo
-from services.responder.api.webhook import WebhookSender
 from services.responder.tables import Ticket
+from services.responder.tickets import repository as responder_repo
+from services.responder.workers import repository as repo
+from services.responder.workers.webhook import WebhookSender
 from shared.db.session import Database, unit_of_work
 from shared.errors import RetryableError
 from shared.events import EventBase, Priority, SignalSource, SlaAlertRaised, event_id_for

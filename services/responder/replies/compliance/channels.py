@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from services.responder.compliance.model import ChannelPolicy, LinkRule
+from services.responder.replies.compliance.model import ChannelPolicy, LinkRule
 
 __all__ = [
     "AMAZON_ORDER_PAGES",

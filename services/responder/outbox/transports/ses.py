@@ -13,9 +13,9 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from services.responder.mail import checked_recipient, sender_address
-from services.responder.transports import OutboundMessage, OutcomeUnknown, Throttled
-from services.responder.transports.wire import build_mail
+from services.responder.outbox.transports import OutboundMessage, OutcomeUnknown, Throttled
+from services.responder.outbox.transports.wire import build_mail
+from services.responder.replies.mail import checked_recipient, sender_address
 from shared.errors import PermanentError, RetryableError
 from shared.settings import AwsSettings, MailSettings
 

@@ -47,16 +47,16 @@ violations carry ``field="subject"`` and spans within the subject.
 
 from __future__ import annotations
 
-from services.responder.compliance.channels import (
+from services.responder.replies.compliance.channels import (
     AMAZON_ORDER_PAGES,
     CARRIER_TRACKING,
     DEFAULT_POLICIES,
     EMAIL_MAX_LENGTH,
     policy_for,
 )
-from services.responder.compliance.language import LanguageGuess, guess_language, language_of_locale
-from services.responder.compliance.linter import lint
-from services.responder.compliance.model import ChannelPolicy, LinkRule, LintResult, Violation
+from services.responder.replies.compliance.language import LanguageGuess, guess_language, language_of_locale
+from services.responder.replies.compliance.linter import lint
+from services.responder.replies.compliance.model import ChannelPolicy, LinkRule, LintResult, Violation
 
 RULE_IDS: frozenset[str] = frozenset(
     {

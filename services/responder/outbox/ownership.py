@@ -28,7 +28,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.responder import lease_repository as lease_repo
+from services.responder.outbox import lease_repository as lease_repo
 from shared.db.session import Database
 from shared.errors import RetryableError
 

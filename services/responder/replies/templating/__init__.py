@@ -33,8 +33,8 @@ from typing import Literal
 
 from jinja2.exceptions import TemplateError
 
-from services.responder.compliance import LintResult, language_of_locale, lint
-from services.responder.templating.catalog import (
+from services.responder.replies.compliance import LintResult, language_of_locale, lint
+from services.responder.replies.templating.catalog import (
     CATEGORIES,
     CHANNELS,
     LANGUAGES,
@@ -46,8 +46,12 @@ from services.responder.templating.catalog import (
     repo_templates,
     template_channel,
 )
-from services.responder.templating.sandbox import UnsafeTemplateError, check_template_source, compile_template
-from services.responder.templating.variables import (
+from services.responder.replies.templating.sandbox import (
+    UnsafeTemplateError,
+    check_template_source,
+    compile_template,
+)
+from services.responder.replies.templating.variables import (
     OPTIONAL_VARIABLES,
     REQUIRED_VARIABLES,
     TemplateVariableError,

@@ -14,19 +14,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from services.responder.compliance import language_of_locale
-from services.responder.mail import reply_subject
-from services.responder.policy import ReplyContext, decide_reply
-from services.responder.tables import OrderContextRow
-from services.responder.templating import (
+from services.responder.outbox.transports import OutboundMessage
+from services.responder.replies.compliance import language_of_locale
+from services.responder.replies.mail import reply_subject
+from services.responder.replies.policy import ReplyContext, decide_reply
+from services.responder.replies.templating import (
     RenderedReply,
     TemplateNotFoundError,
     TemplateOverride,
     TemplateVariableError,
     render_reply,
 )
-from services.responder.threads import outbox_key
-from services.responder.transports import OutboundMessage
+from services.responder.tables import OrderContextRow
+from services.responder.tickets.threads import outbox_key
 from shared.crypto import PiiCipher
 from shared.events import ComplaintClassified
 from shared.relay import reply_target

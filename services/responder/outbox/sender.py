@@ -31,16 +31,16 @@ from datetime import UTC, datetime, timedelta
 
 from prometheus_client import Counter as Metric
 
-from services.responder import lease_repository as lease_repo
-from services.responder import outbox_repository as outbox_repo
-from services.responder.budget import BudgetPolicy, SendBudget, defer_to_next_day
-from services.responder.outcomes import Outcome, RetryPolicy, prepare_failure, send_outcome
-from services.responder.ownership import SellerOwnership
-from services.responder.tables import OutboxMessage
-from services.responder.transports import (
+from services.responder.outbox import lease_repository as lease_repo
+from services.responder.outbox import repository as outbox_repo
+from services.responder.outbox.budget import BudgetPolicy, SendBudget, defer_to_next_day
+from services.responder.outbox.outcomes import Outcome, RetryPolicy, prepare_failure, send_outcome
+from services.responder.outbox.ownership import SellerOwnership
+from services.responder.outbox.transports import (
     Transport,
     decrypt_row,
 )
+from services.responder.tables import OutboxMessage
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
 from shared.errors import PermanentError, RetryableError, classify_failure

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.responder import repository
+from services.responder.tickets import repository
 from shared.crypto import PiiCipher
 from shared.events import ComplaintSignalReceived
 from shared.relay import parse_relay_alias, reply_target

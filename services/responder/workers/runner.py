@@ -8,10 +8,10 @@ import logging
 
 from aiokafka.errors import KafkaError
 
-from services.responder.api.alerts import run_sla_alerts
-from services.responder.api.retention import run_retention
 from services.responder.api.runtime import ApiRuntime
-from services.responder.api.webhook import WebhookSender
+from services.responder.workers.alerts import run_sla_alerts
+from services.responder.workers.retention import run_retention
+from services.responder.workers.webhook import WebhookSender
 from shared.kafka.producer import EventProducer
 
 __all__ = ["background_tasks"]

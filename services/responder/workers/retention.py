@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.responder.api.repositories import maintenance as repo
+from services.responder.workers import repository as repo
 from shared.db.idempotency import prune_processed
 from shared.db.session import Database, unit_of_work
 from shared.errors import RetryableError

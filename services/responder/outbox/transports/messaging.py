@@ -13,7 +13,7 @@ from typing import Protocol
 
 import httpx
 
-from services.responder.transports import OutboundMessage, OutcomeUnknown, Throttled
+from services.responder.outbox.transports import OutboundMessage, OutcomeUnknown, Throttled
 from shared.errors import ComplaintsError, PermanentError
 from shared.settings import SpApiSettings
 from shared.spapi.client import SpApiClient

@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
-from services.responder.compliance import lexicon, reviews
-from services.responder.compliance.detect import (
+from services.responder.replies.compliance import lexicon, reviews
+from services.responder.replies.compliance.detect import (
     ORDER_ID,
     Found,
     find_emails,
@@ -17,9 +17,9 @@ from services.responder.compliance.detect import (
     find_phones,
     link_allowed,
 )
-from services.responder.compliance.language import guess_language, language_of_locale
-from services.responder.compliance.model import ChannelPolicy, Field, Violation
-from services.responder.compliance.normalize import Normalized, normalize
+from services.responder.replies.compliance.language import guess_language, language_of_locale
+from services.responder.replies.compliance.model import ChannelPolicy, Field, Violation
+from services.responder.replies.compliance.normalize import Normalized, normalize
 
 __all__ = ["FIELD_RULES", "TEXT_RULES", "Checked", "Rule"]
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from services.responder.transports import OutboundMessage, OutcomeUnknown, Throttled, Transport
+from services.responder.outbox.transports import OutboundMessage, OutcomeUnknown, Throttled, Transport
 from shared.errors import ComplaintsError, PermanentError, RetryableError, classify_failure
 
 __all__ = ["Outcome", "RetryPolicy", "prepare_failure", "send_outcome"]

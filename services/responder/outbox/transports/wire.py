@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from services.responder.mail import wire_reply
-from services.responder.transports import OutboundMessage
+from services.responder.outbox.transports import OutboundMessage
+from services.responder.replies.mail import wire_reply
 from shared.errors import ComplaintsError, PermanentError
 
 __all__ = ["build_mail"]

@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import smtplib
 
-from services.responder.mail import checked_recipient, sender_address
-from services.responder.transports import OutboundMessage, OutcomeUnknown
-from services.responder.transports.wire import build_mail
+from services.responder.outbox.transports import OutboundMessage, OutcomeUnknown
+from services.responder.outbox.transports.wire import build_mail
+from services.responder.replies.mail import checked_recipient, sender_address
 from shared.errors import PermanentError, RetryableError
 from shared.settings import MailSettings
 
