@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.responder.outbox import repository as outbox_repo
 from services.responder.outbox.repository import COUNTED_STATUSES
 from services.responder.tables import OutboxMessage
-from services.responder.tickets import repository
+from services.responder.tickets import repository, timeline
 from shared.settings import ResponderSettings
 
 __all__ = [
@@ -100,17 +100,8 @@ async def defer_to_next_day(session: AsyncSession, row: OutboxMessage, *, now: d
     """Keep an unclaimed row pending until the next budget day, and say so on the ticket's timeline."""
     row.not_before = budget_day(now)[1]
     row.last_error = "daily send budget reached; deferred to the next day"
-    await repository.add_timeline(
-        session,
-        ticket_id=row.ticket_id,
-        kind="reply_deferred",
-        occurred_at=now,
-        data={
-            "outbox_id": str(row.id),
-            "reason": "daily_send_budget",
-            "not_before": row.not_before.isoformat(),
-        },
-    )
+    entry = timeline.deferred_entry(outbox_id=row.id, not_before=row.not_before, now=now)
+    await repository.add_timeline(session, ticket_id=row.ticket_id, entry=entry)
 
 
 class SendBudget:

@@ -15,6 +15,8 @@ from sqlalchemy import Row, Table, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responder.tables import OrderContextRow, OutboxMessage, Ticket, TicketEvent
+from services.responder.tickets.timeline import outcome_entry
+from services.responder.tickets.transitions import ESCALATED, ESCALATING_OUTCOMES, REPLIED, REPLIED_FROM
 
 __all__ = [
     "COUNTED_STATUSES",
@@ -32,7 +34,6 @@ __all__ = [
 STALE = "sender stopped mid-send; outcome unknown"
 COUNTED_STATUSES = ("sent", "unknown", "sending")
 """Rows that may have reached a buyer: what the daily budget counts."""
-_REPLIED_FROM = ("new", "awaiting_reply", "escalated")
 
 _TICKETS = cast(Table, Ticket.__table__)
 _OUTBOX = cast(Table, OutboxMessage.__table__)
@@ -79,14 +80,21 @@ async def record_on_ticket(
     values: dict[str, Any] = {"version": t.version + 1, "updated_at": func.now()}
     if status == "sent":
         values["first_response_at"] = func.coalesce(t.first_response_at, now)
-        values["status"] = case((t.status.in_(_REPLIED_FROM), "replied"), else_=t.status)
-    elif status in ("unknown", "failed"):
-        values["status"] = "escalated"
+        # the transition rule in SQL: the ticket row is not loaded here
+        values["status"] = case((t.status.in_(REPLIED_FROM), REPLIED), else_=t.status)
+    elif status in ESCALATING_OUTCOMES:
+        values["status"] = ESCALATED
     await session.execute(update(_TICKETS).where(t.id == row.ticket_id).values(values))
-    data = {"outbox_id": str(row.id), "channel": row.channel, "error": error}
+    entry = outcome_entry(
+        outbox_id=row.id, channel=row.channel, outcome=status, error=error, actor=row.created_by, now=now
+    )
     await session.execute(
         insert(_EVENTS).values(
-            ticket_id=row.ticket_id, kind="reply_" + status, occurred_at=now, actor=row.created_by, data=data
+            ticket_id=row.ticket_id,
+            kind=entry.kind,
+            occurred_at=entry.occurred_at,
+            actor=entry.actor,
+            data=entry.data,
         )
     )
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.responder.tickets import repository
+from services.responder.tickets import repository, timeline
 from shared.crypto import PiiCipher
 from shared.events import ComplaintSignalReceived
 from shared.relay import parse_relay_alias, reply_target
@@ -74,12 +74,5 @@ async def record_alias(
         kind, data = "reply_address_refused", {"reason": "not a relay alias of the ticket's marketplace"}
     else:
         return
-    await repository.add_timeline(
-        session,
-        ticket_id=ticket_id,
-        kind=kind,
-        occurred_at=signal.occurred_at,
-        event_id=signal.event_id,
-        data={**data, "message_id": signal.message_id},
-        pii_enc=cipher.encrypt_json({"alias": incoming}),
-    )
+    entry = timeline.alias_entry(kind, data, signal=signal, cipher=cipher)
+    await repository.add_timeline(session, ticket_id=ticket_id, entry=entry)

@@ -1,4 +1,4 @@
-"""Compose the reply a classified complaint gets: policy decision, template, lint, outbox values.
+"""Compose the reply a classified complaint gets: policy decision, template and lint.
 
 Nothing is sent here. The result is an outbox row: ``pending`` (the sender delivers it), ``draft`` (held for a
 human with the prepared text) or ``blocked`` (the linter said no; kept with its violations).
@@ -9,14 +9,12 @@ Proactive (Messaging API) replies are decided with the actions the policy prefer
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from services.responder.outbox.transports import OutboundMessage
 from services.responder.replies.compliance import language_of_locale
 from services.responder.replies.mail import reply_subject
+from services.responder.replies.message import OutboundMessage
 from services.responder.replies.policy import ReplyContext, decide_reply
 from services.responder.replies.templating import (
     RenderedReply,
@@ -27,7 +25,6 @@ from services.responder.replies.templating import (
 )
 from services.responder.tables import OrderContextRow
 from services.responder.tickets.threads import outbox_key
-from shared.crypto import PiiCipher
 from shared.events import ComplaintClassified
 from shared.relay import reply_target
 from shared.settings import MailSettings, ResponderSettings
@@ -45,7 +42,7 @@ class ReplyDraft:
     status: str  # pending | draft | blocked
     channel: str  # email | messaging
     action: str | None
-    to: str | None
+    buyer_alias: str | None
     subject: str | None
     body: str
     headers: dict[str, str]
@@ -56,31 +53,6 @@ class ReplyDraft:
     lint: list[dict[str, object]]
     reason_codes: tuple[str, ...]
     idempotency_key: str
-
-    def outbox_values(
-        self, *, ticket_id: uuid.UUID, event: ComplaintClassified, cipher: PiiCipher
-    ) -> dict[str, Any]:
-        """Column values for ``outbox_messages`` (PII encrypted)."""
-        return {
-            "idempotency_key": self.idempotency_key,
-            "ticket_id": ticket_id,
-            "seller_id": event.seller_id,
-            "marketplace_id": event.marketplace_id,
-            "order_id": event.order_id,
-            "channel": self.channel,
-            "action": self.action,
-            "status": self.status,
-            "template_id": self.template_id,
-            "template_version": self.template_version,
-            "language": self.language,
-            "fallback": self.fallback,
-            "lint": self.lint,
-            "mail_headers": self.headers,
-            "to_enc": cipher.encrypt(self.to),
-            "subject_enc": cipher.encrypt(self.subject),
-            "body_enc": cipher.encrypt(self.body),
-            "created_by": "auto",
-        }
 
 
 class ReplyComposer:
@@ -164,12 +136,12 @@ class ReplyComposer:
         *,
         order: OrderContextRow | None,
         thread: str,
-        reply_to: str | None,
+        buyer_alias: str | None,
         alias_changed: bool = False,
     ) -> ReplyDraft | None:
         """The reply to queue, or None when nothing needs saying.
 
-        ``reply_to`` is the ticket's buyer alias (the only address an e-mail reply goes to); ``alias_changed``
+        ``buyer_alias`` is the ticket's buyer alias (the only address an e-mail reply goes to); ``alias_changed``
         says this message came from another alias, which holds the reply for a human.
         """
         milestones = (order.tracking_milestone,) if order and order.tracking_milestone else ()
@@ -206,8 +178,8 @@ class ReplyComposer:
             elif not email and rendered.fallback is not None and status == "pending":
                 status, reasons = "draft", [*reasons, f"language_fallback:{rendered.fallback}"]
         # Checked again here, whatever the policy said: an e-mail is only ever queued to a relay alias.
-        to = reply_target(reply_to, marketplace_id=event.marketplace_id) if email else None
-        if email and to is None and status == "pending":
+        target = reply_target(buyer_alias, marketplace_id=event.marketplace_id) if email else None
+        if email and target is None and status == "pending":
             status, reasons = "draft", [*reasons, "no_reply_address"]
         headers: dict[str, str] = {}
         if email and s.message_id:
@@ -219,7 +191,7 @@ class ReplyComposer:
             status=status,
             channel="email" if email else "messaging",
             action=None if email else decision.channel.split(":", 1)[1],
-            to=to,
+            buyer_alias=target,
             subject=(rendered.subject if rendered and rendered.subject else reply_subject(s.subject))
             if email
             else None,

@@ -23,7 +23,7 @@ from shared.errors import PermanentError
 from shared.relay import reply_target
 
 if TYPE_CHECKING:
-    from services.responder.outbox.transports import OutboundMessage
+    from services.responder.replies.message import OutboundMessage
     from shared.settings import MailSettings
 
 __all__ = [

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, select, tuple_
@@ -12,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responder.tables import OrderContextRow, OutboxMessage, Ticket, TicketEvent
+from services.responder.tickets.timeline import Entry
 from shared.events import OrderContextUpdated
 
 __all__ = [
@@ -100,27 +100,17 @@ async def ticket_ids_for_order(session: AsyncSession, *, seller_id: str, order_i
     return list((await session.execute(stmt)).scalars().all())
 
 
-async def add_timeline(
-    session: AsyncSession,
-    *,
-    ticket_id: uuid.UUID,
-    kind: str,
-    occurred_at: datetime,
-    data: dict[str, Any],
-    event_id: uuid.UUID | None = None,
-    actor: str = "system",
-    pii_enc: bytes | None = None,
-) -> None:
+async def add_timeline(session: AsyncSession, *, ticket_id: uuid.UUID, entry: Entry) -> None:
     """Append one entry to a ticket's timeline."""
     session.add(
         TicketEvent(
             ticket_id=ticket_id,
-            kind=kind,
-            occurred_at=occurred_at,
-            data=data,
-            event_id=event_id,
-            actor=actor,
-            pii_enc=pii_enc,
+            kind=entry.kind,
+            occurred_at=entry.occurred_at,
+            data=entry.data,
+            event_id=entry.event_id,
+            actor=entry.actor,
+            pii_enc=entry.pii_enc,
         )
     )
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Literal
 
-__all__ = ["AWAITING_SELLER", "SlaState", "awaiting_seller", "sla_state"]
+from services.responder.tickets.status import AWAITING_SELLER
 
-AWAITING_SELLER = ("new", "awaiting_reply", "escalated")
-"""Statuses in which the buyer is still owed a reply (the clock runs)."""
+__all__ = ["SlaState", "awaiting_seller", "sla_state"]
 
 SlaState = Literal["none", "ok", "due_soon", "breached", "answered"]
 

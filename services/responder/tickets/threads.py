@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from services.responder.tickets.transitions import after_signal
 from shared.cleaning import bound_key
 from shared.events import ComplaintClassified, Priority, SignalKind, Tag
 
 __all__ = [
     "OUTBOX_KEY_MAX",
-    "STATUSES",
     "THREAD_KEY_MAX",
     "TicketChange",
     "apply_signal",
@@ -21,19 +21,8 @@ __all__ = [
     "thread_key",
 ]
 
-STATUSES = (
-    "new",
-    "awaiting_reply",
-    "replied",
-    "waiting_on_buyer",
-    "escalated",
-    "resolved",
-    "closed",
-    "no_response_needed",
-)
 THREAD_KEY_MAX = 256  # tickets.thread_key
 OUTBOX_KEY_MAX = 512  # outbox_messages.idempotency_key
-_REOPEN = {"replied", "waiting_on_buyer", "resolved", "no_response_needed"}
 _BUYER_SPEAKS = {SignalKind.BUYER_MESSAGE, SignalKind.A_TO_Z_CLAIM, SignalKind.RETURN_REQUEST}
 
 
@@ -88,9 +77,7 @@ def apply_signal(
     Priority only goes up automatically; a known category is not overwritten by ``none``.
     """
     buyer_spoke = event.signal.kind in _BUYER_SPEAKS or event.signal.a_to_z_claim
-    new_status = status or "new"
-    if status in _REOPEN and buyer_spoke:
-        new_status = "awaiting_reply"
+    new_status = after_signal(status, buyer_spoke=buyer_spoke)
     new_priority = event.priority.value if priority is None else _higher(priority, event.priority.value)
     new_category = event.category if (category in (None, "none") or event.category != "none") else category
     new_due = due_at

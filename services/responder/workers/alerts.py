@@ -16,6 +16,7 @@ from typing import Protocol
 
 from services.responder.tables import Ticket
 from services.responder.tickets import repository as responder_repo
+from services.responder.tickets import timeline
 from services.responder.workers import repository as repo
 from services.responder.workers.webhook import WebhookSender
 from shared.db.session import Database, unit_of_work
@@ -68,18 +69,8 @@ async def sla_alert_pass(
             await publisher.publish(SLA_ALERTS, alert)
         await repo.mark_alerted(session, states={a.ticket_id: a.state for a in alerts})
         for alert in alerts:
-            await responder_repo.add_timeline(
-                session,
-                ticket_id=alert.ticket_id,
-                kind="sla_alert",
-                occurred_at=now,
-                event_id=alert.event_id,
-                data={
-                    "state": alert.state,
-                    "due_at": alert.due_at.isoformat(),
-                    "priority": alert.priority.value,
-                },
-            )
+            entry = timeline.sla_alert_entry(alert, now=now)
+            await responder_repo.add_timeline(session, ticket_id=alert.ticket_id, entry=entry)
     if alerts:
         log.info("sla.alerts_raised", extra={"count": len(alerts)})
     return alerts

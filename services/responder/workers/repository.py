@@ -10,7 +10,7 @@ from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responder.tables import OrderContextRow, OutboxMessage, Ticket, TicketEvent
-from services.responder.tickets.sla import AWAITING_SELLER
+from services.responder.tickets.status import AWAITING_SELLER
 from shared.db.types import Timestamp
 
 __all__ = ["expired_ticket_ids", "mark_alerted", "redact_tickets", "tickets_to_alert"]

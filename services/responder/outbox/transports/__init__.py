@@ -9,9 +9,9 @@ PermanentError               -> refused for good (bad address, not allowed for t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Protocol
 
+from services.responder.replies.message import OutboundMessage
 from services.responder.tables import OutboxMessage
 from shared.crypto import PiiCipher
 from shared.errors import ComplaintsError, RetryableError
@@ -29,24 +29,6 @@ class Throttled(RetryableError):
     """The remote refused for rate reasons (429) before acting: try again later, however often."""
 
     code = "throttled"
-
-
-@dataclass(frozen=True, slots=True)
-class OutboundMessage:
-    """A decrypted outbox row, ready to send."""
-
-    outbox_id: str
-    seller_id: str
-    marketplace_id: str | None
-    order_id: str | None
-    channel: str
-    action: str | None
-    to: str | None
-    subject: str | None
-    body: str
-    language: str | None
-    template_id: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 def decrypt_row(row: OutboxMessage, cipher: PiiCipher) -> OutboundMessage:
