@@ -14,7 +14,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.responder.outbox.rows import OutboxReply, outbox_row
+from services.responder.outbox import repository as outbox_repo
+from services.responder.outbox.rows import outbox_row
 from services.responder.replies import aliases
 from services.responder.replies.compose import ReplyComposer, ReplyDraft
 from services.responder.tables import OrderContextRow, Ticket
@@ -27,7 +28,7 @@ from shared.kafka.codec import EventCodec
 from shared.kafka.consumer import Record
 from shared.topics import CLASSIFIED
 
-__all__ = ["ResponderDeps", "handle_batch", "handle_classified", "handle_complaints", "handle_order_context"]
+__all__ = ["ResponderDeps", "handle_batch", "handle_complaints", "handle_order_context"]
 
 CONSUMER = "responder"
 
@@ -107,13 +108,6 @@ class _Reply:
     ticket: Ticket
     draft: ReplyDraft
     values: dict[str, Any]
-
-
-async def handle_classified(
-    event: ComplaintClassified, *, session: AsyncSession, deps: ResponderDeps, now: datetime
-) -> None:
-    """Apply one classified complaint (the batch path with a batch of one)."""
-    await handle_complaints([event], session=session, deps=deps, now=now)
 
 
 async def _apply_complaint(
@@ -198,7 +192,7 @@ async def _apply_complaint(
     if draft is None:
         return
     values = outbox_row(
-        _outbox_reply(draft),
+        draft.reply,
         key=draft.idempotency_key,
         ticket_id=ticket.id,
         seller_id=event.seller_id,
@@ -210,46 +204,29 @@ async def _apply_complaint(
     cache.replies.append(_Reply(ticket, draft, values))
 
 
-def _outbox_reply(draft: ReplyDraft) -> OutboxReply:
-    return OutboxReply(
-        status=draft.status,
-        channel=draft.channel,
-        action=draft.action,
-        buyer_alias=draft.buyer_alias,
-        subject=draft.subject,
-        body=draft.body,
-        headers=draft.headers,
-        template_id=draft.template_id,
-        template_version=draft.template_version,
-        language=draft.language,
-        fallback=draft.fallback,
-        lint=draft.lint,
-    )
-
-
 async def _queue_replies(session: AsyncSession, replies: Sequence[_Reply], *, now: datetime) -> None:
     """Insert the batch's outbox rows in one statement; a key that exists already queues nothing."""
     if not replies:
         return
     await session.flush()  # tickets and timeline rows first: the outbox rows reference them
-    queued = await repository.insert_outbox_many(session, rows=[r.values for r in replies])
+    queued = await outbox_repo.insert_outbox_many(session, rows=[r.values for r in replies])
     for reply in replies:
         outbox_id = queued.pop(reply.values["idempotency_key"], None)
         if outbox_id is None:
             continue  # this thread already got this reply: a buyer is never messaged twice
         draft, ticket = reply.draft, reply.ticket
-        ticket.status = transitions.after_auto_reply_queued(ticket.status, reply_status=draft.status)
+        ticket.status = transitions.after_auto_reply_queued(ticket.status, reply_status=draft.reply.status)
         entry = timeline.reply_entry(
             kind="reply_queued",
             outbox_id=outbox_id,
-            status=draft.status,
-            channel=draft.channel,
-            action=draft.action,
-            template_id=draft.template_id,
-            template_version=draft.template_version,
-            language=draft.language,
-            fallback=draft.fallback,
-            lint=draft.lint,
+            status=draft.reply.status,
+            channel=draft.reply.channel,
+            action=draft.reply.action,
+            template_id=draft.reply.template_id,
+            template_version=draft.reply.template_version,
+            language=draft.reply.language,
+            fallback=draft.reply.fallback,
+            lint=draft.reply.lint,
             now=now,
             decision=draft.reason_codes,
         )

@@ -8,7 +8,7 @@ import httpx
 from sqlalchemy import select
 
 from services.responder.api.security import REPLIES_SEND
-from services.responder.handlers import ResponderDeps, handle_classified
+from services.responder.handlers import ResponderDeps, handle_complaints
 from services.responder.replies.compose import ReplyComposer
 from services.responder.tables import OutboxMessage, Ticket
 from shared.db.session import Database, unit_of_work
@@ -31,7 +31,7 @@ async def _apply(db: Database, event: ComplaintClassified) -> None:
         cipher=CIPHER, composer=ReplyComposer(responder=ResponderSettings(), mail=MailSettings())
     )
     async with unit_of_work(db) as session:
-        await handle_classified(event, session=session, deps=deps, now=datetime.now(UTC))
+        await handle_complaints([event], session=session, deps=deps, now=datetime.now(UTC))
 
 
 async def _rows(db: Database) -> list[OutboxMessage]:

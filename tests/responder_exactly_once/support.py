@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.responder.handlers import ResponderDeps, handle_classified, handle_order_context
+from services.responder.handlers import ResponderDeps, handle_complaints, handle_order_context
 from services.responder.replies.compose import ReplyComposer
 from services.responder.tables import OutboxMessage, Ticket, TicketEvent
 from shared.crypto import PiiCipher
@@ -91,7 +91,7 @@ async def apply(db: Database, *events: ComplaintClassified | OrderContextUpdated
     for event in events:
         async with unit_of_work(db) as session:
             if isinstance(event, ComplaintClassified):
-                await handle_classified(event, session=session, deps=handler_deps, now=datetime.now(UTC))
+                await handle_complaints([event], session=session, deps=handler_deps, now=datetime.now(UTC))
             else:
                 await handle_order_context(event, session=session)
 

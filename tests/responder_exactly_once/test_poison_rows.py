@@ -118,7 +118,7 @@ class _Exploding:
         self._bad_to = bad_to
 
     async def send(self, message: Any) -> None:
-        if message.to == self._bad_to:
+        if message.buyer_alias == self._bad_to:
             raise RuntimeError("a bug in a transport")
         await self._inner.send(message)
 

@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from services.ingest.parse.relay import parse_relay_email
-from services.responder.handlers import ResponderDeps, handle_classified
+from services.responder.handlers import ResponderDeps, handle_complaints
 from services.responder.replies.compose import ReplyComposer
 from services.responder.tables import OutboxMessage, Ticket, TicketEvent
 from shared.crypto import PiiCipher
@@ -49,7 +49,7 @@ def _deps() -> ResponderDeps:
 
 async def _apply(db: Database, event: ComplaintClassified) -> None:
     async with unit_of_work(db) as session:
-        await handle_classified(event, session=session, deps=_deps(), now=datetime.now(UTC))
+        await handle_complaints([event], session=session, deps=_deps(), now=datetime.now(UTC))
 
 
 def _with_signal(event: ComplaintClassified, **signal: object) -> ComplaintClassified:

@@ -10,7 +10,7 @@ import pytest_asyncio
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from services.responder.handlers import ResponderDeps, handle_classified
+from services.responder.handlers import ResponderDeps, handle_complaints
 from services.responder.outbox.sender import OutboxSender, SenderConfig
 from services.responder.outbox.transports.smtp import SmtpTransport
 from services.responder.replies.compose import ReplyComposer
@@ -65,8 +65,8 @@ async def test_line_separators_in_the_buyers_subject_are_delivered_not_unknown(
         cipher=CIPHER, composer=ReplyComposer(responder=ResponderSettings(), mail=MailSettings())
     )
     async with unit_of_work(db) as session:
-        await handle_classified(
-            base.model_copy(update={"signal": signal}), session=session, deps=deps, now=datetime.now(UTC)
+        await handle_complaints(
+            [base.model_copy(update={"signal": signal})], session=session, deps=deps, now=datetime.now(UTC)
         )
     transport = SmtpTransport(MailSettings(smtp_host=smtp_server.host, smtp_port=smtp_server.port))
     sender = OutboxSender(db=db, transports={"email": transport}, cipher=CIPHER, config=SenderConfig())

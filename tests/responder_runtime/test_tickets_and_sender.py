@@ -11,7 +11,7 @@ import pytest_asyncio
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from services.responder.handlers import ResponderDeps, handle_classified
+from services.responder.handlers import ResponderDeps, handle_complaints
 from services.responder.outbox.sender import OutboxSender, SenderConfig
 from services.responder.outbox.transports import OutboundMessage, OutcomeUnknown
 from services.responder.outbox.transports.ses import SesTransport
@@ -21,6 +21,7 @@ from services.responder.tables import OutboxMessage, Ticket, TicketEvent
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
 from shared.errors import PermanentError, RetryableError
+from shared.events import ComplaintClassified
 from shared.settings import AwsSettings, DatabaseSettings, MailSettings, ResponderSettings
 from shared.stack.aws import AwsEnvironment, aws_client
 from shared.stack.smtp import SmtpServer
@@ -45,9 +46,9 @@ def _deps(**responder: object) -> ResponderDeps:
     return ResponderDeps(cipher=CIPHER, composer=ReplyComposer(responder=settings, mail=MailSettings()))
 
 
-async def _apply(db: Database, event: object, deps: ResponderDeps | None = None) -> None:
+async def _apply(db: Database, event: ComplaintClassified, deps: ResponderDeps | None = None) -> None:
     async with unit_of_work(db) as session:
-        await handle_classified(event, session=session, deps=deps or _deps(), now=datetime.now(UTC))  # type: ignore[arg-type]
+        await handle_complaints([event], session=session, deps=deps or _deps(), now=datetime.now(UTC))
 
 
 async def test_classified_complaint_opens_ticket_and_queues_one_linted_reply(db: Database) -> None:
@@ -194,7 +195,7 @@ def _email(
         order_id=order_id,
         channel="email",
         action=None,
-        to=to,
+        buyer_alias=to,
         subject=subject,
         body=body,
         language=language,

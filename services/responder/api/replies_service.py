@@ -19,14 +19,17 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.responder.api.compose import ComposeError, Draft, compose_reply, split_channel, ticket_variables
+from services.responder.api.compose import ComposeError, Draft, compose_reply, ticket_variables
 from services.responder.api.errors import ApiError
 from services.responder.api.repositories import replies as repo
 from services.responder.api.repositories import tickets as tickets_repo
 from services.responder.api.schemas.replies import ReplyCreate
 from services.responder.api.security import Principal
 from services.responder.api.tickets_service import load_ticket
-from services.responder.outbox.rows import OutboxReply, outbox_row
+from services.responder.outbox import repository as outbox_repo
+from services.responder.outbox.rows import outbox_row
+from services.responder.replies.ids import ChannelId
+from services.responder.replies.message import OutboxReply
 from services.responder.tables import OutboxMessage, Ticket
 from services.responder.tickets import repository as responder_repo
 from services.responder.tickets import timeline, transitions
@@ -52,7 +55,8 @@ def _fingerprint(draft: Draft) -> str:
 
 
 def _outbox_reply(ticket: Ticket, draft: Draft, *, status: str, buyer_alias: str | None) -> OutboxReply:
-    kind, action = split_channel(draft.channel)
+    channel = ChannelId.parse(draft.channel)
+    kind, action = channel.kind, channel.action
     headers = {}
     if kind == "email" and ticket.last_message_id:
         headers = {"In-Reply-To": ticket.last_message_id, "References": ticket.last_message_id}
@@ -78,7 +82,7 @@ def _wants_email(request: ReplyCreate) -> bool:
 
 
 async def _insert(session: AsyncSession, values: dict[str, Any]) -> tuple[OutboxMessage, bool]:
-    new_id = await responder_repo.insert_outbox(session, values=values)
+    new_id = await outbox_repo.insert_outbox(session, values=values)
     row = await repo.outbox_by_key(session, key=values["idempotency_key"])
     assert row is not None  # inserted now or by the earlier request that owns the key
     return row, new_id is None

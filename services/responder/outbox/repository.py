@@ -1,4 +1,4 @@
-"""SQL of the outbox sender and the daily send budget.
+"""SQL of the outbox: queueing rows, the sender and the daily send budget.
 
 Outcomes are recorded with Core statements on the tables: per message, ORM-enabled DML cost several times the
 CPU of the database round trips themselves (measured with bench/outbound_bench.py).
@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Row, Table, case, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responder.tables import OrderContextRow, OutboxMessage, Ticket, TicketEvent
@@ -23,6 +24,8 @@ __all__ = [
     "STALE",
     "claim_due",
     "expire_claims",
+    "insert_outbox",
+    "insert_outbox_many",
     "lock_ticket",
     "orders_since",
     "record_on_ticket",
@@ -188,3 +191,29 @@ async def orders_since(
         .group_by(OrderContextRow.seller_id)
     )
     return {seller: int(n) for seller, n in (await session.execute(stmt)).all()}
+
+
+async def insert_outbox(session: AsyncSession, *, values: dict[str, Any]) -> uuid.UUID | None:
+    """Queue a message; returns None when its idempotency key exists already (never queued twice)."""
+    stmt = (
+        pg_insert(OutboxMessage)
+        .values(id=uuid.uuid4(), **values)
+        .on_conflict_do_nothing(index_elements=[OutboxMessage.idempotency_key])
+        .returning(OutboxMessage.id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def insert_outbox_many(
+    session: AsyncSession, *, rows: Sequence[dict[str, Any]]
+) -> dict[str, uuid.UUID]:
+    """Queue many messages in one statement; returns idempotency key -> id for the rows actually inserted."""
+    if not rows:
+        return {}
+    stmt = (
+        pg_insert(OutboxMessage)
+        .values([{"id": uuid.uuid4(), **row} for row in rows])
+        .on_conflict_do_nothing(index_elements=[OutboxMessage.idempotency_key])
+        .returning(OutboxMessage.idempotency_key, OutboxMessage.id)
+    )
+    return {row.idempotency_key: row.id for row in await session.execute(stmt)}

@@ -3,31 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from services.responder.replies.message import OutboxReply
 from shared.crypto import PiiCipher
 
-__all__ = ["OutboxReply", "outbox_row"]
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxReply:
-    """What a reply says and how it goes, before it is a row."""
-
-    status: str  # pending | draft | blocked
-    channel: str  # email | messaging
-    action: str | None
-    buyer_alias: str | None
-    subject: str | None
-    body: str
-    headers: Mapping[str, str]
-    template_id: str | None
-    template_version: str | None
-    language: str | None
-    fallback: str | None
-    lint: Sequence[dict[str, object]]
+__all__ = ["outbox_row"]
 
 
 def outbox_row(

@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from services.responder.replies.compliance import language_of_locale
+from services.responder.replies.ids import ChannelId, template_category
 from services.responder.replies.mail import reply_subject
-from services.responder.replies.message import OutboundMessage
+from services.responder.replies.message import OutboundMessage, OutboxReply
 from services.responder.replies.policy import ReplyContext, decide_reply
 from services.responder.replies.templating import (
     RenderedReply,
@@ -37,20 +38,9 @@ PROVISIONAL_ACTIONS = ("unexpectedProblem", "confirmDeliveryDetails")
 
 @dataclass(frozen=True, slots=True)
 class ReplyDraft:
-    """A reply ready to become an outbox row."""
+    """A reply ready to become an outbox row, with the policy's reasons and its idempotency key."""
 
-    status: str  # pending | draft | blocked
-    channel: str  # email | messaging
-    action: str | None
-    buyer_alias: str | None
-    subject: str | None
-    body: str
-    headers: dict[str, str]
-    template_id: str | None
-    template_version: str | None
-    language: str | None
-    fallback: str | None
-    lint: list[dict[str, object]]
+    reply: OutboxReply
     reason_codes: tuple[str, ...]
     idempotency_key: str
 
@@ -115,11 +105,11 @@ class ReplyComposer:
         """The queued text again in the buyer's locale (GetAttributes); None when no compliant text exists."""
         if language_of_locale(locale) == message.language and message.action == action:
             return message.body
-        parts = (message.template_id or "").split("/")
-        if len(parts) < 3 or not message.order_id:
+        category = template_category(message.template_id)
+        if category is None or not message.order_id:
             return None
         rendered = render_reply(
-            category=parts[-2],
+            category=category,
             channel=f"messaging:{action}",
             buyer_locale=locale,
             marketplace_id=None,
@@ -187,10 +177,10 @@ class ReplyComposer:
             headers["References"] = " ".join([*s.references, s.message_id])
         template_id = rendered.template_id if rendered else f"{decision.channel}/{decision.category}"
         version = rendered.template_version if rendered else "none"
-        return ReplyDraft(
+        reply = OutboxReply(
             status=status,
             channel="email" if email else "messaging",
-            action=None if email else decision.channel.split(":", 1)[1],
+            action=None if email else ChannelId.parse(decision.channel).action,
             buyer_alias=target,
             subject=(rendered.subject if rendered and rendered.subject else reply_subject(s.subject))
             if email
@@ -202,6 +192,9 @@ class ReplyComposer:
             language=rendered.language if rendered else None,
             fallback=rendered.fallback if rendered else None,
             lint=lint,
+        )
+        return ReplyDraft(
+            reply=reply,
             reason_codes=tuple(reasons),
             idempotency_key=outbox_key(
                 seller_id=event.seller_id,

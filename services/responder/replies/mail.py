@@ -62,12 +62,12 @@ def _message_ids(values: Sequence[str]) -> list[str]:
 
 def checked_recipient(message: OutboundMessage) -> str:
     """The message's recipient when it is a relay alias of its marketplace; PermanentError otherwise."""
-    to = reply_target(message.to, marketplace_id=message.marketplace_id)
-    if to is None:
+    buyer_alias = reply_target(message.buyer_alias, marketplace_id=message.marketplace_id)
+    if buyer_alias is None:
         raise PermanentError(
             "recipient is not an Amazon relay alias of the message's marketplace", code="not_relay_alias"
         )
-    return to
+    return buyer_alias
 
 
 def reply_subject(original: str | None) -> str:

@@ -1,4 +1,4 @@
-"""All SQL of the responder worker: order context, tickets, timeline and the outbox."""
+"""SQL of tickets: order context, tickets and their timeline."""
 
 from __future__ import annotations
 
@@ -10,15 +10,13 @@ from sqlalchemy import case, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.responder.tables import OrderContextRow, OutboxMessage, Ticket, TicketEvent
+from services.responder.tables import OrderContextRow, Ticket, TicketEvent
 from services.responder.tickets.timeline import Entry
 from shared.events import OrderContextUpdated
 
 __all__ = [
     "add_ticket",
     "add_timeline",
-    "insert_outbox",
-    "insert_outbox_many",
     "order_contexts",
     "ticket_ids_for_order",
     "tickets_for_update",
@@ -113,29 +111,3 @@ async def add_timeline(session: AsyncSession, *, ticket_id: uuid.UUID, entry: En
             pii_enc=entry.pii_enc,
         )
     )
-
-
-async def insert_outbox(session: AsyncSession, *, values: dict[str, Any]) -> uuid.UUID | None:
-    """Queue a message; returns None when its idempotency key exists already (never queued twice)."""
-    stmt = (
-        insert(OutboxMessage)
-        .values(id=uuid.uuid4(), **values)
-        .on_conflict_do_nothing(index_elements=[OutboxMessage.idempotency_key])
-        .returning(OutboxMessage.id)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def insert_outbox_many(
-    session: AsyncSession, *, rows: Sequence[dict[str, Any]]
-) -> dict[str, uuid.UUID]:
-    """Queue many messages in one statement; returns idempotency key -> id for the rows actually inserted."""
-    if not rows:
-        return {}
-    stmt = (
-        insert(OutboxMessage)
-        .values([{"id": uuid.uuid4(), **row} for row in rows])
-        .on_conflict_do_nothing(index_elements=[OutboxMessage.idempotency_key])
-        .returning(OutboxMessage.idempotency_key, OutboxMessage.id)
-    )
-    return {row.idempotency_key: row.id for row in await session.execute(stmt)}

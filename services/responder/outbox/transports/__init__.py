@@ -40,7 +40,7 @@ def decrypt_row(row: OutboxMessage, cipher: PiiCipher) -> OutboundMessage:
         order_id=row.order_id,
         channel=row.channel,
         action=row.action,
-        to=cipher.decrypt(row.to_enc),
+        buyer_alias=cipher.decrypt(row.to_enc),
         subject=cipher.decrypt(row.subject_enc),
         body=cipher.decrypt(row.body_enc) or "",
         language=row.language,

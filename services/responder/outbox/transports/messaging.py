@@ -14,6 +14,7 @@ from typing import Protocol
 import httpx
 
 from services.responder.outbox.transports import OutboundMessage, OutcomeUnknown, Throttled
+from services.responder.replies.ids import template_category
 from shared.errors import ComplaintsError, PermanentError
 from shared.settings import SpApiSettings
 from shared.spapi.client import SpApiClient
@@ -41,18 +42,15 @@ class LocaleRenderer(Protocol):
         ...
 
 
-def _category(message: OutboundMessage) -> str | None:
-    parts = (message.template_id or "").split("/")
-    return parts[-2] if len(parts) >= 3 else None
-
-
 def choose_action(message: OutboundMessage, allowed: set[str]) -> str | None:
     """The message type to send, from those Amazon allows for the order now (None: nothing fits)."""
     if message.action and message.action in allowed:
         return message.action
     if UNEXPECTED_PROBLEM in allowed:
         return UNEXPECTED_PROBLEM
-    delivery = message.action == CONFIRM_DELIVERY or _category(message) in DELIVERY_CATEGORIES
+    delivery = (
+        message.action == CONFIRM_DELIVERY or template_category(message.template_id) in DELIVERY_CATEGORIES
+    )
     if delivery and CONFIRM_DELIVERY in allowed:
         return CONFIRM_DELIVERY
     return None

@@ -34,6 +34,7 @@ from typing import Literal
 from jinja2.exceptions import TemplateError
 
 from services.responder.replies.compliance import LintResult, language_of_locale, lint
+from services.responder.replies.ids import TemplateId
 from services.responder.replies.templating.catalog import (
     CATEGORIES,
     CHANNELS,
@@ -201,10 +202,11 @@ def render_reply(
 def validate_override(template_id: str, override: str | TemplateOverride) -> tuple[str, ...]:
     """Problems with a seller override rendered with sample variables; empty when it may be saved."""
     ov = override if isinstance(override, TemplateOverride) else TemplateOverride(override)
-    parts = template_id.split("/")
-    if len(parts) != 3:
-        return (f"bad template id {template_id!r}",)
-    channel, _category, lang = parts
+    try:
+        parsed = TemplateId.parse(template_id)
+    except ValueError as exc:
+        return (str(exc),)
+    channel, lang = parsed.channel, parsed.language
     problems: list[str] = []
     for source in (ov.source, ov.subject):
         if source is not None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from services.responder.replies.compliance import language_of_locale
+from services.responder.replies.ids import TemplateId
 
 __all__ = [
     "CATEGORIES",
@@ -65,7 +66,8 @@ def repo_templates() -> Mapping[str, TemplateInfo]:
     subjects: dict[str, dict[str, str]] = meta.get("subjects", {})
     catalog: dict[str, TemplateInfo] = {}
     for template_id, entry in meta["templates"].items():
-        channel, category, lang = template_id.split("/")
+        parsed = TemplateId.parse(template_id)
+        channel, category, lang = parsed.channel, parsed.category, parsed.language
         source = (TEMPLATE_DIR / (template_id.replace(":", "/") + ".j2")).read_text(encoding="utf-8")
         subject = entry.get("subject") or subjects.get(channel, {}).get(lang)
         catalog[template_id] = TemplateInfo(
