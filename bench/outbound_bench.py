@@ -38,7 +38,7 @@ from shared.crypto import PiiCipher
 from shared.db.migrate import upgrade_head_async
 from shared.db.session import Database, unit_of_work
 from shared.runtime import run_main
-from shared.settings import DatabaseSettings, MailSettings, ResponderSettings, SpApiSettings
+from shared.settings import DatabaseSettings, ResponderSettings, SpApiSettings
 from shared.spapi.client import SpApiClient
 from shared.stack.ports import free_port
 from shared.stack.postgres import create_database, drop_database, postgres_server
@@ -161,7 +161,7 @@ async def _measure(
         await _seed_orders(base, orders)
         await _queue(db, orders, cipher)
         async with spapi_http_client(spapi) as http, SpApiClient(spapi, http=http) as client:
-            composer = ReplyComposer(responder=ResponderSettings(), mail=MailSettings())
+            composer = ReplyComposer(responder=ResponderSettings())
             sender = OutboxSender(
                 db=db,
                 transports={"messaging": MessagingTransport(client, composer)},

@@ -40,7 +40,7 @@ async def run(settings: Settings, stop: asyncio.Event, health: HealthState) -> N
     cipher = PiiCipher.from_secrets(
         settings.responder.pii_encryption_key, settings.responder.pii_encryption_keys_old
     )
-    composer = ReplyComposer(responder=settings.responder, mail=settings.mail)
+    composer = ReplyComposer(responder=settings.responder)
     deps = ResponderDeps(cipher=cipher, composer=composer)
     spapi_http = spapi_http_client(settings.spapi)
     spapi = SpApiClient(settings.spapi, http=spapi_http)

@@ -13,7 +13,7 @@ from services.responder.replies.compose import ReplyComposer
 from services.responder.tables import OutboxMessage, Ticket
 from shared.db.session import Database, unit_of_work
 from shared.events import ComplaintClassified
-from shared.settings import MailSettings, ResponderSettings
+from shared.settings import ResponderSettings
 from tests.api.helpers import CIPHER, add_key, add_ticket, bearer
 from tests.responder_runtime.support import classified
 
@@ -27,9 +27,7 @@ TEXT = (
 
 
 async def _apply(db: Database, event: ComplaintClassified) -> None:
-    deps = ResponderDeps(
-        cipher=CIPHER, composer=ReplyComposer(responder=ResponderSettings(), mail=MailSettings())
-    )
+    deps = ResponderDeps(cipher=CIPHER, composer=ReplyComposer(responder=ResponderSettings()))
     async with unit_of_work(db) as session:
         await handle_complaints([event], session=session, deps=deps, now=datetime.now(UTC))
 

@@ -18,7 +18,7 @@ from services.responder.tables import OutboxMessage, Ticket, TicketEvent
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
 from shared.events import ComplaintClassified, OrderContextUpdated, SignalKind, SignalSource, event_id_for
-from shared.settings import MailSettings, ResponderSettings, SpApiSettings
+from shared.settings import ResponderSettings, SpApiSettings
 from shared.spapi.calls import RetryPolicy
 from shared.spapi.client import SpApiClient
 from shared.stack import LocalStack
@@ -82,7 +82,7 @@ def spapi_client(
 def deps(**responder: Any) -> ResponderDeps:
     """Handler dependencies with the test cipher."""
     settings = ResponderSettings(**responder)
-    return ResponderDeps(cipher=CIPHER, composer=ReplyComposer(responder=settings, mail=MailSettings()))
+    return ResponderDeps(cipher=CIPHER, composer=ReplyComposer(responder=settings))
 
 
 async def apply(db: Database, *events: ComplaintClassified | OrderContextUpdated) -> None:

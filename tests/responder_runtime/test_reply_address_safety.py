@@ -21,7 +21,7 @@ from services.responder.tables import OutboxMessage, Ticket, TicketEvent
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
 from shared.events import ComplaintClassified, ComplaintSignalReceived
-from shared.settings import DatabaseSettings, MailSettings, ResponderSettings
+from shared.settings import DatabaseSettings, ResponderSettings
 from tests.responder_runtime.support import classified
 
 pytestmark = pytest.mark.integration
@@ -42,9 +42,7 @@ async def db(migrated_db: str) -> AsyncIterator[Database]:
 
 
 def _deps() -> ResponderDeps:
-    return ResponderDeps(
-        cipher=CIPHER, composer=ReplyComposer(responder=ResponderSettings(), mail=MailSettings())
-    )
+    return ResponderDeps(cipher=CIPHER, composer=ReplyComposer(responder=ResponderSettings()))
 
 
 async def _apply(db: Database, event: ComplaintClassified) -> None:

@@ -61,9 +61,7 @@ async def test_line_separators_in_the_buyers_subject_are_delivered_not_unknown(
     signal = base.signal.model_copy(
         update={"subject": subject, "message_id": "<m1@relay.example>\u2028Bcc: attacker@evil.example"}
     )
-    deps = ResponderDeps(
-        cipher=CIPHER, composer=ReplyComposer(responder=ResponderSettings(), mail=MailSettings())
-    )
+    deps = ResponderDeps(cipher=CIPHER, composer=ReplyComposer(responder=ResponderSettings()))
     async with unit_of_work(db) as session:
         await handle_complaints(
             [base.model_copy(update={"signal": signal})], session=session, deps=deps, now=datetime.now(UTC)

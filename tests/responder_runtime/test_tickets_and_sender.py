@@ -43,7 +43,7 @@ async def db(migrated_db: str) -> AsyncIterator[Database]:
 
 def _deps(**responder: object) -> ResponderDeps:
     settings = ResponderSettings(**responder)  # type: ignore[arg-type]
-    return ResponderDeps(cipher=CIPHER, composer=ReplyComposer(responder=settings, mail=MailSettings()))
+    return ResponderDeps(cipher=CIPHER, composer=ReplyComposer(responder=settings))
 
 
 async def _apply(db: Database, event: ComplaintClassified, deps: ResponderDeps | None = None) -> None:

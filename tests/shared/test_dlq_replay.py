@@ -28,7 +28,7 @@ from shared.kafka.codec import EventCodec
 from shared.kafka.consumer import ConsumerLoop, Record
 from shared.kafka.dlq_tools import DeadLetter, ReplayFilter, dead_letter, masked, replay, scan, summarize
 from shared.kafka.producer import EventProducer
-from shared.settings import DatabaseSettings, KafkaSettings, MailSettings, ResponderSettings
+from shared.settings import DatabaseSettings, KafkaSettings, ResponderSettings
 from shared.topics import dlq
 from tests.responder_runtime.support import classified
 from tests.shared.kafka_helpers import drain, fresh_topic
@@ -54,9 +54,7 @@ class _Responder:
         self.db = db
         self.broken = True
         self.handled = 0
-        self.deps = ResponderDeps(
-            cipher=CIPHER, composer=ReplyComposer(responder=ResponderSettings(), mail=MailSettings())
-        )
+        self.deps = ResponderDeps(cipher=CIPHER, composer=ReplyComposer(responder=ResponderSettings()))
 
     async def handle(self, records: Sequence[Record]) -> None:
         events = [decode_classified(r.value, codec=CODEC) for r in records]

@@ -28,7 +28,7 @@ from services.responder.tables import OrderContextRow
 from services.responder.tickets.threads import outbox_key
 from shared.events import ComplaintClassified
 from shared.relay import reply_target
-from shared.settings import MailSettings, ResponderSettings
+from shared.settings import ResponderSettings
 
 __all__ = ["PROVISIONAL_ACTIONS", "ReplyComposer", "ReplyDraft"]
 
@@ -52,11 +52,9 @@ class ReplyComposer:
         self,
         *,
         responder: ResponderSettings,
-        mail: MailSettings,
         overrides: Mapping[str, Mapping[str, str | TemplateOverride]] | None = None,
     ) -> None:
         self._settings = responder
-        self._mail = mail
         # explicit overrides (tests, tools) or the seller overrides from settings
         self._overrides = overrides if overrides is not None else responder.template_overrides
 
