@@ -30,12 +30,12 @@ from pydantic import SecretStr
 from sqlalchemy import func, insert, select
 
 from complaints.db.migrate import upgrade_head_async
-from services.responder.replies import ReplyComposer
-from services.responder.sender import OutboxSender, SenderConfig
-from services.responder.settings import MailSettings, ResponderSettings
+from services.responder.outbox.sender import OutboxSender, SenderConfig
+from services.responder.outbox.transports.messaging import MessagingTransport, spapi_http_client
+from services.responder.replies.compose import ReplyComposer
+from services.responder.replies.templating import render_reply
+from services.responder.settings import ResponderSettings
 from services.responder.tables import OutboxMessage, Ticket
-from services.responder.templating import render_reply
-from services.responder.transports.messaging import MessagingTransport, spapi_http_client
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
 from shared.runtime import run_main
@@ -162,7 +162,7 @@ async def _measure(
         await _seed_orders(base, orders)
         await _queue(db, orders, cipher)
         async with spapi_http_client(spapi) as http, SpApiClient(spapi, http=http) as client:
-            composer = ReplyComposer(responder=ResponderSettings(), mail=MailSettings())
+            composer = ReplyComposer(responder=ResponderSettings())
             sender = OutboxSender(
                 db=db,
                 transports={"messaging": MessagingTransport(client, composer)},

@@ -7,16 +7,16 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
-from services.responder.budget import BudgetPolicy
 from services.responder.handlers import ResponderDeps, ResponderInput, handle_batch
-from services.responder.ownership import SellerOwnership
-from services.responder.replies import ReplyComposer
-from services.responder.sender import OutboxSender, SenderConfig
+from services.responder.outbox.budget import BudgetPolicy
+from services.responder.outbox.ownership import SellerOwnership
+from services.responder.outbox.sender import OutboxSender, SenderConfig
+from services.responder.outbox.transports import Transport
+from services.responder.outbox.transports.messaging import MessagingTransport, spapi_http_client
+from services.responder.outbox.transports.ses import SesTransport
+from services.responder.outbox.transports.smtp import SmtpTransport
+from services.responder.replies.compose import ReplyComposer
 from services.responder.settings import ResponderServiceSettings
-from services.responder.transports import Transport
-from services.responder.transports.messaging import MessagingTransport, spapi_http_client
-from services.responder.transports.ses import SesTransport
-from services.responder.transports.smtp import SmtpTransport
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
 from shared.decoding import decode_amazon_event, decode_classified
@@ -44,7 +44,7 @@ async def run(settings: ResponderServiceSettings, stop: asyncio.Event, health: H
     cipher = PiiCipher.from_secrets(
         settings.responder.pii_encryption_key, settings.responder.pii_encryption_keys_old
     )
-    composer = ReplyComposer(responder=settings.responder, mail=settings.mail)
+    composer = ReplyComposer(responder=settings.responder)
     deps = ResponderDeps(cipher=cipher, composer=composer)
     spapi_http = spapi_http_client(settings.spapi)
     spapi = SpApiClient(settings.spapi, http=spapi_http)

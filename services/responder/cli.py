@@ -8,8 +8,8 @@ from typing import IO, Annotated, Any
 import orjson
 import typer
 
-from services.responder.compliance import lint
-from services.responder.templating import list_templates, render_reply, sample_variables
+from services.responder.replies.compliance import lint
+from services.responder.replies.templating import list_templates, render_reply, sample_variables
 from shared.jsonl import JsonLine, line_error, output, read_lines
 
 __all__ = ["app"]

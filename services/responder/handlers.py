@@ -14,23 +14,19 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.responder import aliases, repository, threads
 from services.responder.buyers.repository import record_buyer_events
-from services.responder.replies import ReplyComposer, ReplyDraft
+from services.responder.outbox import repository as outbox_repo
+from services.responder.outbox.rows import outbox_row
+from services.responder.replies import aliases
+from services.responder.replies.compose import ReplyComposer, ReplyDraft
 from services.responder.tables import OrderContextRow, Ticket
+from services.responder.tickets import repository, threads, timeline, transitions
 from shared.crypto import PiiCipher
 from shared.db.idempotency import fresh_events
 from shared.events import AmazonEvent, ComplaintClassified, OrderContextUpdated
 from shared.kafka.typed import Consumed
 
-__all__ = [
-    "ResponderDeps",
-    "ResponderInput",
-    "handle_batch",
-    "handle_classified",
-    "handle_complaints",
-    "handle_order_context",
-]
+__all__ = ["ResponderDeps", "ResponderInput", "handle_batch", "handle_complaints", "handle_order_context"]
 
 CONSUMER = "responder"
 
@@ -89,14 +85,7 @@ async def handle_order_context(event: OrderContextUpdated, *, session: AsyncSess
     for ticket_id in await repository.ticket_ids_for_order(
         session, seller_id=event.seller_id, order_id=event.order_id
     ):
-        await repository.add_timeline(
-            session,
-            ticket_id=ticket_id,
-            kind="context",
-            occurred_at=event.occurred_at,
-            event_id=event.event_id,
-            data=_context_data(event),
-        )
+        await repository.add_timeline(session, ticket_id=ticket_id, entry=timeline.context_entry(event))
 
 
 @dataclass(slots=True)
@@ -113,13 +102,6 @@ class _Reply:
     ticket: Ticket
     draft: ReplyDraft
     values: dict[str, Any]
-
-
-async def handle_classified(
-    event: ComplaintClassified, *, session: AsyncSession, deps: ResponderDeps, now: datetime
-) -> None:
-    """Apply one classified complaint (the batch path with a batch of one)."""
-    await handle_complaints([event], session=session, deps=deps, now=now)
 
 
 async def _apply_complaint(
@@ -191,18 +173,29 @@ async def _apply_complaint(
         ticket.last_message_id = signal.message_id
     if signal.subject and not alias.changed:
         ticket.subject_enc = deps.cipher.encrypt(signal.subject)
-    await _record_timeline(session, ticket=ticket, event=event, deps=deps)
+    await repository.add_timeline(
+        session, ticket_id=ticket.id, entry=timeline.signal_entry(event, cipher=deps.cipher)
+    )
+    await repository.add_timeline(session, ticket_id=ticket.id, entry=timeline.classification_entry(event))
     await aliases.record_alias(session, ticket_id=ticket.id, signal=signal, alias=alias, cipher=deps.cipher)
 
     order = cache.orders.get((event.seller_id, event.order_id)) if event.order_id else None
     draft = deps.composer.compose(
-        event, order=order, thread=key, reply_to=alias.target, alias_changed=alias.changed
+        event, order=order, thread=key, buyer_alias=alias.target, alias_changed=alias.changed
     )
     if draft is None:
         return
-    cache.replies.append(
-        _Reply(ticket, draft, draft.outbox_values(ticket_id=ticket.id, event=event, cipher=deps.cipher))
+    values = outbox_row(
+        draft.reply,
+        key=draft.idempotency_key,
+        ticket_id=ticket.id,
+        seller_id=event.seller_id,
+        marketplace_id=event.marketplace_id,
+        order_id=event.order_id,
+        created_by="auto",
+        cipher=deps.cipher,
     )
+    cache.replies.append(_Reply(ticket, draft, values))
 
 
 async def _queue_replies(session: AsyncSession, replies: Sequence[_Reply], *, now: datetime) -> None:
@@ -210,85 +203,25 @@ async def _queue_replies(session: AsyncSession, replies: Sequence[_Reply], *, no
     if not replies:
         return
     await session.flush()  # tickets and timeline rows first: the outbox rows reference them
-    queued = await repository.insert_outbox_many(session, rows=[r.values for r in replies])
+    queued = await outbox_repo.insert_outbox_many(session, rows=[r.values for r in replies])
     for reply in replies:
         outbox_id = queued.pop(reply.values["idempotency_key"], None)
         if outbox_id is None:
             continue  # this thread already got this reply: a buyer is never messaged twice
         draft, ticket = reply.draft, reply.ticket
-        if draft.status == "pending":
-            ticket.status = "awaiting_reply"
-        elif draft.status in ("draft", "blocked"):
-            ticket.status = "escalated"
-        await repository.add_timeline(
-            session,
-            ticket_id=ticket.id,
+        ticket.status = transitions.after_auto_reply_queued(ticket.status, reply_status=draft.reply.status)
+        entry = timeline.reply_entry(
             kind="reply_queued",
-            occurred_at=now,
-            data={
-                "outbox_id": str(outbox_id),
-                "status": draft.status,
-                "channel": draft.channel,
-                "action": draft.action,
-                "template_id": draft.template_id,
-                "template_version": draft.template_version,
-                "language": draft.language,
-                "fallback": draft.fallback,
-                "lint": draft.lint,
-                "decision": list(draft.reason_codes),
-            },
+            outbox_id=outbox_id,
+            status=draft.reply.status,
+            channel=draft.reply.channel,
+            action=draft.reply.action,
+            template_id=draft.reply.template_id,
+            template_version=draft.reply.template_version,
+            language=draft.reply.language,
+            fallback=draft.reply.fallback,
+            lint=draft.reply.lint,
+            now=now,
+            decision=draft.reason_codes,
         )
-
-
-async def _record_timeline(
-    session: AsyncSession, *, ticket: Ticket, event: ComplaintClassified, deps: ResponderDeps
-) -> None:
-    signal = event.signal
-    await repository.add_timeline(
-        session,
-        ticket_id=ticket.id,
-        kind="signal",
-        occurred_at=signal.occurred_at,
-        event_id=signal.event_id,
-        data={
-            "kind": signal.kind.value,
-            "source": signal.source.value,
-            "notice_type": signal.notice_type,
-            "asin": signal.asin,
-            "sku": signal.sku,
-            "return_reason": signal.return_reason,
-            "a_to_z_claim": signal.a_to_z_claim,
-            "message_id": signal.message_id,
-            "attachments": list(signal.attachments),
-        },
-        pii_enc=deps.cipher.encrypt_json({"text": signal.text, "subject": signal.subject}),
-    )
-    await repository.add_timeline(
-        session,
-        ticket_id=ticket.id,
-        kind="classification",
-        occurred_at=signal.occurred_at,
-        event_id=event.event_id,
-        data={
-            "category": event.category,
-            "tags": [t.model_dump() for t in event.tags],
-            "confidence": event.confidence,
-            "priority": event.priority.value,
-            "due_at": event.due_at.isoformat() if event.due_at else None,
-            "reasons": [r.model_dump() for r in event.reasons],
-            "model_version": event.model_version,
-            "auto_reply": event.auto_reply,
-            "abusive_score": event.abusive_score,
-        },
-    )
-
-
-def _context_data(event: OrderContextUpdated) -> dict[str, Any]:
-    return {
-        "notification_type": event.notification_type,
-        "order_status": event.order_status,
-        "tracking_milestone": event.tracking_milestone,
-        "latest_delivery_date": event.latest_delivery_date.isoformat()
-        if event.latest_delivery_date
-        else None,
-    }
+        await repository.add_timeline(session, ticket_id=ticket.id, entry=entry)

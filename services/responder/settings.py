@@ -20,7 +20,11 @@ from shared.settings import (
 
 __all__ = [
     "AbuseFlagSettings",
-    "MailSettings", "ResponderApiServiceSettings", "ResponderServiceSettings", "ResponderSettings"]
+    "MailSettings",
+    "ResponderApiServiceSettings",
+    "ResponderServiceSettings",
+    "ResponderSettings",
+]
 
 
 class AbuseFlagSettings(BaseSettings):

@@ -12,9 +12,13 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.responder.handlers import ResponderDeps, handle_classified, handle_order_context
-from services.responder.replies import ReplyComposer
-from services.responder.settings import MailSettings, ResponderSettings
+from services.responder.handlers import (
+    ResponderDeps,
+    handle_complaints,
+    handle_order_context,
+)
+from services.responder.replies.compose import ReplyComposer
+from services.responder.settings import ResponderSettings
 from services.responder.tables import OutboxMessage, Ticket, TicketEvent
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
@@ -83,7 +87,7 @@ def spapi_client(
 def deps(**responder: Any) -> ResponderDeps:
     """Handler dependencies with the test cipher."""
     settings = ResponderSettings(**responder)
-    return ResponderDeps(cipher=CIPHER, composer=ReplyComposer(responder=settings, mail=MailSettings()))
+    return ResponderDeps(cipher=CIPHER, composer=ReplyComposer(responder=settings))
 
 
 async def apply(db: Database, *events: ComplaintClassified | OrderContextUpdated) -> None:
@@ -92,7 +96,7 @@ async def apply(db: Database, *events: ComplaintClassified | OrderContextUpdated
     for event in events:
         async with unit_of_work(db) as session:
             if isinstance(event, ComplaintClassified):
-                await handle_classified(event, session=session, deps=handler_deps, now=datetime.now(UTC))
+                await handle_complaints([event], session=session, deps=handler_deps, now=datetime.now(UTC))
             else:
                 await handle_order_context(event, session=session)
 

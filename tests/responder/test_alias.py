@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.responder.aliases import AliasChange, settle_alias
+from services.responder.replies.aliases import AliasChange, settle_alias
 
 US = "ATVPDKIKX0DER"
 A = "abc123def456@marketplace.amazon.com"

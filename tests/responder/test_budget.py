@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.responder.budget import BudgetPolicy, SendBudget, budget_day, daily_limit, rows_to_defer
-from services.responder.sender import OutboxSender, SenderConfig
+from services.responder.outbox.budget import BudgetPolicy, SendBudget, budget_day, daily_limit, rows_to_defer
+from services.responder.outbox.sender import OutboxSender, SenderConfig
+from services.responder.outbox.transports.smtp import SmtpTransport
 from services.responder.settings import MailSettings, ResponderSettings
 from services.responder.tables import OutboxMessage
-from services.responder.transports.smtp import SmtpTransport
 from shared.db.session import Database
 from shared.events import OrderContextUpdated, SignalSource, event_id_for
 from shared.stack.smtp import SmtpServer

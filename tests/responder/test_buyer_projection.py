@@ -11,9 +11,9 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from services.responder.buyers.tables import BuyerHistoryRow
-from services.responder.handlers import ResponderDeps, handle_classified
-from services.responder.replies import ReplyComposer
-from services.responder.settings import MailSettings, ResponderSettings
+from services.responder.handlers import ResponderDeps, handle_complaints
+from services.responder.replies.compose import ReplyComposer
+from services.responder.settings import ResponderSettings
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
 from shared.events import BuyerActivity, ComplaintClassified
@@ -33,10 +33,10 @@ async def db(migrated_db: str) -> AsyncIterator[Database]:
 async def _apply(db: Database, event: ComplaintClassified) -> None:
     deps = ResponderDeps(
         cipher=PiiCipher("test-key"),
-        composer=ReplyComposer(responder=ResponderSettings(), mail=MailSettings()),
+        composer=ReplyComposer(responder=ResponderSettings()),
     )
     async with unit_of_work(db) as session:
-        await handle_classified(event, session=session, deps=deps, now=datetime.now(UTC))
+        await handle_complaints([event], session=session, deps=deps, now=datetime.now(UTC))
 
 
 async def _rows(db: Database, buyer_hash: str | None) -> list[BuyerHistoryRow]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from services.responder.cli import app
-from services.responder.templating import list_templates
+from services.responder.replies.templating import list_templates
 
 ORDER = "123-1234567-1234567"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.responder.compliance import RULE_IDS, lint
+from services.responder.replies.compliance import RULE_IDS, lint
 
 ORDER = "123-1234567-1234567"
 M = "messaging:unexpectedProblem"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from services.responder.compliance import (
+from services.responder.replies.compliance import (
     DEFAULT_POLICIES,
     EMAIL_MAX_LENGTH,
     guess_language,

@@ -7,14 +7,14 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from services.responder.mail import (
+from services.responder.outbox.transports import OutboundMessage
+from services.responder.replies.mail import (
     build_reply_email,
     checked_recipient,
     header_text,
     reply_subject,
     wire_reply,
 )
-from services.responder.transports import OutboundMessage
 from shared.errors import PermanentError
 
 ALIAS = "k3xq9wz7m2bd5tf@marketplace.amazon.com"
@@ -52,7 +52,7 @@ def _message(**fields: object) -> OutboundMessage:
         "order_id": "123-1234567-1234567",
         "channel": "email",
         "action": None,
-        "to": ALIAS,
+        "buyer_alias": ALIAS,
         "subject": "Re: Where is my parcel?",
         "body": "Hello, your parcel is on its way.",
         "language": "en",
@@ -129,11 +129,13 @@ def test_a_recipient_that_is_no_relay_alias_of_the_marketplace_fails_for_good(
     to: str | None, marketplace_id: str
 ) -> None:
     with pytest.raises(PermanentError) as caught:
-        checked_recipient(_message(to=to, marketplace_id=marketplace_id))
+        checked_recipient(_message(buyer_alias=to, marketplace_id=marketplace_id))
     assert caught.value.code == "not_relay_alias"
     with pytest.raises(PermanentError):
-        wire_reply(_message(to=to, marketplace_id=marketplace_id), sender="s@seller.example", now=NOW)
+        wire_reply(
+            _message(buyer_alias=to, marketplace_id=marketplace_id), sender="s@seller.example", now=NOW
+        )
 
 
 def test_a_relay_alias_recipient_passes() -> None:
-    assert checked_recipient(_message(to="K3XQ9WZ7M2BD5TF@marketplace.amazon.com")) == ALIAS
+    assert checked_recipient(_message(buyer_alias="K3XQ9WZ7M2BD5TF@marketplace.amazon.com")) == ALIAS

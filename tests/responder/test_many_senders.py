@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.responder.budget import BudgetPolicy
-from services.responder.ownership import SellerOwnership
-from services.responder.sender import OutboxSender, SenderConfig
-from services.responder.transports.messaging import MessagingTransport
+from services.responder.outbox.budget import BudgetPolicy
+from services.responder.outbox.ownership import SellerOwnership
+from services.responder.outbox.sender import OutboxSender, SenderConfig
+from services.responder.outbox.transports.messaging import MessagingTransport
 from shared.db.session import Database
 from shared.stack.spapi_standin import StandinHandle
 from tests.responder.exactly_once_support import (

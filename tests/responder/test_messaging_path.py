@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 import pytest
 
-from services.responder.compliance.language import guess_language
-from services.responder.sender import OutboxSender, SenderConfig
-from services.responder.transports.messaging import MessagingTransport
+from services.responder.outbox.sender import OutboxSender, SenderConfig
+from services.responder.outbox.transports.messaging import MessagingTransport
+from services.responder.replies.compliance.language import guess_language
 from shared.db.session import Database
 from shared.events import ComplaintClassified, SignalKind
 from shared.spapi.client import SpApiClient

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from services.responder.sender import OutboxSender, SenderConfig
+from services.responder.outbox.sender import OutboxSender, SenderConfig
+from services.responder.outbox.transports.messaging import MessagingTransport
+from services.responder.outbox.transports.smtp import SmtpTransport
 from services.responder.settings import MailSettings
 from services.responder.tables import OutboxMessage
-from services.responder.transports.messaging import MessagingTransport
-from services.responder.transports.smtp import SmtpTransport
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
 from shared.errors import PermanentError
@@ -118,7 +118,7 @@ class _Exploding:
         self._bad_to = bad_to
 
     async def send(self, message: Any) -> None:
-        if message.to == self._bad_to:
+        if message.buyer_alias == self._bad_to:
             raise RuntimeError("a bug in a transport")
         await self._inner.send(message)
 

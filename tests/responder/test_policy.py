@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from services.responder.policy import ReplyContext, decide_reply, needs_messaging_actions
+from services.responder.replies.policy import ReplyContext, decide_reply, needs_messaging_actions
 from services.responder.settings import ResponderSettings
 from shared.events import (
     ComplaintClassified,

@@ -15,9 +15,9 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from services.ingest.parse.relay import parse_relay_email
-from services.responder.handlers import ResponderDeps, handle_classified
-from services.responder.replies import ReplyComposer
-from services.responder.settings import MailSettings, ResponderSettings
+from services.responder.handlers import ResponderDeps, handle_complaints
+from services.responder.replies.compose import ReplyComposer
+from services.responder.settings import ResponderSettings
 from services.responder.tables import OutboxMessage, Ticket, TicketEvent
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
@@ -43,14 +43,12 @@ async def db(migrated_db: str) -> AsyncIterator[Database]:
 
 
 def _deps() -> ResponderDeps:
-    return ResponderDeps(
-        cipher=CIPHER, composer=ReplyComposer(responder=ResponderSettings(), mail=MailSettings())
-    )
+    return ResponderDeps(cipher=CIPHER, composer=ReplyComposer(responder=ResponderSettings()))
 
 
 async def _apply(db: Database, event: ComplaintClassified) -> None:
     async with unit_of_work(db) as session:
-        await handle_classified(event, session=session, deps=_deps(), now=datetime.now(UTC))
+        await handle_complaints([event], session=session, deps=_deps(), now=datetime.now(UTC))
 
 
 def _with_signal(event: ComplaintClassified, **signal: object) -> ComplaintClassified:

@@ -10,12 +10,12 @@ import pytest_asyncio
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from services.responder.handlers import ResponderDeps, handle_classified
-from services.responder.replies import ReplyComposer
-from services.responder.sender import OutboxSender, SenderConfig
+from services.responder.handlers import ResponderDeps, handle_complaints
+from services.responder.outbox.sender import OutboxSender, SenderConfig
+from services.responder.outbox.transports.smtp import SmtpTransport
+from services.responder.replies.compose import ReplyComposer
 from services.responder.settings import MailSettings, ResponderSettings
 from services.responder.tables import OutboxMessage
-from services.responder.transports.smtp import SmtpTransport
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
 from shared.settings import DatabaseSettings
@@ -62,12 +62,10 @@ async def test_line_separators_in_the_buyers_subject_are_delivered_not_unknown(
     signal = base.signal.model_copy(
         update={"subject": subject, "message_id": "<m1@relay.example>\u2028Bcc: attacker@evil.example"}
     )
-    deps = ResponderDeps(
-        cipher=CIPHER, composer=ReplyComposer(responder=ResponderSettings(), mail=MailSettings())
-    )
+    deps = ResponderDeps(cipher=CIPHER, composer=ReplyComposer(responder=ResponderSettings()))
     async with unit_of_work(db) as session:
-        await handle_classified(
-            base.model_copy(update={"signal": signal}), session=session, deps=deps, now=datetime.now(UTC)
+        await handle_complaints(
+            [base.model_copy(update={"signal": signal})], session=session, deps=deps, now=datetime.now(UTC)
         )
     transport = SmtpTransport(MailSettings(smtp_host=smtp_server.host, smtp_port=smtp_server.port))
     sender = OutboxSender(db=db, transports={"email": transport}, cipher=CIPHER, config=SenderConfig())

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from services.responder.sender import OutboxSender, SenderConfig
+from services.responder.outbox.sender import OutboxSender, SenderConfig
+from services.responder.outbox.transports.smtp import SmtpTransport
 from services.responder.settings import MailSettings
-from services.responder.transports.smtp import SmtpTransport
 from shared.db.session import Database
 from shared.stack.smtp import SmtpServer
 from tests.responder.exactly_once_support import CIPHER, apply, outbox_rows

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from services.responder.compliance import guess_language, lint
-from services.responder.templating import (
+from services.responder.replies.compliance import guess_language, lint
+from services.responder.replies.templating import (
     CATEGORIES,
     CHANNELS,
     LANGUAGES,
@@ -23,7 +23,7 @@ from services.responder.templating import (
     sample_variables,
     validate_override,
 )
-from services.responder.templating.catalog import TEMPLATE_DIR
+from services.responder.replies.templating.catalog import TEMPLATE_DIR
 
 ORDER = "123-1234567-1234567"
 MINIMAL = {"order_id": ORDER, "seller_name": "Northwind Home"}

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from services.responder.sender import OutboxSender, SenderConfig
-from services.responder.transports.messaging import MessagingTransport
+from services.responder.outbox.sender import OutboxSender, SenderConfig
+from services.responder.outbox.transports.messaging import MessagingTransport
 from shared.db.session import Database
 from shared.spapi.calls import RetryPolicy
 from shared.stack.spapi_standin import StandinHandle

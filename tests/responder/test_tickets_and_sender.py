@@ -11,17 +11,18 @@ import pytest_asyncio
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from services.responder.handlers import ResponderDeps, handle_classified
-from services.responder.replies import ReplyComposer
-from services.responder.sender import OutboxSender, SenderConfig
+from services.responder.handlers import ResponderDeps, handle_complaints
+from services.responder.outbox.sender import OutboxSender, SenderConfig
+from services.responder.outbox.transports import OutboundMessage, OutcomeUnknown
+from services.responder.outbox.transports.ses import SesTransport
+from services.responder.outbox.transports.smtp import SmtpTransport
+from services.responder.replies.compose import ReplyComposer
 from services.responder.settings import MailSettings, ResponderSettings
 from services.responder.tables import OutboxMessage, Ticket, TicketEvent
-from services.responder.transports import OutboundMessage, OutcomeUnknown
-from services.responder.transports.ses import SesTransport
-from services.responder.transports.smtp import SmtpTransport
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
 from shared.errors import PermanentError, RetryableError
+from shared.events import ComplaintClassified
 from shared.settings import AwsSettings, DatabaseSettings
 from shared.stack.aws import AwsEnvironment, aws_client
 from shared.stack.smtp import SmtpServer
@@ -43,12 +44,12 @@ async def db(migrated_db: str) -> AsyncIterator[Database]:
 
 def _deps(**responder: object) -> ResponderDeps:
     settings = ResponderSettings(**responder)  # type: ignore[arg-type]
-    return ResponderDeps(cipher=CIPHER, composer=ReplyComposer(responder=settings, mail=MailSettings()))
+    return ResponderDeps(cipher=CIPHER, composer=ReplyComposer(responder=settings))
 
 
-async def _apply(db: Database, event: object, deps: ResponderDeps | None = None) -> None:
+async def _apply(db: Database, event: ComplaintClassified, deps: ResponderDeps | None = None) -> None:
     async with unit_of_work(db) as session:
-        await handle_classified(event, session=session, deps=deps or _deps(), now=datetime.now(UTC))  # type: ignore[arg-type]
+        await handle_complaints([event], session=session, deps=deps or _deps(), now=datetime.now(UTC))
 
 
 async def test_classified_complaint_opens_ticket_and_queues_one_linted_reply(db: Database) -> None:
@@ -158,7 +159,7 @@ async def test_safe_failure_is_retried_later(db: Database) -> None:
 async def test_a_crash_mid_send_leaves_unknown_after_the_lease(db: Database) -> None:
     await _apply(db, classified())
     async with unit_of_work(db) as session:
-        from services.responder.outbox_repository import claim_due
+        from services.responder.outbox.repository import claim_due
 
         claimed = await claim_due(session, now=datetime.now(UTC), limit=10, per_seller=10, exclude=())
         assert len(claimed) == 1  # ...and the process dies here, before sending or recording
@@ -195,7 +196,7 @@ def _email(
         order_id=order_id,
         channel="email",
         action=None,
-        to=to,
+        buyer_alias=to,
         subject=subject,
         body=body,
         language=language,
@@ -252,7 +253,7 @@ async def test_ses_transport_sends_raw_email_through_moto(aws: AwsEnvironment) -
 async def test_ses_transport_refuses_an_unverified_sender(aws: AwsEnvironment) -> None:
     from pydantic import SecretStr
 
-    from services.responder.transports.ses import SesTransport
+    from services.responder.outbox.transports.ses import SesTransport
     from shared.settings import AwsSettings
 
     settings = AwsSettings(

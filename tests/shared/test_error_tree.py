@@ -54,7 +54,7 @@ def test_every_project_error_is_drawn_in_the_one_docstring() -> None:
 
 
 def test_the_transports_and_the_spapi_client_share_the_same_failure_classes() -> None:
-    from services.responder import transports
+    from services.responder.outbox import transports
 
     assert (transports.Throttled, transports.OutcomeUnknown) == (Throttled, OutcomeUnknown)
     throttled = spapi.ThrottledError("429", retry_after=2.0)

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import String
 
 from complaints.db import tables
-from services.responder.threads import THREAD_KEY_MAX, thread_key
+from services.responder.tickets.threads import THREAD_KEY_MAX, thread_key
 from shared.db.idempotency import DEDUP_KEY_MAX, derived_key
 from shared.events import (
     ComplaintClassified,

@@ -17,7 +17,7 @@ from services.ingest.ledger import prune_ledger
 from services.ingest.settings import IngestSettings
 from services.ingest.tables import IngestSeen
 from services.responder.api.config import ApiSettings
-from services.responder.api.retention import run_retention
+from services.responder.workers.retention import run_retention
 from shared.db.idempotency import ProcessedEvent, claim_events
 from shared.db.session import Database, unit_of_work
 from shared.settings import DatabaseSettings

@@ -20,8 +20,8 @@ from services.responder.api.metrics import RequestMetrics
 from services.responder.api.ratelimit import TokenBuckets
 from services.responder.api.routes import buyers, replies, stats, templates, tickets
 from services.responder.api.runtime import ApiRuntime
-from services.responder.api.workers import background_tasks
 from services.responder.settings import ResponderApiServiceSettings
+from services.responder.workers.runner import background_tasks
 from shared.auth_throttle import AuthFailures
 from shared.crypto import PiiCipher
 from shared.db.readpool import ReadPool

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.responder.api.schemas.tickets import TicketPatch
-from services.responder.api.sla import AWAITING_SELLER
 from services.responder.tables import Ticket
+from services.responder.tickets.transitions import after_flag, flag_of_status
 
 __all__ = ["FieldChange", "PreconditionError", "apply_changes", "matches_if_match", "plan_changes"]
 
@@ -62,14 +62,11 @@ def plan_changes(ticket: Ticket, patch: TicketPatch) -> list[FieldChange]:
     status, flag = ticket.status, ticket.no_response_needed
     if "no_response_needed" in given and patch.no_response_needed is not None:
         flag = patch.no_response_needed
-        if flag and status in AWAITING_SELLER:
-            status = "no_response_needed"
-        elif not flag and status == "no_response_needed":
-            status = "new"
+        status = after_flag(status, no_response_needed=flag)
     if "status" in given and patch.status is not None:
         status = patch.status
         if "no_response_needed" not in given:
-            flag = status == "no_response_needed"
+            flag = flag_of_status(status)
     new: dict[str, Any] = {"status": status, "no_response_needed": flag}
     if "assignee" in given:
         new["assignee"] = patch.assignee

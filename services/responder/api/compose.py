@@ -7,17 +7,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from services.responder.api.schemas.replies import LintOut, ReplyCreate, ViolationOut
-from services.responder.compliance import LintResult, lint
-from services.responder.mail import reply_subject
-from services.responder.tables import OrderContextRow
-from services.responder.templating import (
+from services.responder.replies.compliance import LintResult, lint
+from services.responder.replies.ids import TemplateId
+from services.responder.replies.mail import reply_subject
+from services.responder.replies.templating import (
+    RenderedReply,
     TemplateNotFoundError,
     TemplateVariableError,
     render_reply,
     template_channel,
 )
+from services.responder.tables import OrderContextRow
 
-__all__ = ["ComposeError", "Draft", "compose_reply", "lint_out", "split_channel", "ticket_variables"]
+__all__ = ["ComposeError", "Draft", "compose_reply", "lint_out", "render_template", "ticket_variables"]
 
 
 class ComposeError(ValueError):
@@ -41,12 +43,6 @@ class Draft:
     language: str | None
     fallback: str | None
     lint: LintResult
-
-
-def split_channel(channel: str) -> tuple[str, str | None]:
-    """'messaging:unexpectedProblem' -> ('messaging', 'unexpectedProblem'); 'email' -> ('email', None)."""
-    kind, _, action = channel.partition(":")
-    return kind, action or None
 
 
 def lint_out(result: LintResult) -> LintOut:
@@ -80,6 +76,29 @@ def ticket_variables(
     return {k: v for k, v in found.items() if v is not None}
 
 
+def render_template(
+    *,
+    category: str,
+    channel: str,
+    language: str,
+    marketplace_id: str | None,
+    variables: Mapping[str, object],
+) -> RenderedReply:
+    """A repo template rendered for a human; ComposeError (404 or 422) when it cannot be."""
+    try:
+        return render_reply(
+            category=category,
+            channel=channel,
+            buyer_locale=language,
+            marketplace_id=marketplace_id,
+            variables=variables,
+        )
+    except TemplateNotFoundError as exc:
+        raise ComposeError(404, "template_not_found", str(exc)) from exc
+    except TemplateVariableError as exc:
+        raise ComposeError(422, "template_variable", str(exc)) from exc
+
+
 def _from_template(
     req: ReplyCreate,
     template_id: str,
@@ -89,24 +108,20 @@ def _from_template(
     known: Mapping[str, object],
 ) -> Draft:
     """The rendered template (its lint result is replaced once the final subject is known)."""
-    channel, category, lang = template_id.split("/")
+    parsed = TemplateId.parse(template_id)
+    channel, category, lang = parsed.channel, parsed.category, parsed.language
     if req.channel is not None and template_channel(req.channel) != channel:
         raise ComposeError(422, "channel_mismatch", "the template is not written for that channel")
     variables = {**known, **req.variables}
     if order_id:
         variables["order_id"] = order_id  # the reply always names this ticket's order
-    try:
-        r = render_reply(
-            category=category,
-            channel=req.channel or channel,
-            buyer_locale=lang,
-            marketplace_id=marketplace_id,
-            variables=variables,
-        )
-    except TemplateNotFoundError as exc:
-        raise ComposeError(404, "template_not_found", str(exc)) from exc
-    except TemplateVariableError as exc:
-        raise ComposeError(422, "template_variable", str(exc)) from exc
+    r = render_template(
+        category=category,
+        channel=req.channel or channel,
+        language=lang,
+        marketplace_id=marketplace_id,
+        variables=variables,
+    )
     return Draft(
         r.text,
         r.subject,

@@ -19,15 +19,20 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.responder import repository as responder_repo
-from services.responder.api.compose import ComposeError, Draft, compose_reply, split_channel, ticket_variables
+from services.responder.api.compose import ComposeError, Draft, compose_reply, ticket_variables
 from services.responder.api.errors import ApiError
 from services.responder.api.repositories import replies as repo
 from services.responder.api.repositories import tickets as tickets_repo
 from services.responder.api.schemas.replies import ReplyCreate
 from services.responder.api.security import Principal
 from services.responder.api.tickets_service import load_ticket
+from services.responder.outbox import repository as outbox_repo
+from services.responder.outbox.rows import outbox_row
+from services.responder.replies.ids import ChannelId
+from services.responder.replies.message import OutboxReply
 from services.responder.tables import OutboxMessage, Ticket
+from services.responder.tickets import repository as responder_repo
+from services.responder.tickets import timeline, transitions
 from shared.crypto import PiiCipher
 from shared.relay import reply_target
 
@@ -49,40 +54,26 @@ def _fingerprint(draft: Draft) -> str:
     return hashlib.sha256(raw).hexdigest()[:32]
 
 
-def _values(
-    ticket: Ticket,
-    draft: Draft,
-    *,
-    key: str,
-    status: str,
-    to: str | None,
-    caller: Principal,
-    cipher: PiiCipher,
-) -> dict[str, Any]:
-    kind, action = split_channel(draft.channel)
+def _outbox_reply(ticket: Ticket, draft: Draft, *, status: str, buyer_alias: str | None) -> OutboxReply:
+    channel = ChannelId.parse(draft.channel)
+    kind, action = channel.kind, channel.action
     headers = {}
     if kind == "email" and ticket.last_message_id:
         headers = {"In-Reply-To": ticket.last_message_id, "References": ticket.last_message_id}
-    return {
-        "idempotency_key": key,
-        "ticket_id": ticket.id,
-        "seller_id": ticket.seller_id,
-        "marketplace_id": ticket.marketplace_id,
-        "order_id": ticket.order_id,
-        "channel": kind,
-        "action": action,
-        "status": status,
-        "template_id": draft.template_id,
-        "template_version": draft.template_version,
-        "language": draft.language,
-        "fallback": draft.fallback,
-        "lint": [v.as_dict() for v in draft.lint.violations],
-        "mail_headers": headers,
-        "to_enc": cipher.encrypt(to) if kind == "email" else None,
-        "subject_enc": cipher.encrypt(draft.subject),
-        "body_enc": cipher.encrypt(draft.text),
-        "created_by": caller.actor,
-    }
+    return OutboxReply(
+        status=status,
+        channel=kind,
+        action=action,
+        buyer_alias=buyer_alias,
+        subject=draft.subject,
+        body=draft.text,
+        headers=headers,
+        template_id=draft.template_id,
+        template_version=draft.template_version,
+        language=draft.language,
+        fallback=draft.fallback,
+        lint=[v.as_dict() for v in draft.lint.violations],
+    )
 
 
 def _wants_email(request: ReplyCreate) -> bool:
@@ -91,7 +82,7 @@ def _wants_email(request: ReplyCreate) -> bool:
 
 
 async def _insert(session: AsyncSession, values: dict[str, Any]) -> tuple[OutboxMessage, bool]:
-    new_id = await responder_repo.insert_outbox(session, values=values)
+    new_id = await outbox_repo.insert_outbox(session, values=values)
     row = await repo.outbox_by_key(session, key=values["idempotency_key"])
     assert row is not None  # inserted now or by the earlier request that owns the key
     return row, new_id is None
@@ -112,8 +103,8 @@ async def queue_reply(
     order = await tickets_repo.order_context(session, seller_id=ticket.seller_id, order_id=ticket.order_id)
     buyer_subject = cipher.decrypt(ticket.subject_enc) if ticket.subject_enc else None
     stored = cipher.decrypt(ticket.buyer_alias_enc)
-    to = reply_target(stored, marketplace_id=ticket.marketplace_id)
-    if stored is not None and to is None and _wants_email(request):
+    buyer_alias = reply_target(stored, marketplace_id=ticket.marketplace_id)
+    if stored is not None and buyer_alias is None and _wants_email(request):
         raise ApiError(
             409,
             "reply_address_rejected",
@@ -126,7 +117,7 @@ async def queue_reply(
             marketplace_id=ticket.marketplace_id,
             ticket_language=ticket.language,
             buyer_subject=buyer_subject,
-            has_reply_address=to is not None,
+            has_reply_address=buyer_alias is not None,
             known=ticket_variables(
                 order_id=ticket.order_id, asin=ticket.asin, subject=buyer_subject, order=order
             ),
@@ -146,29 +137,34 @@ async def queue_reply(
     status = "pending" if draft.lint.ok else "blocked"
     if status == "blocked":
         key = f"api:{ticket.id}:blocked:{fingerprint}"
-    row, replayed = await _insert(
-        session, _values(ticket, draft, key=key, status=status, to=to, caller=caller, cipher=cipher)
+    values = outbox_row(
+        _outbox_reply(ticket, draft, status=status, buyer_alias=buyer_alias),
+        key=key,
+        ticket_id=ticket.id,
+        seller_id=ticket.seller_id,
+        marketplace_id=ticket.marketplace_id,
+        order_id=ticket.order_id,
+        created_by=caller.actor,
+        cipher=cipher,
     )
+    row, replayed = await _insert(session, values)
     if not replayed:
-        await responder_repo.add_timeline(
-            session,
-            ticket_id=ticket.id,
+        entry = timeline.reply_entry(
             kind="reply_queued" if status == "pending" else "reply_blocked",
-            occurred_at=now,
+            outbox_id=row.id,
+            status=status,
+            channel=row.channel,
+            action=row.action,
+            template_id=draft.template_id,
+            template_version=draft.template_version,
+            language=draft.language,
+            fallback=draft.fallback,
+            lint=sorted(draft.lint.rule_ids),
+            now=now,
             actor=caller.actor,
-            data={
-                "outbox_id": str(row.id),
-                "status": status,
-                "channel": row.channel,
-                "action": row.action,
-                "template_id": draft.template_id,
-                "template_version": draft.template_version,
-                "language": draft.language,
-                "fallback": draft.fallback,
-                "lint": sorted(draft.lint.rule_ids),
-            },
         )
+        await responder_repo.add_timeline(session, ticket_id=ticket.id, entry=entry)
         if status == "pending":
-            ticket.status = "awaiting_reply"
+            ticket.status = transitions.after_agent_reply_queued(ticket.status, reply_status=status)
             ticket.version += 1
     return QueuedReply(row, replayed=replayed, blocked=status == "blocked", draft=draft)

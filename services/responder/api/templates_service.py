@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.responder.api.compose import lint_out, ticket_variables
+from services.responder.api.compose import ComposeError, lint_out, render_template, ticket_variables
 from services.responder.api.errors import ApiError
 from services.responder.api.repositories import tickets as tickets_repo
 from services.responder.api.schemas.replies import PreviewOut, PreviewRequest, TemplateOut
 from services.responder.api.security import TICKETS_READ, Principal
 from services.responder.api.tickets_service import load_ticket
-from services.responder.templating import (
-    TemplateNotFoundError,
-    TemplateVariableError,
+from services.responder.replies.ids import TemplateId
+from services.responder.replies.templating import (
     list_templates,
-    render_reply,
     sample_variables,
 )
 from shared.crypto import PiiCipher
@@ -42,8 +40,8 @@ def _parse(template_id: str) -> tuple[str, str, str]:
     known = {t.template_id for t in list_templates()}
     if template_id not in known:
         raise ApiError(404, "template_not_found", "no such template")
-    channel, category, lang = template_id.split("/")
-    return channel, category, lang
+    parsed = TemplateId.parse(template_id)
+    return parsed.channel, parsed.category, parsed.language
 
 
 async def preview(
@@ -68,17 +66,15 @@ async def preview(
         marketplace_id = ticket.marketplace_id
     variables |= request.variables
     try:
-        r = render_reply(
+        r = render_template(
             category=category,
             channel=channel,
-            buyer_locale=lang,
+            language=lang,
             marketplace_id=marketplace_id,
             variables=variables,
         )
-    except TemplateNotFoundError as exc:
-        raise ApiError(404, "template_not_found", str(exc)) from exc
-    except TemplateVariableError as exc:
-        raise ApiError(422, "template_variable", str(exc)) from exc
+    except ComposeError as exc:
+        raise ApiError(exc.status, exc.code, str(exc)) from exc
     return PreviewOut(
         template_id=r.template_id,
         template_version=r.template_version,

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.responder import repository as responder_repo
 from services.responder.api.changes import PreconditionError, apply_changes, matches_if_match, plan_changes
 from services.responder.api.cursor import Cursor, CursorError, decode_cursor, encode_cursor
 from services.responder.api.errors import ApiError
@@ -20,6 +19,8 @@ from services.responder.api.schemas.tickets import TicketDetail, TicketPatch, Ti
 from services.responder.api.security import TICKETS_READ, Principal
 from services.responder.api.views import detail_json, detail_of, etag_of, page_json
 from services.responder.tables import Ticket
+from services.responder.tickets import repository as responder_repo
+from services.responder.tickets import timeline
 from shared.crypto import PiiCipher
 
 __all__ = [
@@ -202,14 +203,10 @@ async def change_ticket(
     changes = plan_changes(ticket, patch)
     apply_changes(ticket, changes)
     for change in changes:
-        await responder_repo.add_timeline(
-            session,
-            ticket_id=ticket.id,
-            kind=change.kind,
-            occurred_at=now,
-            actor=caller.actor,
-            data={"field": change.field, "from": change.old, "to": change.new},
+        entry = timeline.field_entry(
+            kind=change.kind, field=change.field, old=change.old, new=change.new, actor=caller.actor, now=now
         )
+        await responder_repo.add_timeline(session, ticket_id=ticket.id, entry=entry)
     if changes:
         await session.flush()
         await session.refresh(ticket, attribute_names=["updated_at"])  # set by the database on update

@@ -19,8 +19,8 @@ from services.responder.api.schemas.tickets import (
     TicketSummary,
     TimelineEntry,
 )
-from services.responder.api.sla import sla_state
 from services.responder.tables import OrderContextRow, OutboxMessage, Ticket, TicketEvent
+from services.responder.tickets.sla import sla_state
 from shared.crypto import PiiCipher
 from shared.errors import PermanentError
 

@@ -13,9 +13,9 @@ import pytest_asyncio
 from aiokafka import AIOKafkaConsumer
 from sqlalchemy import select
 
-from services.responder.api.alerts import run_sla_alerts, sla_alert_pass
-from services.responder.api.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookSender, verify
 from services.responder.tables import Ticket, TicketEvent
+from services.responder.workers.alerts import run_sla_alerts, sla_alert_pass
+from services.responder.workers.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookSender, verify
 from shared.db.session import Database, unit_of_work
 from shared.kafka.producer import EventProducer
 from shared.settings import KafkaSettings

@@ -14,9 +14,9 @@ from sqlalchemy import make_url, text
 from services.responder.api import tickets_service as service
 from services.responder.api.config import ApiSettings
 from services.responder.api.security import TICKETS_READ, TICKETS_WRITE, Principal
-from services.responder.api.sla import sla_state
 from services.responder.api.views import summary_of
 from services.responder.tables import Ticket
+from services.responder.tickets.sla import sla_state
 from shared.db.session import Database, unit_of_work
 from tests.responder.api.helpers import (
     CIPHER,

@@ -8,9 +8,9 @@ import httpx
 from sqlalchemy import select
 
 from services.responder.api.security import REPLIES_SEND
-from services.responder.handlers import ResponderDeps, handle_classified
-from services.responder.replies import ReplyComposer
-from services.responder.settings import MailSettings, ResponderSettings
+from services.responder.handlers import ResponderDeps, handle_complaints
+from services.responder.replies.compose import ReplyComposer
+from services.responder.settings import ResponderSettings
 from services.responder.tables import OutboxMessage, Ticket
 from shared.db.session import Database, unit_of_work
 from shared.events import ComplaintClassified
@@ -27,11 +27,9 @@ TEXT = (
 
 
 async def _apply(db: Database, event: ComplaintClassified) -> None:
-    deps = ResponderDeps(
-        cipher=CIPHER, composer=ReplyComposer(responder=ResponderSettings(), mail=MailSettings())
-    )
+    deps = ResponderDeps(cipher=CIPHER, composer=ReplyComposer(responder=ResponderSettings()))
     async with unit_of_work(db) as session:
-        await handle_classified(event, session=session, deps=deps, now=datetime.now(UTC))
+        await handle_complaints([event], session=session, deps=deps, now=datetime.now(UTC))
 
 
 async def _rows(db: Database) -> list[OutboxMessage]:

@@ -8,9 +8,9 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import select
 
-from services.responder.api.retention import redact_expired, run_retention
 from services.responder.api.security import TICKETS_READ
 from services.responder.tables import OutboxMessage, Ticket, TicketEvent
+from services.responder.workers.retention import redact_expired, run_retention
 from shared.db.session import Database, unit_of_work
 from tests.responder.api.helpers import T0, add_event, add_key, add_order, add_outbox, add_ticket, bearer
 

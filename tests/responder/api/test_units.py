@@ -12,8 +12,8 @@ from services.responder.api.config import ApiSettings
 from services.responder.api.cursor import Cursor, CursorError, decode_cursor, encode_cursor
 from services.responder.api.ratelimit import TokenBuckets
 from services.responder.api.security import generate_key, hash_key, key_prefix, keys_match
-from services.responder.api.sla import sla_state
-from services.responder.api.webhook import sign, verify
+from services.responder.tickets.sla import sla_state
+from services.responder.workers.webhook import sign, verify
 from tests.responder.api.helpers import T0
 
 

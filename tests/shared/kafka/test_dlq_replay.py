@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 
 from complaints.dlq import app as dlq_app
 from services.responder.handlers import ResponderDeps, handle_complaints
-from services.responder.replies import ReplyComposer
-from services.responder.settings import MailSettings, ResponderSettings
+from services.responder.replies.compose import ReplyComposer
+from services.responder.settings import ResponderSettings
 from services.responder.tables import Ticket
 from shared.crypto import PiiCipher
 from shared.db.idempotency import fresh_events
@@ -55,9 +55,7 @@ class _Responder:
         self.db = db
         self.broken = True
         self.handled = 0
-        self.deps = ResponderDeps(
-            cipher=CIPHER, composer=ReplyComposer(responder=ResponderSettings(), mail=MailSettings())
-        )
+        self.deps = ResponderDeps(cipher=CIPHER, composer=ReplyComposer(responder=ResponderSettings()))
 
     async def handle(self, records: Sequence[Record]) -> None:
         events = [decode_classified(r.value, codec=CODEC) for r in records]

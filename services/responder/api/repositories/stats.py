@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.responder.api.sla import AWAITING_SELLER
+from services.responder.tickets.status import AWAITING_SELLER
 
 __all__ = [
     "BUCKETS",

@@ -17,7 +17,7 @@ import asyncpg
 import orjson
 
 from services.responder.api.cursor import Cursor
-from services.responder.api.sla import AWAITING_SELLER
+from services.responder.tickets.status import AWAITING_SELLER
 
 __all__ = ["TicketFilter", "get_ticket_detail", "list_sql", "list_tickets"]
 

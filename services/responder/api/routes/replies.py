@@ -16,7 +16,7 @@ from services.responder.api.schemas.common import error_responses
 from services.responder.api.schemas.replies import LintOut, LintRequest, ReplyCreate, ReplyCreated
 from services.responder.api.security import REPLIES_SEND, TICKETS_READ, Principal
 from services.responder.api.views import reply_of
-from services.responder.compliance import lint
+from services.responder.replies.compliance import lint
 
 __all__ = ["router"]
 

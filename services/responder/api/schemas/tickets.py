@@ -10,7 +10,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.responder.api.schemas.common import Code, Identifier, Instant, Line, Model, PriorityCode
-from services.responder.api.sla import SlaState
+from services.responder.tickets.sla import SlaState
+from services.responder.tickets.status import TicketStatus
 
 __all__ = [
     "Classification",
@@ -27,16 +28,7 @@ __all__ = [
     "TimelineEntry",
 ]
 
-Status = Literal[
-    "new",
-    "awaiting_reply",
-    "replied",
-    "waiting_on_buyer",
-    "escalated",
-    "resolved",
-    "closed",
-    "no_response_needed",
-]
+Status = TicketStatus
 
 
 class TicketQuery(BaseModel):

@@ -1,0 +1,219 @@
+"""SQL of the outbox: queueing rows, the sender and the daily send budget.
+
+Outcomes are recorded with Core statements on the tables: per message, ORM-enabled DML cost several times the
+CPU of the database round trips themselves (measured with bench/outbound_bench.py).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Row, Table, case, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.responder.tables import OrderContextRow, OutboxMessage, Ticket, TicketEvent
+from services.responder.tickets.timeline import outcome_entry
+from services.responder.tickets.transitions import ESCALATED, ESCALATING_OUTCOMES, REPLIED, REPLIED_FROM
+
+__all__ = [
+    "COUNTED_STATUSES",
+    "STALE",
+    "claim_due",
+    "expire_claims",
+    "insert_outbox",
+    "insert_outbox_many",
+    "lock_ticket",
+    "orders_since",
+    "record_on_ticket",
+    "record_send_outcome",
+    "sends_since",
+    "stale_claims",
+]
+
+STALE = "sender stopped mid-send; outcome unknown"
+COUNTED_STATUSES = ("sent", "unknown", "sending")
+"""Rows that may have reached a buyer: what the daily budget counts."""
+
+_TICKETS = cast(Table, Ticket.__table__)
+_OUTBOX = cast(Table, OutboxMessage.__table__)
+_EVENTS = cast(Table, TicketEvent.__table__)
+_OUTCOME = (_OUTBOX.c.id, _OUTBOX.c.ticket_id, _OUTBOX.c.channel, _OUTBOX.c.created_by)
+
+
+async def lock_ticket(session: AsyncSession, ticket_id: uuid.UUID) -> None:
+    """Lock a ticket row for this transaction (outcomes of one ticket are recorded one at a time)."""
+    await session.execute(select(_TICKETS.c.id).where(_TICKETS.c.id == ticket_id).with_for_update())
+
+
+async def record_send_outcome(
+    session: AsyncSession,
+    message_id: uuid.UUID,
+    *,
+    status: str,
+    error: str | None,
+    retry_at: datetime | None,
+    now: datetime,
+) -> Row[Any] | None:
+    """Record what happened to a claimed row (only while it is still 'sending'); None when it is not."""
+    o = _OUTBOX.c
+    stmt = (
+        update(_OUTBOX)
+        .where(o.id == message_id, o.status == "sending")
+        .values(
+            status=status,
+            last_error=error,
+            not_before=retry_at,
+            sent_at=now if status == "sent" else None,
+            updated_at=func.now(),
+        )
+        .returning(*_OUTCOME)
+    )
+    return (await session.execute(stmt)).first()
+
+
+async def record_on_ticket(
+    session: AsyncSession, row: Row[Any], *, status: str, error: str | None, now: datetime
+) -> None:
+    """The ticket follows its reply: sent -> replied (first response), unknown or failed -> escalated."""
+    t = _TICKETS.c
+    values: dict[str, Any] = {"version": t.version + 1, "updated_at": func.now()}
+    if status == "sent":
+        values["first_response_at"] = func.coalesce(t.first_response_at, now)
+        # the transition rule in SQL: the ticket row is not loaded here
+        values["status"] = case((t.status.in_(REPLIED_FROM), REPLIED), else_=t.status)
+    elif status in ESCALATING_OUTCOMES:
+        values["status"] = ESCALATED
+    await session.execute(update(_TICKETS).where(t.id == row.ticket_id).values(values))
+    entry = outcome_entry(
+        outbox_id=row.id, channel=row.channel, outcome=status, error=error, actor=row.created_by, now=now
+    )
+    await session.execute(
+        insert(_EVENTS).values(
+            ticket_id=row.ticket_id,
+            kind=entry.kind,
+            occurred_at=entry.occurred_at,
+            actor=entry.actor,
+            data=entry.data,
+        )
+    )
+
+
+async def claim_due(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    limit: int,
+    per_seller: int,
+    exclude: Sequence[str],
+    only: Sequence[str] | None = None,
+) -> Sequence[OutboxMessage]:
+    """Due pending rows, oldest first, at most ``per_seller`` per seller, marked 'sending' (SKIP LOCKED).
+
+    ``only``: the sellers this sender serves (None: all).
+    """
+    o = OutboxMessage
+    rank = func.row_number().over(partition_by=o.seller_id, order_by=(o.created_at, o.id))
+    due = [o.status == "pending", or_(o.not_before.is_(None), o.not_before <= now)]
+    if exclude:
+        due.append(o.seller_id.not_in(list(exclude)))
+    if only is not None:
+        due.append(o.seller_id.in_(list(only)))
+    ranked = select(o.id, o.created_at, rank.label("rank")).where(*due).subquery()
+    ids = select(ranked.c.id).where(ranked.c.rank <= per_seller).order_by(ranked.c.created_at).limit(limit)
+    stmt = (
+        select(o)
+        .where(o.id.in_(ids), o.status == "pending")
+        .order_by(o.created_at)
+        .with_for_update(skip_locked=True)
+    )
+    rows = (await session.execute(stmt)).scalars().all()
+    for row in rows:
+        row.status = "sending"
+        row.claimed_at = now
+        row.attempts += 1
+    await session.flush()
+    return rows
+
+
+async def stale_claims(
+    session: AsyncSession, *, before: datetime, seller_ids: Iterable[str] | None = None
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(outbox id, ticket id) of rows left 'sending' since before ``before`` (of ``seller_ids`` if given)."""
+    stmt = select(OutboxMessage.id, OutboxMessage.ticket_id).where(
+        OutboxMessage.status == "sending", OutboxMessage.claimed_at < before
+    )
+    if seller_ids is not None:
+        stmt = stmt.where(OutboxMessage.seller_id.in_(list(seller_ids)))
+    return [(i, t) for i, t in (await session.execute(stmt)).all()]
+
+
+async def expire_claims(
+    session: AsyncSession, *, ids: Sequence[uuid.UUID], before: datetime
+) -> Sequence[Row[Any]]:
+    """Mark stale claims 'unknown' (only rows still stale); returns their outcome rows."""
+    o = _OUTBOX.c
+    stmt = (
+        update(_OUTBOX)
+        .where(o.id.in_(list(ids)), o.status == "sending", o.claimed_at < before)
+        .values(status="unknown", last_error=STALE, updated_at=func.now())
+        .returning(*_OUTCOME)
+    )
+    return (await session.execute(stmt)).all()
+
+
+async def sends_since(session: AsyncSession, *, seller_ids: Iterable[str], since: datetime) -> dict[str, int]:
+    """Per seller: messages that may have reached a buyer since ``since`` (sent, unknown, in flight)."""
+    sent_or_claimed = func.coalesce(OutboxMessage.sent_at, OutboxMessage.claimed_at)
+    stmt = (
+        select(OutboxMessage.seller_id, func.count())
+        .where(
+            OutboxMessage.seller_id.in_(list(seller_ids)),
+            OutboxMessage.status.in_(COUNTED_STATUSES),
+            sent_or_claimed >= since,
+        )
+        .group_by(OutboxMessage.seller_id)
+    )
+    return {seller: int(n) for seller, n in (await session.execute(stmt)).all()}
+
+
+async def orders_since(
+    session: AsyncSession, *, seller_ids: Iterable[str], since: datetime
+) -> dict[str, int]:
+    """Per seller: orders purchased (or, without a purchase date, last heard of) since ``since``."""
+    when = func.coalesce(OrderContextRow.purchase_date, OrderContextRow.last_event_at)
+    stmt = (
+        select(OrderContextRow.seller_id, func.count())
+        .where(OrderContextRow.seller_id.in_(list(seller_ids)), when >= since)
+        .group_by(OrderContextRow.seller_id)
+    )
+    return {seller: int(n) for seller, n in (await session.execute(stmt)).all()}
+
+
+async def insert_outbox(session: AsyncSession, *, values: dict[str, Any]) -> uuid.UUID | None:
+    """Queue a message; returns None when its idempotency key exists already (never queued twice)."""
+    stmt = (
+        pg_insert(OutboxMessage)
+        .values(id=uuid.uuid4(), **values)
+        .on_conflict_do_nothing(index_elements=[OutboxMessage.idempotency_key])
+        .returning(OutboxMessage.id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def insert_outbox_many(
+    session: AsyncSession, *, rows: Sequence[dict[str, Any]]
+) -> dict[str, uuid.UUID]:
+    """Queue many messages in one statement; returns idempotency key -> id for the rows actually inserted."""
+    if not rows:
+        return {}
+    stmt = (
+        pg_insert(OutboxMessage)
+        .values([{"id": uuid.uuid4(), **row} for row in rows])
+        .on_conflict_do_nothing(index_elements=[OutboxMessage.idempotency_key])
+        .returning(OutboxMessage.idempotency_key, OutboxMessage.id)
+    )
+    return {row.idempotency_key: row.id for row in await session.execute(stmt)}

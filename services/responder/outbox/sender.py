@@ -1,0 +1,321 @@
+"""The outbox sender: claim, send, record. A buyer is never messaged twice.
+
+Each row goes pending -> sending (committed before any network I/O) -> sent | pending (retry later, only when
+the remote certainly did not act) | unknown | failed. A crash while a row is 'sending' leaves it there; after
+the lease it becomes 'unknown', its ticket is escalated, and it is surfaced for a human instead of re-sent.
+
+Pacing: sends run concurrently, claimed oldest first with at most ``per_seller`` in flight per seller, so
+one seller's backlog never starves the others and only a couple of its rows wait 'sending' for rate-limit
+tokens at a time (a crash turns every 'sending' row into an unknown for a human). Rows over the seller's
+daily budget wait for the next day (budget.py). A 429 never makes a row fail: Amazon did not act, so it stays
+due. The SP-API rate limits are paced per process, so with ``ownership`` (every replica in production) a
+sender claims only the rows of sellers whose advisory lock it holds: one logical sender per seller
+(ownership.py).
+
+One row never stops the others: it is decrypted and built on its own, and whatever goes wrong with it is
+recorded on it (a key that cannot open it, a missing template or a malformed address: ``failed`` with the
+reason; a transient error before anything left: ``pending`` with backoff; anything after the payload may have
+left: ``unknown``). A failure of the loop itself (database away) is logged and the loop carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from prometheus_client import Counter as Metric
+
+from services.responder.outbox import lease_repository as lease_repo
+from services.responder.outbox import repository as outbox_repo
+from services.responder.outbox.budget import BudgetPolicy, SendBudget, defer_to_next_day
+from services.responder.outbox.outcomes import Outcome, RetryPolicy, prepare_failure, send_outcome
+from services.responder.outbox.ownership import SellerOwnership
+from services.responder.outbox.transports import (
+    Transport,
+    decrypt_row,
+)
+from services.responder.tables import OutboxMessage
+from shared.crypto import PiiCipher
+from shared.db.session import Database, unit_of_work
+from shared.errors import PermanentError, RetryableError, classify_failure
+
+__all__ = ["OutboxSender", "SenderConfig"]
+
+log = logging.getLogger(__name__)
+
+SENT = Metric("outbox_messages_total", "Outbox outcomes", ["channel", "outcome"])
+DEFERRED = Metric("outbox_deferred_total", "Rows deferred to the next day by the daily send budget")
+
+
+@dataclass(frozen=True, slots=True)
+class SenderConfig:
+    """Pacing, retry policy and daily budget of the sender."""
+
+    batch: int = 50
+    poll_interval_s: float = 0.2
+    lease: timedelta = timedelta(minutes=2)
+    max_attempts: int = 8
+    backoff_s: float = 2.0
+    backoff_max_s: float = 300.0
+    concurrency: int = 256
+    per_seller: int = 2
+    claim_gap_s: float = 0.2
+    ownership_interval_s: float = 1.0
+    loop_error_pause_s: float = 1.0
+    budget: BudgetPolicy = field(default_factory=BudgetPolicy)
+
+
+@dataclass(frozen=True, slots=True)
+class _Claimed:
+    row: OutboxMessage  # detached, still encrypted: decrypted per row when it is sent
+    ticket_id: uuid.UUID
+    attempts: int
+
+    @property
+    def outbox_id(self) -> str:
+        return str(self.row.id)
+
+
+class OutboxSender:
+    """Delivers outbox rows through the transport of their channel.
+
+    With ``ownership`` it serves only the sellers it holds; ``run`` gives them up when it returns (a caller
+    driving ``tick`` itself closes the ownership). Without it, it serves every seller: one sender only.
+    """
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        transports: Mapping[str, Transport],
+        cipher: PiiCipher,
+        config: SenderConfig,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        ownership: SellerOwnership | None = None,
+    ) -> None:
+        self._db = db
+        self._ownership = ownership
+        self._transports = transports
+        self._cipher = cipher
+        self._config = config
+        self._clock = clock
+        self._budget = SendBudget(config.budget)
+        self._retry = RetryPolicy(config.max_attempts, config.backoff_s, config.backoff_max_s)
+        self._in_flight: Counter[str] = Counter()
+        self._own: set[uuid.UUID] = set()  # rows this sender is sending now: never expired under its feet
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Keep sends in flight until ``stop``; messages in flight are finished and recorded before returning."""
+        tasks: set[asyncio.Task[None]] = set()
+        loop = asyncio.get_running_loop()
+        next_expiry = next_refresh = 0.0
+        try:
+            while not stop.is_set():
+                claimed: list[_Claimed] = []
+                try:
+                    if self._ownership is not None and loop.time() >= next_refresh:
+                        next_refresh = loop.time() + self._config.ownership_interval_s
+                        await self._refresh_ownership()
+                    if loop.time() >= next_expiry:
+                        next_expiry = loop.time() + min(5.0, self._config.lease.total_seconds() / 4)
+                        await self.expire_stale()
+                    room = self._config.concurrency - len(tasks)
+                    if room > 0:
+                        claimed = await self._claim(limit=min(self._config.batch, room))
+                except Exception as exc:  # noqa: BLE001  # the loop outlives any failure; rows keep their state
+                    _log_loop_failure(exc)
+                    await _sleep_unless(stop, self._config.loop_error_pause_s)
+                    continue
+                for item in claimed:
+                    task = asyncio.create_task(self._deliver(item))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+                if not claimed or len(tasks) >= self._config.concurrency:
+                    await self._pause(stop, tasks)
+        finally:
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
+            if self._ownership is not None:
+                await self._ownership.close()
+
+    async def tick(self) -> int:
+        """Expire stale claims, claim a batch, send it, record the outcomes. Returns rows handled."""
+        if self._ownership is not None:
+            await self._refresh_ownership()
+        await self.expire_stale()
+        claimed = await self._claim(limit=self._config.batch)
+        await asyncio.gather(*(self._deliver(item) for item in claimed))
+        return len(claimed)
+
+    async def expire_stale(self) -> int:
+        """Rows left 'sending' past the lease (a crash mid-send) become 'unknown'; their tickets escalate."""
+        now = self._clock()
+        sellers = None if self._ownership is None else self._ownership.owned
+        if sellers is not None and not sellers:
+            return 0
+        async with unit_of_work(self._db) as session:
+            stale = [
+                (i, t)
+                for i, t in await outbox_repo.stale_claims(
+                    session, before=now - self._config.lease, seller_ids=sellers
+                )
+                if i not in self._own
+            ]
+            if not stale:
+                return 0
+            for ticket_id in sorted({t for _, t in stale}):
+                await outbox_repo.lock_ticket(session, ticket_id)
+            expired = await outbox_repo.expire_claims(
+                session, ids=[i for i, _ in stale], before=now - self._config.lease
+            )
+            for row in expired:
+                await outbox_repo.record_on_ticket(
+                    session, row, status="unknown", error=outbox_repo.STALE, now=now
+                )
+        for row in expired:
+            SENT.labels(row.channel, "unknown").inc()
+        if expired:
+            log.warning("sender.outcome_unknown", extra={"rows": len(expired)})
+        return len(expired)
+
+    async def _refresh_ownership(self) -> None:
+        assert self._ownership is not None
+        now = self._clock()
+        taken = await self._ownership.refresh(
+            busy=set(self._in_flight), now=now, stale_before=now - self._config.lease
+        )
+        # Another sender may have used the budget of a seller taken over: count it afresh in the database.
+        self._budget.forget(taken)
+
+    async def _pause(self, stop: asyncio.Event, tasks: set[asyncio.Task[None]]) -> None:
+        """Until ``stop``, a finished send (plus ``claim_gap_s`` for others to finish too) or the poll interval."""
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            done, _ = await asyncio.wait(
+                {stopping, *tasks}, timeout=self._config.poll_interval_s, return_when=asyncio.FIRST_COMPLETED
+            )
+            if done and not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(stopping), timeout=self._config.claim_gap_s)
+        finally:
+            stopping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await stopping
+
+    async def _claim(self, *, limit: int) -> list[_Claimed]:
+        """Claim due rows fairly across sellers; hold back what the seller's in-flight cap or budget exceeds."""
+        now = self._clock()
+        cap = self._config.per_seller
+        busy = [seller for seller, n in self._in_flight.items() if n >= cap]
+        only = None if self._ownership is None else sorted(self._ownership.owned - set(busy))
+        if only is not None and not only:
+            return []
+        async with unit_of_work(self._db) as session:
+            rows = await outbox_repo.claim_due(
+                session, now=now, limit=limit, per_seller=cap, exclude=busy, only=only
+            )
+            room = {seller: cap - self._in_flight[seller] for seller in {r.seller_id for r in rows}}
+            kept: list[OutboxMessage] = []
+            for row in rows:
+                if room[row.seller_id] > 0:
+                    room[row.seller_id] -= 1
+                    kept.append(row)
+                else:
+                    _unclaim(row)
+            await session.flush()
+            # Check and consume atomically: no other sender counts these sellers until this commits.
+            await lease_repo.lock_budgets(session, {row.seller_id for row in kept})
+            deferred = await self._budget.over_budget(session, claimed=kept, now=now)
+            for row in deferred:
+                _unclaim(row)
+                await defer_to_next_day(session, row, now=now)
+            claimed = [_Claimed(row, row.ticket_id, row.attempts) for row in kept if row not in deferred]
+        if deferred:
+            DEFERRED.inc(len(deferred))
+            log.warning("sender.budget_deferred", extra={"rows": len(deferred)})
+        for item in claimed:
+            self._in_flight[item.row.seller_id] += 1
+            self._own.add(item.row.id)
+        return claimed
+
+    async def _deliver(self, item: _Claimed) -> None:
+        seller = item.row.seller_id
+        channel = item.row.channel
+        try:
+            status, error, retry_at = await self._attempt(item)
+            SENT.labels(channel, status).inc()
+            await self._record(item, status=status, error=error, retry_at=retry_at)
+        except Exception as exc:  # noqa: BLE001  # recording failed: the row stays 'sending' and ends 'unknown'
+            log.error(
+                "sender.record_failed", extra={"outbox_id": item.outbox_id, "error": type(exc).__name__}
+            )
+        finally:
+            self._own.discard(item.row.id)
+            self._in_flight[seller] -= 1
+            if self._in_flight[seller] <= 0:
+                del self._in_flight[seller]
+
+    async def _attempt(self, item: _Claimed) -> Outcome:
+        """Build and send one row; every failure of this row becomes its outcome, never the loop's."""
+        try:
+            transport = self._transports.get(item.row.channel)
+            if transport is None:
+                raise PermanentError(f"no transport for channel {item.row.channel}", code="no_transport")
+            message = decrypt_row(item.row, self._cipher)
+        except Exception as exc:  # noqa: BLE001  # nothing has left yet: retry if transient, else fail the row
+            return prepare_failure(exc, attempts=item.attempts, policy=self._retry, now=self._clock())
+        return await send_outcome(
+            transport, message, attempts=item.attempts, policy=self._retry, clock=self._clock
+        )
+
+    async def _record(
+        self, item: _Claimed, *, status: str, error: str | None, retry_at: datetime | None
+    ) -> None:
+        now = self._clock()
+        async with unit_of_work(self._db) as session:
+            # The ticket first, then the outbox row: the same lock order as the handlers, so no deadlock.
+            await outbox_repo.lock_ticket(session, item.ticket_id)
+            row = await outbox_repo.record_send_outcome(
+                session,
+                item.row.id,
+                status=status,
+                error=error,
+                retry_at=retry_at,
+                now=now,
+            )
+            if row is None:
+                return  # the lease expired meanwhile and the row is 'unknown' already
+            await outbox_repo.record_on_ticket(session, row, status=status, error=error, now=now)
+        log.info(
+            "sender.outcome",
+            extra={
+                "outbox_id": item.outbox_id,
+                "status": status,
+                "error": (error or "").split(":")[0][:60],
+            },
+        )
+
+
+def _unclaim(row: OutboxMessage) -> None:
+    row.status = "pending"
+    row.claimed_at = None
+    row.attempts -= 1
+
+
+def _log_loop_failure(exc: Exception) -> None:
+    known = classify_failure(exc)
+    if isinstance(known, RetryableError):
+        log.warning("sender.db_unavailable", extra={"error": known.code})
+    else:
+        log.error("sender.loop_failed", extra={"error": type(exc).__name__})  # the message may carry PII
+
+
+async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)

@@ -1,0 +1,3 @@
+"""Replies: policy, composition, templating, compliance, mail rendering and buyer aliases."""
+
+__all__: list[str] = []

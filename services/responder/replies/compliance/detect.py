@@ -1,0 +1,182 @@
+"""Span finders for links, e-mail addresses and phone numbers (on normalised text)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from services.responder.replies.compliance.model import LinkRule
+
+__all__ = ["ORDER_ID", "Found", "find_emails", "find_links", "find_phones", "link_allowed"]
+
+ORDER_ID = re.compile(r"(?<!\d)\d{3}-\d{7}-\d{7}(?!\d)")
+
+_TLDS = (
+    "com|net|org|info|biz|io|co|me|ly|gl|to|app|dev|shop|store|online|site|xyz|top|vip|club|link|eu|de|at|"
+    "ch|fr|be|nl|es|it|pt|pl|se|dk|no|fi|ie|uk|jp|cn|hk|tw|kr|in|ca|us|mx|br|au|tr|ae|sa|sg|eg|ru|cz|hu|ro|gr"
+)
+# Obfuscated forms ("shop dot de") only count with TLDs that are not also ordinary words in some language.
+_OBF_TLDS = "com|net|org|info|shop|store|de|fr|uk|jp|cn|eu|nl|pl|ru|ch|io"
+
+# ASCII word boundaries: Japanese and Chinese glue links and numbers straight to the surrounding text.
+_B = r"(?<![A-Za-z0-9_])"
+_E = r"(?![A-Za-z0-9_])"
+_STOP = r"[A-Za-z0-9\-._~:/?#\[\]@!$&()*+,;=%]"  # URL characters (RFC 3986); CJK text ends a link
+_SCHEME_URL = re.compile(rf"{_B}(?:https?|ftp)://{_STOP}+|{_B}(?:javascript|data):{_STOP}+", re.IGNORECASE)
+_WWW = re.compile(rf"{_B}www\d{{0,3}}\.{_STOP}+", re.IGNORECASE)
+# Bare domains need a lower-case TLD so a missing space ("arrived.It was") is not taken for a domain.
+_BARE = re.compile(
+    rf"(?<![A-Za-z0-9_@.-])(?:[A-Za-z0-9][A-Za-z0-9-]{{0,62}}\.)+(?:{_TLDS})(?![A-Za-z0-9-])(?:/{_STOP}*)?"
+)
+_LABEL = r"[a-z0-9][a-z0-9-]{1,62}"
+_DOT_WORD = re.compile(
+    rf"{_B}{_LABEL}\s*[\[({{<]?\s*(?:dot|ドット|点)\s*[\])}}>]?\s*(?:{_OBF_TLDS}){_E}"
+    rf"|{_B}{_LABEL}\s*(?:\[\s*(?:punkt|point|punto|ponto)\s*\]|\(\s*(?:punkt|point|punto|ponto)\s*\))"
+    rf"\s*(?:{_OBF_TLDS}){_E}"
+    rf"|{_B}{_LABEL}\s+(?:punkt|point|punto|ponto)\s+(?:com|net|org|info){_E}"
+    rf"|{_B}{_LABEL}(?:\s+\.\s*|\s*\.\s+)(?:com|net|org|info){_E}",
+    re.IGNORECASE,
+)
+
+_EMAIL = re.compile(r"(?:mailto:)?[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+", re.IGNORECASE)
+_AT = r"(?:\s*[\[({<]\s*(?:at|ät|アット)\s*[\])}>]\s*|\s*@\s*|\s*アットマーク\s*)"
+_DOT = r"(?:\s*\.\s*|\s*[\[({<]\s*(?:dot|punkt|point|punto)\s*[\])}>]\s*|\s+dot\s+|\s*ドット\s*)"
+_OBF_EMAIL = re.compile(
+    rf"{_B}[a-z0-9._%+-]+{_AT}[a-z0-9-]+(?:{_DOT}[a-z0-9-]+)*{_DOT}(?:{_TLDS}){_E}"
+    # Plain " at " only with an obfuscated dot too: "look at dhl.de" is a link, "name at shop dot com" is not.
+    rf"|{_B}[a-z0-9._%+-]+\s+at\s+[a-z0-9-]+(?:{_DOT}[a-z0-9-]+)*(?:\s+dot\s+|\s*[\[(]\s*dot\s*[\])]\s*)"
+    rf"(?:{_TLDS}){_E}",
+    re.IGNORECASE,
+)
+
+# Numbers that look like phone numbers but are not: order ids, dates, times, prices, tracking numbers.
+_NOT_PHONE = (
+    ORDER_ID,
+    re.compile(r"(?<!\d)\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?![./-]?\d)(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?"),
+    re.compile(r"(?<![\d./-])\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?![./-]?\d)"),
+    re.compile(r"(?<!\d)\d{1,2}:\d{2}(?::\d{2})?(?!\d)"),
+    re.compile(
+        r"(?:[$€£¥₩]|\b(?:eur|usd|gbp|jpy|cny|rmb|chf|pln|sek|cad|aud|mxn|brl|inr)\b)\s?\d[\d.,' ]*\d",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"(?<![\d.,])\d[\d.,' ]*\d?\s?"
+        r"(?:[$€£¥円元₩]|\b(?:eur|euros?|usd|dollars?|gbp|pounds?|yen|jpy|cny|rmb)\b)",
+        re.IGNORECASE,
+    ),
+    re.compile(r"(?<![\d.,])\d+[.,]\d{2}(?![\d.,])"),
+)
+_TRACKING = re.compile(
+    r"(?:tracking|sendungs(?:nummer|verfolgung)|paketnummer|suivi|seguimiento|tracciamento|spedizione|"
+    r"追跡|伝票|お問い合わせ番号|运单|单号|物流)[^\n\d]{0,25}?(?=[A-Z0-9-]*\d)([A-Z0-9][A-Z0-9-]{5,39}(?:\s\d{4}){0,4})",
+    re.IGNORECASE,
+)
+_PHONE_KEYWORD = re.compile(
+    r"(?:(?<![A-Za-z])(?:tel|tél|phone|telephone|téléphone|telefon|telefono|teléfono|mobile|mobil|handy|cell|"
+    r"call|anrufen|appelez|llame|chiami|fax|hotline|whatsapp)(?![A-Za-z])|電話|电话|手机|携帯)[^\d\n+]{0,20}"
+    r"(\+?\(?\d[\d\s.()/-]{5,}\d)",
+    re.IGNORECASE,
+)
+_PHONE_SHAPES = (
+    # international: +49 30 1234567, 0049 (0)30 1234567, +81-90-1234-5678
+    re.compile(r"(?<![A-Za-z0-9_+])(?:\+|00)[1-9]\d{0,2}(?:[\s.\-/]?\(?\d{1,5}\)?){2,6}(?![A-Za-z0-9_])"),
+    # national with a leading zero in groups: 030 1234567, 090-1234-5678, 01 23 45 67 89, 0120-123-456
+    re.compile(r"(?<![A-Za-z0-9_.\-/])\(?0\d{1,4}\)?(?:[\s.\-/]\d{2,8}){1,4}(?![A-Za-z0-9_]|[.\-/]\d)"),
+    # North American: (555) 123-4567, 555-123-4567, 555.123.4567
+    re.compile(
+        r"(?<![A-Za-z0-9_.\-/])(?:\(\d{3}\)\s?|\d{3}[\s.\-])\d{3}[\s.\-]\d{4}(?![A-Za-z0-9_]|[.\-/]\d)"
+    ),
+    # unbroken mobiles: Chinese 13812345678, Japanese 09012345678
+    re.compile(r"(?<!\d)(?:1[3-9]\d{9}|0[5-9]0\d{8})(?!\d)"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A match in the normalised text; ``kind`` tells how it was found."""
+
+    start: int
+    end: int
+    kind: str
+    value: str
+
+
+def _mask(text: str, patterns: tuple[re.Pattern[str], ...], group: int = 0) -> str:
+    chars = list(text)
+    for pattern in patterns:
+        for m in pattern.finditer(text):
+            for i in range(m.start(group), m.end(group)):
+                chars[i] = "#"
+    return "".join(chars)
+
+
+def _digits(s: str) -> int:
+    return sum(c.isdigit() for c in s)
+
+
+def find_emails(text: str) -> list[Found]:
+    """Plain and obfuscated e-mail addresses."""
+    found = [Found(m.start(), m.end(), "email", m.group()) for m in _EMAIL.finditer(text)]
+    for m in _OBF_EMAIL.finditer(text):
+        if not any(f.start <= m.start() < f.end for f in found):
+            found.append(Found(m.start(), m.end(), "obfuscated_email", m.group()))
+    return found
+
+
+def find_links(text: str) -> list[Found]:
+    """URLs with a scheme, www. hosts, bare domains and "example dot com" forms."""
+    found: list[Found] = []
+    for kind, pattern in (("url", _SCHEME_URL), ("www", _WWW), ("domain", _BARE), ("obfuscated", _DOT_WORD)):
+        for m in pattern.finditer(text):
+            if any(f.start <= m.start() < f.end or m.start() <= f.start < m.end() for f in found):
+                continue
+            found.append(Found(m.start(), m.end(), kind, m.group().rstrip(".,;:!?)")))
+    return found
+
+
+def _host_and_path(found: Found) -> tuple[str, str]:
+    value = found.value
+    if found.kind == "obfuscated":
+        host = re.sub(
+            r"[\s\[\](){}<>]+", "", re.sub(r"(?i)dot|punkt|point|punto|ponto|ドット|点", ".", value)
+        )
+        return host.lower(), ""
+    if found.kind != "url":
+        value = "http://" + value
+    parts = urlsplit(value)
+    return (parts.hostname or "").lower(), parts.path or ""
+
+
+def link_allowed(found: Found, rules: tuple[LinkRule, ...]) -> bool:
+    """True when a rule of the channel allows the link's host (and path)."""
+    if found.kind == "url" and not found.value.lower().startswith(("http://", "https://")):
+        return False
+    host, path = _host_and_path(found)
+    for rule in rules:
+        if not any(host == s or host.endswith("." + s) for s in rule.host_suffixes):
+            continue
+        if not rule.path_prefixes or path in ("", "/") or path.startswith(rule.path_prefixes):
+            return True
+    return False
+
+
+def find_phones(text: str) -> list[Found]:
+    """Phone numbers in national and international formats, skipping order ids, dates, prices, tracking."""
+    masked = _mask(text, _NOT_PHONE)
+    found: list[Found] = []
+    for m in _PHONE_KEYWORD.finditer(masked):
+        if 7 <= _digits(m.group(1)) <= 15:
+            found.append(Found(m.start(1), m.end(1), "phone_after_keyword", m.group(1)))
+    masked = _mask(masked, (_TRACKING,), group=1)
+    for pattern in _PHONE_SHAPES:
+        for m in pattern.finditer(masked):
+            value = m.group()
+            digits = _digits(value)
+            international = value.startswith(("+", "00"))
+            if not (8 if international else 9) <= digits <= 15:
+                continue
+            if any(f.start < m.end() and m.start() < f.end for f in found):
+                continue
+            found.append(Found(m.start(), m.end(), "phone", value))
+    return found
