@@ -121,3 +121,12 @@ def test_a_mail_with_too_many_parts_is_a_validation_error() -> None:
     raw = f"Content-Type: multipart/mixed; boundary=b\r\n\r\n{parts}--b--\r\n".encode()
     with pytest.raises(ValidationError, match="MIME parts"):
         read_mail(raw)
+
+
+@pytest.mark.parametrize("value", [b"(" * 3000 + b"x", b"(a" * 2000])
+def test_deeply_nested_header_comments_are_unreadable_not_a_crash(value: bytes) -> None:
+    # The stdlib's structured-header parser recurses once per nested comment: a From of nested "(" inside
+    # the 4 KB cap raised RecursionError out of read_mail (found by the MIME fuzzer).
+    mail = read_mail(b"From: " + value + b"\r\nSubject: hi\r\n\r\nbody")
+    assert mail.from_ == ()
+    assert mail.subject == "hi"
