@@ -130,13 +130,13 @@ def test_hand_written_rows_weigh_more_than_generated_ones(
 ) -> None:
     import services.classifier.train as train
 
-    odd = {"id": "w-en-OTHER-9999", "language": "en", "label": "OTHER", "genre": "chat"}
+    odd: dict[str, object] = {"id": "w-en-OTHER-9999", "language": "en", "label": "OTHER", "genre": "chat"}
     odd["text"] = "the parcel never arrived, zorblat quux"  # reads NOT_RECEIVED, labelled OTHER on purpose
     rows = [*_subset(), odd]
     probs = []
     for weight in (1.0, 10.0):
         monkeypatch.setattr(train, "WRITTEN_WEIGHT", weight)
         train_artifact(rows, tmp_path / str(weight), spec=SMALL, calibrated=False)
-        verdict = Classifier.load(tmp_path / str(weight)).classify_texts([odd["text"]])[0]
+        verdict = Classifier.load(tmp_path / str(weight)).classify_texts([str(odd["text"])])[0]
         probs.append(verdict.probabilities[LABELS.index("OTHER")])
     assert probs[1] > probs[0] + 0.05
