@@ -264,6 +264,9 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     return re.compile(rf"(?<![^\W_])(?:{latin})(?![^\W_])"), re.compile(cjk)
 
 
+_WIDE = re.compile("[\u3000-\U0010ffff]")
+
+
 def _negated(folded: str, start: int, cjk: bool) -> bool:
     if cjk:
         return start > 0 and folded[start - 1] in _CJK_NEG_BEFORE
@@ -277,6 +280,10 @@ def find_cues(text: str, *, folded: bool = False) -> list[CueMatch]:
     latin, cjk = _patterns()
     out: list[CueMatch] = []
     for pattern, is_cjk in ((latin, False), (cjk, True)):
+        if is_cjk and not _WIDE.search(folded_text):
+            # Every Chinese/Japanese cue needs a character at or above U+3000; without one, scanning the
+            # long unanchored pattern at every position is most of the cost of a Latin-script text.
+            continue
         for m in pattern.finditer(folded_text):
             concept = m.lastgroup or ""
             if concept in _NEGATABLE and _negated(folded_text, m.start(), is_cjk):

@@ -188,7 +188,8 @@ class TextModel:
         cands: list[Explanation] = []
         if spans:
             # fold() keeps offsets, so a word's folded form is a slice (digits collapse as in normalize()).
-            units = [_DIGITS.sub("0", folded[a:b]) for a, b in spans]
+            # (str.isalpha skips the regex for the usual digit-free word: \d never matches a letter.)
+            units = [u if (u := folded[a:b]).isalpha() else _DIGITS.sub("0", u) for a, b in spans]
             fb = hashed_features(units, _without_cues(self.spec), normalized=True)
             contrib = fb.values * self.idf[fb.cols] * self._margin(fb.cols, label)
             scores = np.bincount(fb.rows, weights=contrib, minlength=len(units)) / norm

@@ -120,3 +120,14 @@ def test_offsets_are_into_the_signals_text_even_with_leading_blanks(classifier: 
     subject_features = [r for r in from_subject.reasons if r.rule_id == "text.feature"]
     assert subject_features
     assert all(r.start is None and r.end is None for r in subject_features)
+
+
+def test_numbers_in_words_weigh_alike_whatever_their_digits(classifier: Classifier) -> None:
+    # Digits collapse to "0" before a word is scored, as in training ("42", "39" and "17" are one number).
+    model = classifier._model
+    a = model.explain("ordered size 42 and 2pcs, got size 39 and 1pc, not what I ordered", 1, top=50)
+    b = model.explain("ordered size 17 and 5pcs, got size 85 and 7pc, not what I ordered", 1, top=50)
+    c = model.explain("ordered size 00 and 0pcs, got size 00 and 0pc, not what I ordered", 1, top=50)
+    assert a
+    assert [(x.start, x.end, x.weight) for x in a] == [(x.start, x.end, x.weight) for x in b]
+    assert [(x.start, x.end, x.weight) for x in a] == [(x.start, x.end, x.weight) for x in c]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.classifier.lexicon import CONCEPTS, find_cues, fold, reason_of
+from services.classifier.lexicon import _NEGATABLE, CONCEPTS, _negated, _patterns, find_cues, fold, reason_of
 
 
 def _found(text: str) -> list[tuple[str, str]]:
@@ -56,3 +59,30 @@ def test_every_concept_has_a_plain_language_reason() -> None:
         assert reason_of(concept)
         assert reason_of(concept) != concept
     assert "not" in reason_of("not_broken")
+
+
+def _all_cues_unfiltered(text: str) -> list[tuple[str, int, int]]:
+    """Reference: both patterns scanned over every text (what find_cues did before its CJK prefilter)."""
+    folded = fold(text)
+    out = []
+    for pattern, is_cjk in zip(_patterns(), (False, True), strict=True):
+        for m in pattern.finditer(folded):
+            concept = m.lastgroup or ""
+            if concept in _NEGATABLE and _negated(folded, m.start(), is_cjk):
+                concept = f"not_{concept}"
+            out.append((concept, m.start(), m.end()))
+    return sorted(out, key=lambda c: c[1])
+
+
+def test_skipping_the_cjk_pattern_on_latin_text_changes_no_cue() -> None:
+    written = Path(__file__).resolve().parents[2] / "services" / "classifier" / "data" / "written"
+    texts = [
+        json.loads(line)["text"]
+        for path in sorted(written.glob("*/*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    texts += ["荷物が届かない but tracking says delivered", "ｆｕｌｌ ｗｉｄｔｈ not working", "还没到!!"]
+    assert len(texts) > 1000
+    for text in texts:
+        assert [(c.concept, c.start, c.end) for c in find_cues(text)] == _all_cues_unfiltered(text), text

@@ -96,3 +96,44 @@ def test_the_real_dev_corpus_is_not_copied_into_project_data() -> None:
     ours = [normalize(str(r["text"])) for r in load_training_rows() + load_rows(DATA_DIR / "test.jsonl")]
     ours += [normalize(str(r["text"])) for r in load_held_out_rows()]
     assert not [t for t in ours if t in dev_texts or any(d in t for d in dev_texts if len(d) >= 30)]
+
+
+def test_calibration_comes_from_the_held_out_rows_when_given(tmp_path: Path) -> None:
+    rows = load_rows(DATA_DIR / "train.jsonl")
+    train = rows[::40]
+    held = [r for i, r in enumerate(rows) if i % 80 == 20]
+    assert not {r["id"] for r in train} & {r["id"] for r in held}
+    train_artifact(train, tmp_path / "m", spec=SMALL, held_out=held, target=0.9)
+    calib = json.loads((tmp_path / "m" / "meta.json").read_text(encoding="utf-8"))["info"]["calibration"]
+    assert (calib["method"], calib["rows"], calib["precision_target"]) == ("held_out", len(held), 0.9)
+    model = TextModel.load(tmp_path / "m")
+    assert model.temperature == calib["temperature"]
+    # The stored thresholds keep their promise on the rows they were fitted on.
+    verdicts = Classifier(model).classify_texts([str(r["text"]) for r in held])
+    for k, label in enumerate(LABELS):
+        sent = [
+            r
+            for r, v in zip(held, verdicts, strict=True)
+            if v.label == label and v.confidence >= calib["thresholds"][label]
+        ]
+        if len(sent) >= 5:
+            assert sum(r["label"] == label for r in sent) / len(sent) >= 0.9, label
+        assert model.thresholds is not None
+        assert model.thresholds[k] == calib["thresholds"][label]
+
+
+def test_hand_written_rows_weigh_more_than_generated_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import services.classifier.train as train
+
+    odd: dict[str, object] = {"id": "w-en-OTHER-9999", "language": "en", "label": "OTHER", "genre": "chat"}
+    odd["text"] = "the parcel never arrived, zorblat quux"  # reads NOT_RECEIVED, labelled OTHER on purpose
+    rows = [*_subset(), odd]
+    probs = []
+    for weight in (1.0, 10.0):
+        monkeypatch.setattr(train, "WRITTEN_WEIGHT", weight)
+        train_artifact(rows, tmp_path / str(weight), spec=SMALL, calibrated=False)
+        verdict = Classifier.load(tmp_path / str(weight)).classify_texts([str(odd["text"])])[0]
+        probs.append(verdict.probabilities[LABELS.index("OTHER")])
+    assert probs[1] > probs[0] + 0.05
