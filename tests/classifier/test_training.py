@@ -6,6 +6,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from services.classifier.datagen.bank import load_banks
 from services.classifier.datagen.generate import generate_rows
 from services.classifier.engine import Classifier

@@ -37,7 +37,15 @@ _CHARSET_SUPERSETS = {
 }
 # RecursionError: the structured-header parser recurses once per nested comment, so "((((..." inside the
 # length cap still overflows the stack; such a header is unreadable, like any other malformed one.
-_HEADER_ERRORS = (ValueError, IndexError, TypeError, AttributeError, LookupError, MessageError, RecursionError)
+_HEADER_ERRORS = (
+    ValueError,
+    IndexError,
+    TypeError,
+    AttributeError,
+    LookupError,
+    MessageError,
+    RecursionError,
+)
 
 # The stdlib's structured-header parser is quadratic in the value's length (a 128 KB Content-Type took 8 s,
 # a 1 MB one minutes): values are cut before it sees them. No real header comes near this (RFC 5322 lines
