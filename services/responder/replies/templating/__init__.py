@@ -34,7 +34,6 @@ from typing import Literal
 from jinja2.exceptions import TemplateError
 
 from services.responder.replies.compliance import LintResult, language_of_locale, lint
-from services.responder.replies.ids import TemplateId
 from services.responder.replies.templating.catalog import (
     CATEGORIES,
     CHANNELS,
@@ -79,7 +78,6 @@ __all__ = [
     "render_reply",
     "sample_variables",
     "template_channel",
-    "validate_override",
 ]
 
 
@@ -197,29 +195,3 @@ def render_reply(
             text, subject, repo.template_id, repo.version, lang, fallback, requested, "repo", rejected, result
         )
     raise TemplateNotFoundError(f"no template for {channel}/{category}")
-
-
-def validate_override(template_id: str, override: str | TemplateOverride) -> tuple[str, ...]:
-    """Problems with a seller override rendered with sample variables; empty when it may be saved."""
-    ov = override if isinstance(override, TemplateOverride) else TemplateOverride(override)
-    try:
-        parsed = TemplateId.parse(template_id)
-    except ValueError as exc:
-        return (str(exc),)
-    channel, lang = parsed.channel, parsed.language
-    problems: list[str] = []
-    for source in (ov.source, ov.subject):
-        if source is not None:
-            try:
-                check_template_source(source)
-            except UnsafeTemplateError as exc:
-                problems.append(str(exc))
-    if problems:
-        return tuple(problems)
-    ctx = build_context(sample_variables(lang), lang)
-    try:
-        text, subject = _render(ov.source, ov.subject, ctx, email=channel == "email")
-    except TemplateError as exc:
-        return (f"does not render: {exc}",)
-    result = lint(text, channel=channel, locale=lang, order_id=ctx["order_id"], subject=subject)
-    return tuple(f"{v.rule_id}: {v.excerpt}" for v in result.violations)
