@@ -161,10 +161,11 @@ class Classifier:
         scores = text_scores[0]
         evidence = signal_evidence(signal, context, now=now)
         weighed = [ev for ev in evidence if ev.category is not None]
+        p_text = _softmax(scores) if normed else None
         if weighed and normed:
             # Structured evidence is in logit units of a prior: the text's calibrated probabilities join it
             # as log-probabilities, trusted at TEXT_TRUST so that decisive evidence can outvote them.
-            p_text = _softmax(scores)
+            assert p_text is not None
             scores = np.log(TEXT_TRUST * p_text + (1.0 - TEXT_TRUST) / len(CATEGORIES)) + _TIE_BREAK
         for ev in weighed:
             scores[CATEGORIES.index(ev.category)] += ev.weight
@@ -192,7 +193,14 @@ class Classifier:
         abuse = assess_abuse(history, threshold=settings.abusive_threshold) if history is not None else None
         tags = self._tags(category, probs, abuse)
         threshold = self.auto_reply_threshold(category, settings)
-        auto_reply, gate = self._auto_reply(confidence, threshold, decision.claim, decision.priority, abuse)
+        # The thresholds were calibrated on the text model's probabilities, so the gate reads that quantity:
+        # blending in order evidence caps the shown confidence (a confident text with agreeing evidence came
+        # out near 0.96, under every threshold fitted at a 0.98 precision target), and evidence that moves
+        # the category away from the text leaves the text little probability for it, so it still escalates.
+        gate_confidence = round(float(p_text[k]), 4) if p_text is not None else confidence
+        auto_reply, gate = self._auto_reply(
+            gate_confidence, threshold, decision.claim, decision.priority, abuse
+        )
         reasons = [
             *self._evidence_reasons(evidence, category, context),
             *self._text_reasons(text, normed, k, guess, float(norms[0]), shift=shift),

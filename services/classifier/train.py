@@ -50,9 +50,11 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 WRITTEN_DIR = DATA_DIR / "written"
 DEFAULT_C = 8.0
 DEFAULT_SPEC = FeatureSpec(cjk_bigrams=True, cue_weight=2.0)
-# Stricter than the 0.97 wanted on real text: our held-out rows read like our training rows, so the model
-# is right more often there than on real buyer text (0.97 on our rows gave 0.86-0.89 on real ones).
-PRECISION_TARGET = 0.99
+# Measured on dev.jsonl (evaluation only, never fitted): 0.97 -> 0.86 precision at 46 % of complaints,
+# 0.98 -> 0.92 at 29 %, 0.99 -> 0.94 at 19 %. Our held-out rows read like our training rows, so real text
+# gets less than the target. 0.99 answered none of the demo's complaints by itself (the full classify()
+# blends the text with order evidence); 0.98 cuts wrong-category replies while still answering some.
+PRECISION_TARGET = 0.98
 # A hand-written row counts as this many generated ones: it reads more like real buyer text (held-out
 # macro-F1 0.895 -> 0.902 and dev 0.692 -> 0.699 at 3 against 1; only these two values were tried).
 WRITTEN_WEIGHT = 3.0

@@ -157,3 +157,19 @@ def test_buyer_hash_is_salted_stable_and_one_way() -> None:
     assert len(first) == 64
     assert int(first, 16) >= 0
     assert "x7k2" not in first
+
+
+def test_the_auto_reply_gate_reads_the_text_probability_its_thresholds_were_calibrated_on() -> None:
+    # Agreeing order evidence (delivery window passed) is blended in and caps the shown confidence; the
+    # thresholds come from the text model's probabilities, so the gate compares those. Before, a confident
+    # "never arrived" with a passed delivery window showed ~0.96 and went to a human at a 0.97 threshold.
+    model = TextModel.load()
+    strict = Classifier(replace(model, thresholds=(0.97, 0.97, 0.97, 0.97)))
+    lax = ClassifierSettings(min_auto_reply_confidence=0.0)
+    sig = signal("Hi, my package never arrived. It has been over a week since the delivery date.")
+    late = OrderContext(latest_delivery_date=NOW - timedelta(days=2), fulfillment_type="MFN")
+    verdict = strict.classify(sig, context=late, history=None, now=NOW, settings=lax)
+    assert verdict.category == "not_received"
+    assert verdict.confidence < 0.97
+    assert verdict.auto_reply
+    assert "route.low_confidence" not in _rule_ids(verdict.reasons)
