@@ -29,7 +29,17 @@ from dataclasses import dataclass
 
 from shared.events import Reason
 
-__all__ = ["INDICATORS", "AbuseAssessment", "BuyerHistory", "Indicator", "assess_abuse"]
+__all__ = [
+    "DEFAULT_ABUSIVE_THRESHOLD",
+    "INDICATORS",
+    "AbuseAssessment",
+    "BuyerHistory",
+    "Indicator",
+    "assess_abuse",
+]
+
+DEFAULT_ABUSIVE_THRESHOLD = 0.7
+"""Score from which a buyer is flagged (CLASSIFIER_ABUSIVE_THRESHOLD; the classifier and the buyers API read it)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -162,10 +162,9 @@ class Classifier:
         evidence = signal_evidence(signal, context, now=now)
         weighed = [ev for ev in evidence if ev.category is not None]
         p_text = _softmax(scores) if normed else None
-        if weighed and normed:
+        if weighed and p_text is not None:
             # Structured evidence is in logit units of a prior: the text's calibrated probabilities join it
             # as log-probabilities, trusted at TEXT_TRUST so that decisive evidence can outvote them.
-            assert p_text is not None
             scores = np.log(TEXT_TRUST * p_text + (1.0 - TEXT_TRUST) / len(CATEGORIES)) + _TIE_BREAK
         for ev in weighed:
             scores[CATEGORIES.index(ev.category)] += ev.weight

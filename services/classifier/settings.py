@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings
 
+from shared.abuse import DEFAULT_ABUSIVE_THRESHOLD
 from shared.settings import (
     MIN_SECRET_CHARS,
     PLACEHOLDER,
@@ -31,7 +32,7 @@ class ClassifierSettings(BaseSettings):
         default=60, ge=1, description="A return this long after delivery counts as long use."
     )
     min_auto_reply_confidence: float = 0.6
-    abusive_threshold: float = 0.7
+    abusive_threshold: float = DEFAULT_ABUSIVE_THRESHOLD
     http_port: int = 8082
     http_max_body_bytes: int = Field(
         default=4 * 1024 * 1024, gt=0, description="Largest request body of /v1/classify (batches included)."

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings
 
+from shared.abuse import DEFAULT_ABUSIVE_THRESHOLD
 from shared.settings import (
     MIN_SECRET_CHARS,
     PLACEHOLDER,
@@ -33,7 +34,7 @@ class AbuseFlagSettings(BaseSettings):
 
     model_config = section_config("CLASSIFIER_")
 
-    abusive_threshold: float = Field(default=0.7, ge=0, le=1)
+    abusive_threshold: float = Field(default=DEFAULT_ABUSIVE_THRESHOLD, ge=0, le=1)
 
 
 class MailSettings(BaseSettings):

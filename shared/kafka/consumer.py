@@ -55,7 +55,7 @@ from shared.logging import bind_correlation_id, correlation_id
 from shared.settings import KafkaSettings
 from shared.topics import dlq
 
-__all__ = ["BatchHandler", "ConsumerLoop", "KafkaConsumerPort", "Record", "header"]
+__all__ = ["BatchHandler", "ConsumerLoop", "KafkaConsumerPort", "Record", "header", "header_value"]
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,12 @@ RETRIES = Counter("consumer_retries_total", "Retryable failures", ["group"])
 
 def header(record: Record, name: str) -> str | None:
     """A header value as text, or None."""
-    for key, value in record.headers or ():
+    return header_value(record.headers, name)
+
+
+def header_value(headers: Sequence[tuple[str, bytes]] | None, name: str) -> str | None:
+    """The first ``name`` header of ``headers`` as text, or None."""
+    for key, value in headers or ():
         if key == name:
             return value.decode(errors="replace") if value is not None else None
     return None

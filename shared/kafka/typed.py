@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from shared.errors import PermanentError
-from shared.kafka.consumer import BatchHandler, Record
+from shared.kafka.consumer import BatchHandler, Record, header_value
 
 __all__ = ["Consumed", "Decoder", "TypedBatchHandler", "decode_records", "decoding"]
 
@@ -37,10 +37,7 @@ class Consumed(Generic[E_co]):
 
     def header(self, name: str) -> str | None:
         """A header value as text, or None."""
-        for key, value in self.headers:
-            if key == name:
-                return value.decode(errors="replace") if value is not None else None
-        return None
+        return header_value(self.headers, name)
 
 
 TypedBatchHandler = Callable[[Sequence[Consumed[E]]], Awaitable[None]]
