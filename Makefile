@@ -11,7 +11,7 @@ export UV_PYTHON := $(PY)
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
 
-.PHONY: install run test pytest lint fmt bench train clean schemas chaos
+.PHONY: install browser run test pytest lint fmt bench train clean schemas chaos
 
 $(UV):
 	$(PY) -m venv $(TOOLS)
@@ -23,10 +23,20 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 
 install: $(VENV)/.synced
 
+# Pages people use are tested in a real browser: Debian's Chromium, driven by Playwright (no browser download).
+# Installed here when it is missing and we may (root); otherwise the browser tests say what to install (and
+# fail under CI, which must render the pages).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+		{ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 || \
+		  { apt-get update -qq >/dev/null 2>&1 && \
+		    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1; }; }; } || \
+		echo "note: chromium is not installed (apt-get install chromium); the browser tests cannot run"
+
 run: install
 	$(BIN)/complaints run
 
-test: install lint pytest
+test: install browser lint pytest
 
 pytest: install
 	$(BIN)/pytest

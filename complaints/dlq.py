@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from contextlib import aclosing
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
@@ -23,6 +23,7 @@ from shared.kafka.dlq_tools import (
     scan,
     summarize,
 )
+from shared.progress import Progress
 from shared.settings import KafkaSettings
 from shared.topics import ALL_TOPICS, INGEST_REJECTED
 
@@ -171,11 +172,20 @@ def _revealer() -> Any:
     return reveal
 
 
-def _progress(done: int, total: int) -> None:
-    if sys.stderr.isatty():
-        print(f"\rreplayed {done}/{total}", end="" if done < total else "\n", file=sys.stderr)
-    elif done == total or done % 100 == 0:
-        print(f"replayed {done}/{total}", file=sys.stderr)
+def _progress() -> Callable[[int, int], None]:
+    """The replay's progress line on standard error when it is a terminal (the summary comes after it)."""
+    bar: Progress | None = None
+
+    def step(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = Progress.for_terminal(total, "records", out="")
+        if bar is not None:
+            bar.update(done)
+            if done >= total:
+                bar.clear()
+
+    return step
 
 
 @app.command("replay")
@@ -201,7 +211,7 @@ def replay_command(
         if topic == INGEST_REJECTED:
             from services.ingest.reingest import reingest_from_env
 
-            summary = _run(reingest_from_env(letters, dry_run=dry_run, progress=_progress))
+            summary = _run(reingest_from_env(letters, dry_run=dry_run, progress=_progress()))
         else:
             summary = _run(_replay(kafka, letters, dry_run=dry_run))
         failed = failed or bool(summary.get("failed"))
@@ -217,7 +227,7 @@ async def _replay(kafka: KafkaSettings, letters: list[DeadLetter], *, dry_run: b
     try:
         if producer is not None:
             await producer.start()
-        summary = await replay(letters, producer=producer, progress=_progress)
+        summary = await replay(letters, producer=producer, progress=_progress())
     finally:
         if producer is not None:
             await producer.stop()

@@ -15,6 +15,7 @@ from fastapi import APIRouter, FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from shared.http_limits import DEFAULT_MAX_BODY_BYTES, BodyLimit
+from shared.http_security import SecurityHeaders
 
 __all__ = ["HealthState", "QuietServer", "health_app", "health_router", "serve_health"]
 
@@ -80,9 +81,11 @@ def health_router(state: HealthState) -> APIRouter:
 
 def health_app(state: HealthState, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
     """A tiny app with only the health routes (for worker processes); request bodies capped."""
-    app = FastAPI(title="complaints service", docs_url="/docs", redoc_url=None)
+    # No API docs here: FastAPI's default pages load Swagger UI from a public CDN (the API process serves its own).
+    app = FastAPI(title="complaints service", docs_url=None, redoc_url=None)
     app.include_router(health_router(state))
     app.add_middleware(BodyLimit, default=max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # added last, so outermost: a 413 carries the headers too
     return app
 
 

@@ -24,6 +24,7 @@ from services.classifier.metrics import (
 from services.classifier.settings import ClassifierSettings
 from services.classifier.textmodel import LABELS
 from shared.jsonl import JsonLine, line_error, output, read_lines
+from shared.progress import Progress
 
 __all__ = ["app"]
 
@@ -67,8 +68,11 @@ def classify_cmd(
     settings = ClassifierSettings()
     now = datetime.now(UTC)
     rows, failed = _read(jsonl)
+    progress = Progress.for_terminal(len(rows), "rows", out=out)
     with output(out) as sink:
-        for number, row in rows:
+        for done, (number, row) in enumerate(rows):
+            if progress is not None:
+                progress.update(done)
             try:
                 signal, context, history = line_to_inputs(row, now=now)
             except (ValueError, TypeError, KeyError) as exc:  # pydantic's ValidationError is a ValueError
@@ -77,6 +81,8 @@ def classify_cmd(
                 continue
             verdict = clf.classify(signal, context=context, history=history, now=now, settings=settings)
             sink.write(orjson.dumps(verdict_to_line(str(row["id"]), verdict)).decode() + "\n")
+    if progress is not None:
+        progress.clear()
     if failed:
         raise typer.Exit(code=1)
 

@@ -19,6 +19,7 @@ from services.ingest.parse.reports import SUPPORTED_REPORT_TYPES
 from services.ingest.rejected_read import read_rejected
 from shared.jsonl import output
 from shared.kafka.codec import EventCodec
+from shared.progress import Progress, error_line
 from shared.settings import KafkaSettings, PiiSettings
 from shared.topics import INGEST_REJECTED
 
@@ -50,7 +51,7 @@ def parse_command(
     """Print each input's events as JSON lines (PII in clear: Kafka carries it sealed); a failed input is
     reported on standard error with its name and the reason; exit 1 if any failed."""
     with output(out) as sink:
-        failed = _parse_all(files, sink, seller_id, report_type, marketplace_id, region)
+        failed = _parse_all(files, sink, seller_id, report_type, marketplace_id, region, out=out)
     if failed:
         raise typer.Exit(code=1)
 
@@ -62,14 +63,19 @@ def _parse_all(
     report_type: str | None,
     marketplace_id: str | None,
     region: str | None,
+    *,
+    out: str,
 ) -> bool:
     failed = False
     received_at = datetime.now(UTC)
-    for path in files:
+    progress = Progress.for_terminal(len(files), "inputs", out=out)
+    for done, path in enumerate(files):
+        if progress is not None:
+            progress.update(done)
         try:
             data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
         except OSError as exc:
-            print(f"{path}: error: cannot read: {exc.strerror or exc}", file=sys.stderr)
+            error_line(f"{path}: error: cannot read: {exc.strerror or exc}")
             failed = True
             continue
         options = ParseOptions(
@@ -84,14 +90,16 @@ def _parse_all(
         try:
             result = parse_captured(data, name=path.name, options=options)
         except Exception as exc:  # noqa: BLE001  # a parser bug fails this input, not the whole run
-            print(f"{path}: error: parser failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+            error_line(f"{path}: error: parser failed: {type(exc).__name__}: {exc}")
             failed = True
             continue
         for event in result.events:
             print(event.model_dump_json(), file=sink)
         for error in result.errors:
-            print(f"{path}: error: {error}", file=sys.stderr)
+            error_line(f"{path}: error: {error}")
         failed = failed or bool(result.errors)
+    if progress is not None:
+        progress.clear()
     return failed
 
 

@@ -30,6 +30,7 @@ from shared.errors import ValidationError
 from shared.events import SignalSource
 from shared.health import HealthState, health_router
 from shared.http_limits import BodyLimit
+from shared.http_security import SecurityHeaders
 
 __all__ = ["EVENTBRIDGE_PATH", "INBOUND_EMAIL_PATH", "create_app", "ingest_router"]
 
@@ -52,6 +53,7 @@ def create_app(*, deps: IngestDeps, health: HealthState) -> FastAPI:
         default=limits.max_event_bytes,
         limits={EVENTBRIDGE_PATH: limits.max_event_bytes, INBOUND_EMAIL_PATH: limits.max_email_bytes},
     )
+    app.add_middleware(SecurityHeaders)  # added last, so outermost: a 413 carries the headers too
     return app
 
 

@@ -10,7 +10,8 @@ import typer
 
 from services.responder.replies.compliance import lint
 from services.responder.replies.templating import list_templates, render_reply, sample_variables
-from shared.jsonl import JsonLine, line_error, output, read_lines
+from shared.jsonl import JsonLine, file_size, line_error, output, read_lines
+from shared.progress import Progress
 
 __all__ = ["app"]
 
@@ -61,7 +62,8 @@ def lint_reply(
     failed = False
     try:
         with output(out) as sink:
-            for line in read_lines(jsonl):
+            progress = Progress.for_terminal(file_size(jsonl), "bytes", out=out)
+            for line in read_lines(jsonl, progress=progress):
                 row = _lint_line(line)
                 if "error" in row:
                     line_error(jsonl, line, row["error"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import aclosing
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from complaints.dlq import app as dlq_app
+from services.ingest.rejects import reject
 from services.responder.handlers import ResponderDeps, handle_complaints
 from services.responder.replies.compose import ReplyComposer
 from services.responder.settings import ResponderSettings
@@ -23,14 +25,18 @@ from services.responder.tables import Ticket
 from shared.crypto import PiiCipher
 from shared.db.idempotency import fresh_events
 from shared.db.session import Database, unit_of_work
-from shared.decoding import decode_classified
-from shared.errors import PermanentError
+from shared.decoding import decode_amazon_event, decode_classified
+from shared.errors import PermanentError, ValidationError
+from shared.events import ComplaintSignalReceived
 from shared.kafka.codec import EventCodec
 from shared.kafka.consumer import ConsumerLoop, Record
 from shared.kafka.dlq_tools import DeadLetter, ReplayFilter, dead_letter, masked, replay, scan, summarize
 from shared.kafka.producer import EventProducer
 from shared.settings import DatabaseSettings, KafkaSettings
-from shared.topics import dlq
+from shared.stack.endpoints import AwsEnvironment
+from shared.topics import AMAZON_EVENTS, INGEST_REJECTED, dlq
+from tests.ingest.kafka_read import read_all
+from tests.ingest.payloads import relay_mail
 from tests.responder.support import classified
 from tests.shared.kafka.kafka_helpers import drain, fresh_topic
 
@@ -188,3 +194,59 @@ async def test_cli_lists_and_shows_dead_letters_with_pii_masked(
     assert "Jane" not in everything.stdout
     first = json.loads(everything.stdout.splitlines()[0])
     assert first["value"]["signal"]["text"] == "***"
+
+
+async def test_cli_replays_the_rejected_topic_through_todays_parsers_once(
+    kafka_bootstrap: str, migrated_db: str, aws: AwsEnvironment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`complaints dlq replay --topic ingest.rejected`: ingest's dependencies come from the environment, a dry
+    run sends nothing, the replay publishes the complaint, a second replay publishes nothing new."""
+    key = "cli-reingest-" + uuid.uuid4().hex
+    codec = EventCodec(PiiCipher(key))
+    settings = KafkaSettings(bootstrap_servers=kafka_bootstrap)
+    marker = uuid.uuid4().hex
+    producer = EventProducer(settings, codec=codec)
+    await producer.start()
+    try:  # what an older parser refused
+        await reject(
+            producer,
+            body=relay_mail(f"The lamp {marker} came without its shade."),
+            error=ValidationError("old parser bug"),
+            source="email",
+        )
+    finally:
+        await producer.stop()
+    offset = max(letter.offset for letter in await _letters(settings, INGEST_REJECTED))
+    for name, value in {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "DATABASE_URL": migrated_db,
+        "AWS_ENDPOINT_URL": aws.endpoint_url,
+        "RESPONDER_PII_ENCRYPTION_KEY": key,
+        "INGEST_DEFAULT_SELLER_ID": "A1CLIREPLAY",
+    }.items():
+        monkeypatch.setenv(name, value)
+    runner = CliRunner()
+    chosen = ["replay", "--topic", INGEST_REJECTED, "--from-offset", str(offset), "--to-offset", str(offset)]
+
+    async def run(*extra: str) -> dict[str, object]:
+        result = await asyncio.to_thread(runner.invoke, dlq_app, [*chosen, *extra])
+        assert result.exit_code == 0, result.output
+        (line,) = [json.loads(x) for x in result.stdout.splitlines()]
+        return dict(line)
+
+    async def published() -> int:
+        count = 0
+        for record in await read_all(kafka_bootstrap, AMAZON_EVENTS):
+            try:
+                event = decode_amazon_event(record.value, codec=codec)
+            except ValidationError:  # sealed with another test's key
+                continue
+            count += isinstance(event, ComplaintSignalReceived) and marker in event.text
+        return count
+
+    dry = await run("--dry-run")
+    assert (dry["dry_run"], dry["verdicts"]) == (True, {"would re-ingest": 1})
+    assert await published() == 0
+    assert (await run())["verdicts"] == {"done": 1}
+    assert (await run())["verdicts"] == {"done": 1}  # replayed twice ...
+    assert await published() == 1  # ... published once

@@ -28,6 +28,7 @@ from shared.db.readpool import ReadPool
 from shared.db.session import Database
 from shared.health import HealthState, health_router
 from shared.http_limits import BodyLimit
+from shared.http_security import SecurityHeaders
 
 __all__ = ["create_app", "served_app"]
 
@@ -39,9 +40,9 @@ def _utcnow() -> datetime:
 
 
 def served_app(app: FastAPI, api: ApiSettings) -> ASGIApp:
-    """What `complaints api` serves: the body cap outermost (before any key is looked at), then the fast
-    lane, then the FastAPI app."""
-    return BodyLimit(TicketReadsLane(app), default=api.max_body_bytes)
+    """What `complaints api` serves: the security headers on every answer, the body cap (before any key is
+    looked at), then the fast lane, then the FastAPI app."""
+    return SecurityHeaders(BodyLimit(TicketReadsLane(app), default=api.max_body_bytes))
 
 
 def create_app(
