@@ -124,6 +124,8 @@ class Classifier:
         hints = list(languages) if languages is not None else [None] * len(texts)
         if len(hints) != len(texts):
             raise ValueError("languages must be None or as long as texts")
+        if explain and len(texts) > 1:
+            self._model.prime(texts)
         out: list[TextVerdict] = []
         for i, text in enumerate(texts):
             k = int(probs[i].argmax())

@@ -172,16 +172,20 @@ class TextModel:
         kept in a bounded per-model cache: a warm explanation is a dictionary lookup per word.
         """
         cache = self._cache
-        missing = [u for u in dict.fromkeys(units) if u not in cache]
+        # A local snapshot: another thread clearing the shared cache meanwhile cannot lose a vector here.
+        found = {u: cache.get(u) for u in units}
+        missing = [u for u, vec in found.items() if vec is None]
         if missing:
-            if len(cache) + len(missing) > _UNIT_CACHE_MAX:
-                cache.clear()
             fb = hashed_features(missing, _without_cues(self.spec), normalized=True)
             contrib = self.weights[fb.cols] * (fb.values * self.idf[fb.cols])[:, None]
             sums = np.zeros((len(missing), len(LABELS)), dtype=np.float64)
             np.add.at(sums, fb.rows, contrib)
-            cache.update(zip(missing, map(tuple, sums.tolist()), strict=True))
-        return [cache[u] for u in units]
+            fresh = dict(zip(missing, map(tuple, sums.tolist()), strict=True))
+            found.update(fresh)
+            if len(cache) + len(fresh) > _UNIT_CACHE_MAX:
+                cache.clear()
+            cache.update(fresh)
+        return [vec for u in units if (vec := found[u]) is not None]
 
     def prime(self, texts: Sequence[str]) -> None:
         """Fill the unit cache for the words of many texts in one pass (before explaining each of them)."""

@@ -187,3 +187,17 @@ def test_numbers_in_words_weigh_alike_whatever_their_digits(classifier: Classifi
     assert a
     assert [(x.start, x.end, x.weight) for x in a] == [(x.start, x.end, x.weight) for x in b]
     assert [(x.start, x.end, x.weight) for x in a] == [(x.start, x.end, x.weight) for x in c]
+
+
+def test_the_word_cache_stays_bounded_and_never_changes_an_explanation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import services.classifier.textmodel as textmodel
+
+    monkeypatch.setattr(textmodel, "_UNIT_CACHE_MAX", 8)
+    model = Classifier.load()._model
+    texts = [*TEXTS, *OWN_TEXTS.values()]
+    warm = [model.explain(t, 2, top=10) for t in texts]
+    assert len(model._cache) <= max(8, len(unit_spans(texts[-1])))  # cleared, then the last text's words
+    cold = [Classifier.load()._model.explain(t, 2, top=10) for t in texts]
+    assert warm == cold
