@@ -150,12 +150,15 @@ def _char_features(
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     buf = "\x01" + "\x01".join(f" {t} " for t in normed) + "\x01"
     cps = np.frombuffer(buf.encode("utf-32-le"), dtype="<u4").astype(np.uint64)
-    is_sep = cps == _SEP
-    doc = np.cumsum(is_sep) - 1  # index of the text each position belongs to
-    seps = np.concatenate(([0], np.cumsum(is_sep)))
+    if len(normed) == 1:  # one text: no window can hold a separator but those at its two ends
+        doc = np.zeros(len(cps), dtype=np.int64)
+        seps = None
+    else:
+        is_sep = cps == _SEP
+        doc = np.cumsum(is_sep) - 1  # index of the text each position belongs to
+        seps = np.concatenate(([0], np.cumsum(is_sep)))
     rows: list[npt.NDArray[np.int64]] = []
-    cols: list[npt.NDArray[np.int64]] = []
-    shift = _U64(64 - spec.bits)
+    hashes: list[npt.NDArray[np.uint64]] = []
     h = np.zeros(len(cps), dtype=np.uint64)
     for n in range(1, spec.char_max + 1):
         span = len(cps) - n + 1
@@ -164,13 +167,18 @@ def _char_features(
         h = h[:span] * _U64(_P) + cps[n - 1 : n - 1 + span]
         if n < spec.char_min:
             continue
-        ok = (seps[n : n + span] - seps[:span]) == 0  # window holds no separator
-        idx = _mix(h[ok] + _U64((n * _CHAR_SEED) & _MASK64)) >> shift
-        rows.append(doc[:span][ok].astype(np.int64))
-        cols.append(idx.astype(np.int64))
+        if seps is None:
+            ok = slice(1, span - 1)  # windows between the leading and the trailing separator
+            rows.append(doc[ok])
+        else:
+            ok = (seps[n : n + span] - seps[:span]) == 0  # window holds no separator
+            rows.append(doc[:span][ok])
+        hashes.append(h[ok] + _U64((n * _CHAR_SEED) & _MASK64))
     if not rows:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return np.concatenate(rows), np.concatenate(cols)
+    # One mix over every n at once: per-call overhead, not arithmetic, dominates a single short text.
+    cols = (_mix(np.concatenate(hashes)) >> _U64(64 - spec.bits)).astype(np.int64)
+    return np.concatenate(rows), cols
 
 
 def word_tokens(normed: str, *, cjk_bigrams: bool) -> list[str]:

@@ -14,7 +14,7 @@ import json
 import re
 import zipfile
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -30,10 +30,12 @@ from services.classifier.features import (
     normalize,
 )
 from services.classifier.lexicon import find_cues, fold
+from services.classifier.segment import CJK_RUN, cjk_chunks, has_kana
 
 __all__ = [
     "DEFAULT_MODEL_DIR",
     "LABELS",
+    "MIN_SHARE",
     "Explanation",
     "TextModel",
     "artifact_version",
@@ -122,6 +124,7 @@ class TextModel:
     temperature: float = 1.0  # divides the logits; fitted on a held-out split of the training data
     # Per label: the lowest confidence at which automatic replies met the precision target on that split.
     thresholds: tuple[float, ...] | None = None
+    _cache: dict[str, tuple[float, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def load(cls, model_dir: Path = DEFAULT_MODEL_DIR) -> TextModel:
@@ -162,11 +165,35 @@ class TextModel:
         norms = fb.norms if fb.norms is not None else np.ones(n)
         return out, norms
 
-    def _margin(self, cols: npt.NDArray[np.int64], label: int) -> npt.NDArray[np.float32]:
-        """Per feature column: its weight for ``label`` minus its mean weight for the other labels."""
-        w = self.weights[cols]
-        out: npt.NDArray[np.float32] = w[:, label] - (w.sum(axis=1) - w[:, label]) / (len(LABELS) - 1)
-        return out
+    def _unit_vectors(self, units: Sequence[str]) -> list[tuple[float, ...]]:
+        """Per unit (a folded word or CJK chunk): its features' summed class scores, before the text's norm.
+
+        A unit's vector depends on the unit alone, and words repeat across messages (Zipf), so vectors are
+        kept in a bounded per-model cache: a warm explanation is a dictionary lookup per word.
+        """
+        cache = self._cache
+        # A local snapshot: another thread clearing the shared cache meanwhile cannot lose a vector here.
+        found = {u: cache.get(u) for u in units}
+        missing = [u for u, vec in found.items() if vec is None]
+        if missing:
+            fb = hashed_features(missing, _without_cues(self.spec), normalized=True)
+            contrib = self.weights[fb.cols] * (fb.values * self.idf[fb.cols])[:, None]
+            sums = np.zeros((len(missing), len(LABELS)), dtype=np.float64)
+            np.add.at(sums, fb.rows, contrib)
+            fresh = dict(zip(missing, map(tuple, sums.tolist()), strict=True))
+            found.update(fresh)
+            if len(cache) + len(fresh) > _UNIT_CACHE_MAX:
+                cache.clear()
+            cache.update(fresh)
+        return [vec for u in units if (vec := found[u]) is not None]
+
+    def prime(self, texts: Sequence[str]) -> None:
+        """Fill the unit cache for the words of many texts in one pass (before explaining each of them)."""
+        units: list[str] = []
+        for text in texts:
+            folded = fold(text)
+            units.extend(_unit_key(folded[a:b]) for a, b in unit_spans(text) if b - a >= 2)
+        self._unit_vectors(units)
 
     def explain(self, text: str, label: int, top: int = 5, *, norm: float | None = None) -> list[Explanation]:
         """Words and cue phrases of ``text`` that pushed it towards ``label`` most, with offsets into ``text``.
@@ -174,52 +201,84 @@ class TextModel:
         A word's weight is the sum of its own features (the word, its character n-grams) times the model's
         margin for ``label`` over the other labels' mean, scaled like the text's own features; a cue phrase's
         weight is its lexicon concept's. ``norm`` is the text's feature norm from :meth:`logits` (computed
-        when not given). Chinese/Japanese runs are explained by character bigrams. Only
-        whole words, bigrams or phrases are returned, strongest first, never overlapping.
+        when not given). Chinese and Japanese runs are explained by whole chunks of two or more characters
+        (see ``segment.py``), never by a single character or a bigram cut out of two words. Only whole
+        words, chunks or cue phrases are returned, strongest first, never overlapping, each phrase once,
+        and none weaker than :data:`MIN_SHARE` of the strongest.
         """
-        normed = normalize(text)
-        if not normed:
-            return []
         if norm is None:
+            normed = normalize(text)
+            if not normed:
+                return []
             norm = float(self.logits([normed])[1][0])
         norm = norm or 1.0
-        spans = unit_spans(text)
         folded = fold(text)
         cands: list[Explanation] = []
+        all_spans = unit_spans(text)
+        spans = [(a, b) for a, b in all_spans if b - a >= 2]
         if spans:
-            # fold() keeps offsets, so a word's folded form is a slice (digits collapse as in normalize()).
-            # (str.isalpha skips the regex for the usual digit-free word: \d never matches a letter.)
-            units = [u if (u := folded[a:b]).isalpha() else _DIGITS.sub("0", u) for a, b in spans]
-            fb = hashed_features(units, _without_cues(self.spec), normalized=True)
-            contrib = fb.values * self.idf[fb.cols] * self._margin(fb.cols, label)
-            scores = np.bincount(fb.rows, weights=contrib, minlength=len(units)) / norm
-            for (a, b), unit, sc in zip(spans, units, scores.tolist(), strict=True):
-                if sc > 0 and unit and unit != "0":
+            units = [_unit_key(folded[a:b]) for a, b in spans]
+            others = len(LABELS) - 1
+            for (a, b), unit, vec in zip(spans, units, self._unit_vectors(units), strict=True):
+                sc = (vec[label] - (sum(vec) - vec[label]) / others) / norm
+                if sc > 0 and unit.strip("0"):
                     cands.append(Explanation(text[a:b], a, b, round(sc, 4), None))
         if self.spec.cue_weight > 0:
+            w = self.weights
             for cue in find_cues(folded, folded=True):
                 b = cue_feature_index(cue.concept, self.spec.bits)
-                sc = (
-                    self.spec.cue_weight
-                    * float(self.idf[b])
-                    * float(self._margin(np.array([b]), label)[0])
-                    / norm
-                )
-                if sc > 0:
-                    cands.append(
-                        Explanation(text[cue.start : cue.end], cue.start, cue.end, round(sc, 4), cue.concept)
-                    )
-        picked: list[Explanation] = []
-        for cand in sorted(cands, key=lambda c: (-c.weight, c.start)):
-            if len(picked) >= top:
-                break
-            if any(cand.start < p.end and p.start < cand.end for p in picked):
-                continue
-            picked.append(cand)
-        return picked
+                margin = float(w[b, label]) - (float(w[b].sum()) - float(w[b, label])) / (len(LABELS) - 1)
+                sc = self.spec.cue_weight * float(self.idf[b]) * margin / norm
+                start, end = _whole(cue.start, cue.end, text, all_spans)
+                if sc > 0 and end - start >= 2:
+                    cands.append(Explanation(text[start:end], start, end, round(sc, 4), cue.concept))
+        return _pick(cands, top)
 
 
+def _whole(start: int, end: int, text: str, spans: Sequence[tuple[int, int]]) -> tuple[int, int]:
+    """A Chinese/Japanese cue made whole: one character ("吗") widens to the chunks it touches, and a
+    kanji stem ("まだ届") keeps its okurigana ("まだ届いていない"); Latin cues are whole words already."""
+    if not CJK_RUN.search(text, start, end):
+        return start, end
+    short = end - start < 2
+    stem = end < len(text) and _HIRAGANA.match(text, end) is not None
+    for a, b in spans:
+        if short and a <= start < b:
+            start = a
+        if (short or stem) and a < end < b:
+            end = b
+    return start, end
+
+
+_HIRAGANA = re.compile("[\u3041-\u309f]")
+
+
+MIN_SHARE = 0.15  # weaker pieces ("to", "and") say nothing a reader can use
+
+
+def _pick(cands: Sequence[Explanation], top: int) -> list[Explanation]:
+    """The strongest candidates: no overlaps, each phrase once (case-folded), none below MIN_SHARE."""
+    picked: list[Explanation] = []
+    seen: set[str] = set()
+    for cand in sorted(cands, key=lambda c: (-c.weight, c.start)):
+        if len(picked) >= top or (picked and cand.weight < MIN_SHARE * picked[0].weight):
+            break
+        key = cand.phrase.casefold()
+        if key in seen or any(cand.start < p.end and p.start < cand.end for p in picked):
+            continue
+        seen.add(key)
+        picked.append(cand)
+    return picked
+
+
+_UNIT_CACHE_MAX = 100_000
 _DIGITS = re.compile(r"\d+")
+
+
+def _unit_key(folded_unit: str) -> str:
+    """A word as the model sees it: fold() keeps offsets, so it is a slice of the folded text, and digits
+    collapse as in normalize() (str.isalpha skips the regex for the usual digit-free word)."""
+    return folded_unit if folded_unit.isalpha() else _DIGITS.sub("0", folded_unit)
 
 
 @lru_cache(maxsize=8)
@@ -229,21 +288,25 @@ def _without_cues(spec: FeatureSpec) -> FeatureSpec:
 
 
 _UNIT = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")  # "doesn't" is one word
-_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
 def unit_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of every word of ``text``; a Chinese/Japanese run contributes its character bigrams."""
+    """(start, end) of every word of ``text``; a Chinese/Japanese run contributes its chunks (segment.py)."""
+    if not CJK_RUN.search(text):
+        return [m.span() for m in _UNIT.finditer(text)]
     out: list[tuple[int, int]] = []
+    japanese: bool | None = None
     for m in _UNIT.finditer(text):
         word_start = m.start()
         pos = 0
         word = m.group()
-        for run in _CJK_RUN.finditer(word):
+        for run in CJK_RUN.finditer(word):
+            if japanese is None:
+                japanese = has_kana(text)
             if run.start() > pos:
                 out.append((word_start + pos, word_start + run.start()))
-            a, b = word_start + run.start(), word_start + run.end()
-            out.extend([(i, i + 2) for i in range(a, b - 1)] if b - a > 1 else [(a, b)])
+            base = word_start + run.start()
+            out.extend((base + a, base + b) for a, b in cjk_chunks(run.group(), japanese=japanese))
             pos = run.end()
         if pos < len(word):
             out.append((word_start + pos, m.end()))

@@ -173,3 +173,23 @@ def test_the_auto_reply_gate_reads_the_text_probability_its_thresholds_were_cali
     assert verdict.confidence < 0.97
     assert verdict.auto_reply
     assert "route.low_confidence" not in _rule_ids(verdict.reasons)
+
+
+def test_a_batch_gets_the_verdicts_its_signals_get_one_by_one() -> None:
+    fresh = Classifier.load()  # empty word cache: the batch fills it for every text at once
+    context = OrderContext(order_status="Shipped", tracking_milestones=("IN_TRANSIT", "DELIVERED"))
+    history = BuyerHistory(
+        returns_30d=4, returns_90d=7, complaints_90d=8, a_to_z_claims_365d=2, orders_365d=9
+    )
+    items = [
+        (signal("Tracking says delivered but there is nothing at my door."), context, None),
+        (signal("Das Kabel war kaputt, der Stecker ist abgebrochen."), None, history),
+        (signal("色が写真と全然違います。", marketplace_id="A1VC38T7YXB528"), None, None),
+        (signal("", subject="refund please"), None, None),
+        (signal("Thanks, arrived early and works great!"), context, history),
+    ]
+    batch = fresh.classify_many(items, now=NOW, settings=SETTINGS)
+    one_by_one = [
+        Classifier.load().classify(s, context=c, history=h, now=NOW, settings=SETTINGS) for s, c, h in items
+    ]
+    assert batch == one_by_one

@@ -10,7 +10,7 @@ import pytest
 
 from services.classifier.engine import Classifier, top_reason
 from services.classifier.settings import ClassifierSettings
-from services.classifier.textmodel import Explanation, unit_spans
+from services.classifier.textmodel import LABELS, MIN_SHARE, Explanation, unit_spans
 from tests.classifier.helpers import signal
 
 TEXTS = [
@@ -79,11 +79,67 @@ def test_a_cue_phrase_is_quoted_whole(classifier: Classifier) -> None:
     assert "stopped working" in top.detail
 
 
-def test_unit_spans_are_words_and_cjk_bigrams() -> None:
+def test_unit_spans_are_words_and_cjk_chunks() -> None:
     text = "Don't panic: 坏了 ok"
     assert [text[a:b] for a, b in unit_spans(text)] == ["Don't", "panic", "坏了", "ok"]
-    cjk = "没收到"
-    assert [cjk[a:b] for a, b in unit_spans(cjk)] == ["没收", "收到"]
+    cjk = "我还没收到"
+    assert [cjk[a:b] for a, b in unit_spans(cjk)] == ["我", "还没收到"]
+    ja = "水筒が割れていました"
+    assert [ja[a:b] for a, b in unit_spans(ja)] == ["水筒が", "割れていました"]
+
+
+OWN_TEXTS = {
+    "en": "The lamp came with a cracked base, and the switch does nothing.",
+    "de": "Die Lieferung ist seit zwei Wochen überfällig, der Zusteller meldet nichts.",
+    "fr": "Le pull est arrivé troué au coude, très déçue.",
+    "es": "Me llegó la batería hinchada y no carga nada.",
+    "it": "Il frullatore è arrivato con il coperchio crepato.",
+    "ja": "注文した水筒のふたが割れていて、お茶が漏れます。",
+    "zh": "收到的台灯底座裂了，开关也不亮，能换吗？",
+}
+
+
+@pytest.mark.parametrize("language", sorted(OWN_TEXTS))
+def test_explanations_are_whole_words_or_chunks_each_quoted_once(
+    classifier: Classifier, language: str
+) -> None:
+    text = OWN_TEXTS[language]
+    verdict = classifier.classify_texts([text], explain=True)[0]
+    label = LABELS.index(verdict.label)
+    found = classifier._model.explain(text, label)
+    assert found
+    quoted = [r.detail for r in verdict.reasons if r.rule_id == "text.feature"]
+    assert quoted == [f"{ex.phrase!r} -> {verdict.category}" for ex in found]
+    units = unit_spans(text)
+    starts, ends = {a for a, _ in units}, {b for _, b in units}
+    for ex in found:
+        assert text[ex.start : ex.end] == ex.phrase
+        assert len(ex.phrase) >= 2, ex.phrase
+        assert _is_boundary(text, ex.start), ex.phrase
+        assert _is_boundary(text, ex.end), ex.phrase
+        if ex.concept is None:  # a word or chunk of the text; a cue is a lexicon word, whole by itself
+            assert ex.start in starts, ex.phrase
+            assert ex.end in ends, ex.phrase
+        if _CJK.match(text[ex.end - 1]) and ex.end < len(text):
+            assert not re.match("[\u3041-\u309f]", text[ex.end]) or ex.end in ends, (
+                ex.phrase
+            )  # okurigana kept
+    keys = [ex.phrase.casefold() for ex in found]
+    assert len(keys) == len(set(keys))
+
+
+def test_a_one_character_cue_is_quoted_with_its_chunk(classifier: Classifier) -> None:
+    text = "这个能换吗"  # the question particle 吗 alone would be a one-character quote
+    found = classifier._model.explain(text, LABELS.index("OTHER"), top=10)
+    assert found
+    assert all(len(ex.phrase) >= 2 for ex in found)
+    assert any("吗" in ex.phrase for ex in found)
+
+
+def test_weak_filler_words_are_left_out(classifier: Classifier) -> None:
+    found = classifier._model.explain("my order never arrived and i need it for the trip", 0, top=10)
+    assert found
+    assert all(ex.weight >= MIN_SHARE * found[0].weight for ex in found)
 
 
 def test_top_reason_falls_back_to_the_strongest_words() -> None:
@@ -131,3 +187,17 @@ def test_numbers_in_words_weigh_alike_whatever_their_digits(classifier: Classifi
     assert a
     assert [(x.start, x.end, x.weight) for x in a] == [(x.start, x.end, x.weight) for x in b]
     assert [(x.start, x.end, x.weight) for x in a] == [(x.start, x.end, x.weight) for x in c]
+
+
+def test_the_word_cache_stays_bounded_and_never_changes_an_explanation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import services.classifier.textmodel as textmodel
+
+    monkeypatch.setattr(textmodel, "_UNIT_CACHE_MAX", 8)
+    model = Classifier.load()._model
+    texts = [*TEXTS, *OWN_TEXTS.values()]
+    warm = [model.explain(t, 2, top=10) for t in texts]
+    assert len(model._cache) <= max(8, len(unit_spans(texts[-1])))  # cleared, then the last text's words
+    cold = [Classifier.load()._model.explain(t, 2, top=10) for t in texts]
+    assert warm == cold
