@@ -20,6 +20,7 @@ from services.responder.replies.compliance.detect import (
 from services.responder.replies.compliance.language import guess_language, language_of_locale
 from services.responder.replies.compliance.model import ChannelPolicy, Field, Violation
 from services.responder.replies.compliance.normalize import Normalized, normalize
+from services.responder.replies.compliance.screen import Folded, Screen, fold
 
 __all__ = ["FIELD_RULES", "TEXT_RULES", "Checked", "Rule"]
 
@@ -43,14 +44,23 @@ class Checked:
         return normalize(self.raw)
 
     @cached_property
+    def folded(self) -> Folded | None:
+        """The normal form lower-cased for screening (None: no screening, every pattern runs)."""
+        return fold(self.norm.text)
+
+    @cached_property
     def emails(self) -> list[Found]:
         """E-mail addresses (links inside them are not reported twice)."""
-        return find_emails(self.norm.text)
+        return find_emails(self.norm.text, self._low)
 
     @cached_property
     def links(self) -> list[Found]:
         """Links outside e-mail addresses."""
-        return [f for f in find_links(self.norm.text) if not _overlaps(f, self.emails)]
+        return [f for f in find_links(self.norm.text, self._low) if not _overlaps(f, self.emails)]
+
+    @property
+    def _low(self) -> str | None:
+        return None if self.folded is None else self.folded.text
 
     def violation(
         self, rule_id: str, message: str, start: int, end: int, *, normalized: bool = True
@@ -95,19 +105,15 @@ def rule_phones(c: Checked) -> Iterator[Violation]:
 
 
 @functools.cache
-def _prefilter(table: tuple[lexicon.Phrase, ...]) -> tuple[re.Pattern[str], ...]:
-    """One alternation per flag set: a text none of them matches cannot match any phrase of the table."""
-    by_flags: dict[int, list[str]] = {}
-    for _, pattern in table:
-        by_flags.setdefault(pattern.flags, []).append(f"(?:{pattern.pattern})")
-    return tuple(re.compile("|".join(parts), flags) for flags, parts in by_flags.items())
+def _screen(table: tuple[lexicon.Phrase, ...]) -> Screen:
+    return Screen(pattern for _, pattern in table)
 
 
 def _phrases(c: Checked, rule_id: str, label: str, table: tuple[lexicon.Phrase, ...]) -> Iterator[Violation]:
-    if not any(p.search(c.norm.text) for p in _prefilter(table)):
-        return  # the common case for a compliant reply: one scan instead of one per phrase
+    # Only the phrases whose literal text occurs can match: for a compliant reply, usually none.
     seen: list[tuple[int, int]] = []
-    for lang, pattern in table:
+    for i in _screen(table).candidates(c.norm.text, c.folded):
+        lang, pattern = table[i]
         for m in pattern.finditer(c.norm.text):
             if any(s < m.end() and m.start() < e for s, e in seen):
                 continue
@@ -148,7 +154,9 @@ _ENTITY = re.compile(r"&(?:[a-zA-Z]{2,10}|#\d{1,7}|#x[0-9a-fA-F]{1,6});")
 
 def rule_html(c: Checked) -> Iterator[Violation]:
     """format.html: HTML tags, comments and character entities."""
-    for pattern, what in ((_TAG, "HTML tag"), (_ENTITY, "HTML entity")):
+    for pattern, what, needs in ((_TAG, "HTML tag", "<"), (_ENTITY, "HTML entity", "&")):
+        if needs not in c.norm.text:
+            continue  # every tag, comment or entity holds it
         for m in pattern.finditer(c.norm.text):
             yield c.violation("format.html", what, m.start(), m.end())
 
@@ -159,6 +167,7 @@ _EMOJI_RANGES = (
     (0x303D, 0x303D), (0x3297, 0x3299), (0xE0020, 0xE007F),
 )  # fmt: skip
 _EMOTICON = re.compile(r"(?<![\w:])(?::-?\)|:-?\(|;-?\)|:-?D\b|:-?P\b|\^_?\^|<3(?!\d))")
+_EMOTICON_HINT = re.compile(r"[:;]-?[()DP]|\^_?\^|<3")  # implied by every emoticon; scanned in C
 
 
 _EMOJI_CHAR = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _EMOJI_RANGES) + "]")
@@ -182,6 +191,8 @@ def rule_emoji(c: Checked) -> Iterator[Violation]:
             i = j
         else:
             i += 1
+    if _EMOTICON_HINT.search(c.norm.text) is None:
+        return
     for m in _EMOTICON.finditer(c.norm.text):
         yield c.violation("format.emoji", "emoticon", m.start(), m.end())
 
@@ -191,6 +202,8 @@ _GIF = re.compile(r"\.gif\b|\bgifs?\b|image/gif", re.IGNORECASE)
 
 def rule_gif(c: Checked) -> Iterator[Violation]:
     """format.gif: GIF files or animations."""
+    if c._low is not None and "gif" not in c._low:
+        return
     for m in _GIF.finditer(c.norm.text):
         yield c.violation("format.gif", "GIF", m.start(), m.end())
 
