@@ -71,13 +71,20 @@ _LATIN = re.compile(f"[{_LATIN_LETTERS}]")
 _WORD_LANGUAGE = {word: lang for lang, words in _STOPWORDS.items() for word in words}
 
 
+_OTHER_SCRIPT = re.compile("|".join(p.pattern for p in _SCRIPTS.values()))
+
+
 def _script_counts(text: str) -> Counter[str]:
     counts: Counter[str] = Counter()
-    if not text.isascii():
-        for script, pattern in _SCRIPTS.items():
-            n = len(pattern.findall(text))
-            if n:
-                counts[script] = n
+    if text.isascii() or _OTHER_SCRIPT.search(text) is None:
+        # Latin against nothing: whether there is a Latin letter at all decides, not how many.
+        if _LATIN.search(text) is not None:
+            counts["latin"] = 1
+        return counts
+    for script, pattern in _SCRIPTS.items():
+        n = len(pattern.findall(text))
+        if n:
+            counts[script] = n
     n = len(_LATIN.findall(text))
     if n:
         counts["latin"] = n

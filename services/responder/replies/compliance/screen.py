@@ -15,20 +15,19 @@ case-insensitive matching agrees with ``str.lower`` except for a few letters (do
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from re import _constants as sre_constants  # type: ignore[attr-defined]  # stable since 3.11
 from re import _parser as sre_parser  # type: ignore[attr-defined]  # the parse tree ``re`` compiles from
 
-__all__ = ["CASE_TRAPS", "Folded", "Screen", "fold", "required_literals"]
+__all__ = ["CASE_TRAPS", "Folded", "Screen", "fold", "required_literals", "required_sets"]
 
 CASE_TRAPS = frozenset("\u0130\u0131\u017f\u1e61\u1e9b\ufb05\ufb06")
 """Letters ``re.IGNORECASE`` matches with a Latin letter although ``str.lower`` maps them elsewhere (İ ı ſ ṡ ẛ ﬅ
 ﬆ; tests/responder/replies/test_compliance_screen.py checks the list against ``re`` itself)."""
 
 _TRAP = re.compile("[" + "".join(sorted(CASE_TRAPS)) + "]")
-_GRAM = 3
-_SLICES = tuple(slice(i, i + _GRAM) for i in range(20_000))
+_WORD_PREFIX = re.compile(r"\b\w{3}")  # the first three characters of each word (of three or more)
 
 _LITERAL = sre_constants.LITERAL
 _IN = sre_constants.IN
@@ -41,32 +40,50 @@ _MAX_CLASS = 4  # a character class of more letters than this is too common to s
 
 @dataclass(frozen=True, slots=True)
 class Folded:
-    """A text lower-cased, with the set of its 3-grams (shared by every screen that looks at the text)."""
+    """A text lower-cased, with the first three characters of each of its words (shared by every screen)."""
 
     text: str
-    grams: frozenset[str]
+    word_starts: frozenset[str]
 
 
 def fold(text: str) -> Folded | None:
-    """The text lower-cased for screening; None when it holds a letter ``re`` folds otherwise or is too long
-    for the 3-gram table (then every pattern runs)."""
-    if (not text.isascii() and _TRAP.search(text) is not None) or len(text) > len(_SLICES):
+    """The text lower-cased for screening; None when it holds a letter ``re`` folds otherwise (then every
+    pattern runs)."""
+    if not text.isascii() and _TRAP.search(text) is not None:
         return None
     low = text.lower()
-    return Folded(low, frozenset(map(low.__getitem__, _SLICES[: max(0, len(low) - _GRAM + 1)])))
+    return Folded(low, frozenset(_WORD_PREFIX.findall(low)))
 
 
 Literals = frozenset[str]
 
+_WORD_START = "\x00"  # marks a literal that begins a word (``\b`` before a word character)
+_WORD_CHAR = re.compile(r"\w")
+_AT = sre_constants.AT
+_AT_BOUNDARY = sre_constants.AT_BOUNDARY
+
+
+def _text(literal: str) -> str:
+    return literal.removeprefix(_WORD_START)
+
+
+def _word_key(literal: str) -> str | None:
+    """The first three characters of a literal that begins a word, when they are all word characters."""
+    if not literal.startswith(_WORD_START):
+        return None
+    key = _WORD_PREFIX.match(literal, 1)
+    return key.group() if key else None
+
 
 def _better(a: Literals | None, b: Literals | None) -> Literals | None:
-    """The more selective of two requirements (longest shortest literal, then fewest literals)."""
+    """The cheaper and more selective of two requirements: word starts first (a set lookup per text), then
+    the longest shortest literal, then the fewest literals."""
     if not a:
         return b
     if not b:
         return a
-    ka = (min(map(len, a)), -len(a))
-    kb = (min(map(len, b)), -len(b))
+    ka = (all(map(_word_key, a)), min(len(_text(x)) for x in a), -len(a))
+    kb = (all(map(_word_key, b)), min(len(_text(x)) for x in b), -len(b))
     return a if ka >= kb else b
 
 
@@ -80,42 +97,113 @@ def _class_chars(items: list[tuple[object, object]], fold: bool) -> Literals | N
     return frozenset(chars) if len(chars) <= _MAX_CLASS else None
 
 
-def _sequence(items: Iterable[tuple[object, object]], fold: bool) -> Literals | None:
-    best: Literals | None = None
-    run: list[str] = []
+def _run(chars: list[str], word_start: bool, tails: Iterable[str] = ("",)) -> Literals:
+    text = "".join(chars)
+    mark = _WORD_START if word_start and _WORD_CHAR.match(text) else ""
+    return frozenset(mark + text + tail for tail in tails)
+
+
+_MAX_LEADS = 32
+
+
+def _leads(items: Iterable[tuple[object, object]], fold: bool) -> set[str] | None:
+    """The literal text every match of ``items`` starts with, one string per alternative (None: unknown).
+
+    ``re``'s parser factors common prefixes out of alternations (``outside|off`` becomes ``o`` then
+    ``utside|ff``); joining them again gives the screen whole words to look for.
+    """
+    head: list[str] = []
     for op, av in items:
         if op is _LITERAL:
             assert isinstance(av, int)
-            run.append(chr(av).lower() if fold else chr(av))
+            head.append(chr(av).lower() if fold else chr(av))
             continue
-        if run:
-            best = _better(best, frozenset({"".join(run)}))
-            run = []
-        best = _better(best, _item(op, av, fold))
-    if run:
-        best = _better(best, frozenset({"".join(run)}))
+        branches = None
+        if op is _SUBPATTERN:
+            branches = [av[-1]]  # type: ignore[index]
+        elif op is _BRANCH:
+            branches = av[1]  # type: ignore[index]
+        if branches is None:
+            break
+        tails: set[str] = set()
+        for branch in branches:
+            lead = _leads(branch, fold)
+            if not lead or "" in lead:
+                tails = set()
+                break
+            tails |= lead
+        if not tails or len(tails) > _MAX_LEADS:
+            break
+        return {"".join(head) + tail for tail in tails}
+    return {"".join(head)} if head else None
+
+
+def _best(needs: Iterable[Literals]) -> Literals | None:
+    best: Literals | None = None
+    for need in needs:
+        best = _better(best, need)
     return best
 
 
-def _item(op: object, av: object, fold: bool) -> Literals | None:
+def _sequence(
+    items: Iterable[tuple[object, object]], fold: bool, word_start: bool = False
+) -> Literals | None:
+    """The best of ``_needs``."""
+    return _best(_needs(items, fold, word_start))
+
+
+def _needs(items: Iterable[tuple[object, object]], fold: bool, word_start: bool = False) -> list[Literals]:
+    """Every literal set a match of the sequence needs (each one: at least one of its strings occurs).
+
+    ``word_start``: the sequence begins right after a ``\b``.
+    """
+    needs: list[Literals] = []
+    run: list[str] = []
+    run_start = False
+    after_boundary = word_start
+    for op, av in items:
+        if op is _LITERAL:
+            assert isinstance(av, int)
+            if not run:
+                run_start = after_boundary
+            run.append(chr(av).lower() if fold else chr(av))
+            after_boundary = False
+            continue
+        if run:
+            needs.append(_run(run, run_start))
+            if op is _BRANCH or op is _SUBPATTERN:
+                tails = _leads([(op, av)], fold)
+                if tails:
+                    needs.append(_run(run, run_start, tails))
+            run = []
+        needs.extend(_item(op, av, fold, after_boundary))
+        after_boundary = op is _AT and av is _AT_BOUNDARY
+    if run:
+        needs.append(_run(run, run_start))
+    return needs
+
+
+def _item(op: object, av: object, fold: bool, word_start: bool) -> list[Literals]:
     if op is _SUBPATTERN:
-        return _sequence(av[-1], fold)  # type: ignore[index]  # (group, add_flags, del_flags, pattern)
+        return _needs(av[-1], fold, word_start)  # type: ignore[index]  # (group, add, del, pattern)
     if op is _ATOMIC:
-        return _sequence(av, fold)  # type: ignore[arg-type]
+        return _needs(av, fold, word_start)  # type: ignore[arg-type]
     if op in _REPEATS:
         low, _high, body = av  # type: ignore[misc]
-        return _sequence(body, fold) if low >= 1 else None
+        # the first repetition starts where the repeat starts; what it needs is needed
+        return _needs(body, fold, word_start) if low >= 1 else []
     if op is _BRANCH:
         union: set[str] = set()
         for branch in av[1]:  # type: ignore[index]
-            need = _sequence(branch, fold)
+            need = _sequence(branch, fold, word_start)
             if not need:
-                return None  # one branch needs nothing, so the alternation needs nothing
+                return []  # one branch needs nothing, so the alternation needs nothing
             union |= need
-        return frozenset(union)
+        return [frozenset(union)]
     if op is _IN:
-        return _class_chars(av, fold)  # type: ignore[arg-type]
-    return None  # assertions, anchors, categories, any character: zero or unknown text
+        chars = _class_chars(av, fold)  # type: ignore[arg-type]
+        return [chars] if chars else []
+    return []  # assertions, anchors, categories, any character: zero or unknown text
 
 
 def required_literals(pattern: re.Pattern[str]) -> Literals | None:
@@ -133,11 +221,15 @@ def required_literals(pattern: re.Pattern[str]) -> Literals | None:
     return need or None
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    index: int
-    fold: bool
-    literals: tuple[str, ...]  # () when the pattern always runs
+def required_sets(pattern: re.Pattern[str], *, limit: int = 4) -> list[Literals]:
+    """Up to ``limit`` literal sets every match needs (all of them; the best first); [] when none."""
+    best = required_literals(pattern)
+    if best is None:
+        return []
+    parsed = sre_parser.parse(pattern.pattern, pattern.flags)
+    others = {n for n in _needs(parsed.data, bool(pattern.flags & re.IGNORECASE)) if n and n != best}
+    ranked = sorted(others, key=lambda n: (-min(len(_text(x)) for x in n), len(n), sorted(n)))
+    return [best, *ranked[: limit - 1]]
 
 
 class Screen:
@@ -145,38 +237,48 @@ class Screen:
 
     def __init__(self, patterns: Iterable[re.Pattern[str]]) -> None:
         self.patterns = tuple(patterns)
-        entries = []
+        always: list[int] = []
+        # Patterns whose literals all begin words are looked up by the words' first three characters (one
+        # set per text, shared by every screen); the others are searched for directly (C substring search).
+        by_key: dict[str, list[tuple[str, int]]] = {}
+        folded: list[tuple[str, int]] = []
+        cased: list[tuple[str, int]] = []
+        rest: dict[int, tuple[tuple[str, ...], ...]] = {}
         for i, p in enumerate(self.patterns):
-            need = required_literals(p)
-            entries.append(_Entry(i, bool(p.flags & re.IGNORECASE), tuple(sorted(need or ()))))
-        self._always = tuple(e.index for e in entries if not e.literals)
-        # Literals of three or more characters are looked up by one of their 3-grams first (a set lookup
-        # per text instead of a substring search per pattern); shorter ones are searched for directly.
-        # Case-sensitive patterns (few) and short literals are searched for directly.
-        self._by_gram: dict[str, list[_Entry]] = {}
-        self._direct: list[_Entry] = []
-        for e in entries:
-            if not e.literals:
-                continue
-            if not e.fold or min(map(len, e.literals)) < _GRAM:
-                self._direct.append(e)
-                continue
-            for lit in e.literals:
-                self._by_gram.setdefault(lit[:_GRAM], []).append(e)
-        self._grams = frozenset(self._by_gram)
+            sets = required_sets(p)
+            need = sorted(sets[0]) if sets else []
+            if len(sets) > 1:
+                rest[i] = tuple(tuple(sorted(_text(x) for x in n)) for n in sets[1:])
+            fold = bool(p.flags & re.IGNORECASE)
+            keys = [_word_key(lit) for lit in need]
+            if not need:
+                always.append(i)
+            elif fold and all(keys):
+                for key, lit in zip(keys, need, strict=True):
+                    assert key is not None
+                    by_key.setdefault(key, []).append((_text(lit), i))
+            else:
+                (folded if fold else cased).extend((_text(lit), i) for lit in need)
+        self._always = frozenset(always)
+        self._by_key = {key: tuple(found) for key, found in by_key.items()}
+        self._keys = frozenset(by_key)
+        self._folded = tuple(folded)
+        self._cased = tuple(cased)
+        self._fold = tuple(bool(p.flags & re.IGNORECASE) for p in self.patterns)
+        self._rest = rest  # the other literal sets a pattern needs, checked once its best set is found
 
-    def candidates(self, text: str, folded: Folded | None) -> Iterator[int]:
+    def candidates(self, text: str, folded: Folded | None) -> list[int]:
         """Indexes (ascending) of the patterns that may match ``text``; ``folded`` is ``fold(text)``."""
         if folded is None:
-            yield from range(len(self.patterns))
-            return
+            return list(range(len(self.patterns)))
         low = folded.text
-        hits: set[int] = set(self._always)
-        for gram in self._grams & folded.grams:
-            for e in self._by_gram[gram]:
-                if e.index not in hits and any(lit in low for lit in e.literals):
-                    hits.add(e.index)
-        for e in self._direct:
-            if e.index not in hits and any(lit in (low if e.fold else text) for lit in e.literals):
-                hits.add(e.index)
-        yield from sorted(hits)
+        hits = set(self._always)
+        hits.update(i for lit, i in self._folded if lit in low)
+        hits.update(i for lit, i in self._cased if lit in text)
+        for key in self._keys & folded.word_starts:
+            hits.update(i for lit, i in self._by_key[key] if lit in low)
+        return sorted(i for i in hits if self._has_rest(i, text, low))
+
+    def _has_rest(self, i: int, text: str, low: str) -> bool:
+        source = low if self._fold[i] else text
+        return all(any(lit in source for lit in need) for need in self._rest.get(i, ()))
