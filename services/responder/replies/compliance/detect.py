@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from services.responder.replies.compliance.model import LinkRule
-from services.responder.replies.compliance.screen import fold
+from services.responder.replies.compliance.screen import fold, required_literals
 
 __all__ = ["ORDER_ID", "Found", "find_emails", "find_links", "find_phones", "link_allowed"]
 
@@ -103,6 +103,11 @@ _DOT_WORDS = ("dot", "ドット", "点", "punkt", "point", "punto", "ponto")
 _OBF_AT_HINT = re.compile(r"[\[({<]\s*(?:at|ät)", re.IGNORECASE)
 # A phone number is a run of digits and separators with at least seven digits in one run.
 _DIGIT_RUN = re.compile(r"\d(?:[\s.\-/()+]*\d){6,}")
+
+
+# The keyword patterns only run when one of their keywords occurs (masking changes digits only).
+_KEYWORD_NEEDS = required_literals(_PHONE_KEYWORD)
+_TRACKING_NEEDS = required_literals(_TRACKING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,18 +210,25 @@ def link_allowed(found: Found, rules: tuple[LinkRule, ...]) -> bool:
     return False
 
 
-def find_phones(text: str) -> list[Found]:
+def _may_match(needs: frozenset[str] | None, low: str | None) -> bool:
+    return needs is None or low is None or any(lit in low for lit in needs)
+
+
+def find_phones(text: str, low: str | None = None) -> list[Found]:
     """Phone numbers in national and international formats, skipping order ids, dates, prices, tracking."""
     # Every match lies in one run of digits and separators with seven digits or more; a run that is exactly
     # an order id is masked whole below. Most replies quote the order id and no other long number.
     if all(ORDER_ID.fullmatch(m.group()) for m in _DIGIT_RUN.finditer(text)):
         return []
+    low = low if low is not None else _lower(text)
     masked = _mask(text, _NOT_PHONE)
     found: list[Found] = []
-    for m in _PHONE_KEYWORD.finditer(masked):
-        if 7 <= _digits(m.group(1)) <= 15:
-            found.append(Found(m.start(1), m.end(1), "phone_after_keyword", m.group(1)))
-    masked = _mask(masked, (_TRACKING,), group=1)
+    if _may_match(_KEYWORD_NEEDS, low):
+        for m in _PHONE_KEYWORD.finditer(masked):
+            if 7 <= _digits(m.group(1)) <= 15:
+                found.append(Found(m.start(1), m.end(1), "phone_after_keyword", m.group(1)))
+    if _may_match(_TRACKING_NEEDS, low):
+        masked = _mask(masked, (_TRACKING,), group=1)
     for pattern in _PHONE_SHAPES:
         for m in pattern.finditer(masked):
             value = m.group()

@@ -99,7 +99,7 @@ def rule_emails(c: Checked) -> Iterator[Violation]:
 def rule_phones(c: Checked) -> Iterator[Violation]:
     """contact.phone: phone numbers (order ids, dates, prices and tracking numbers excluded)."""
     taken = c.emails + c.links
-    for f in find_phones(c.norm.text):
+    for f in find_phones(c.norm.text, c._low):
         if not _overlaps(f, taken):
             yield c.violation("contact.phone", "phone number", f.start, f.end)
 
