@@ -97,18 +97,18 @@ class OutcomeRecorder:
         seen: Counter[uuid.UUID] = Counter()
         waves: list[list[_Pending]] = []
         for pending in batch:
-            wave = seen[pending.ticket_id]
+            n = seen[pending.ticket_id]
             seen[pending.ticket_id] += 1
-            if wave == len(waves):
+            if n == len(waves):
                 waves.append([])
-            waves[wave].append(pending)
+            waves[n].append(pending)
         recorded: set[uuid.UUID] = set()
         now = self._clock()
         async with unit_of_work(self._db) as session:
             # The tickets first, then the outbox rows: the lock order of the handlers, so no deadlock.
             await outbox_repo.lock_tickets(session, (p.ticket_id for p in batch))
-            for wave in waves:
-                rows = await outbox_repo.record_send_outcomes(session, [p.outcome for p in wave], now=now)
+            for group in waves:
+                rows = await outbox_repo.record_send_outcomes(session, [p.outcome for p in group], now=now)
                 await outbox_repo.record_on_tickets(session, rows, now=now)
                 recorded.update(row.id for row in rows)
         return recorded

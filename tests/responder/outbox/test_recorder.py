@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from services.responder.outbox.recorder import OutcomeRecorder
 from services.responder.tables import OutboxMessage, Ticket, TicketEvent
@@ -41,7 +41,7 @@ async def test_a_batch_records_each_outcome_on_its_row_ticket_and_timeline(db: D
         ),
         recorder.record(retry.id, retry.ticket_id, status="pending", error="smtp_4xx: later", retry_at=later),
     )
-    assert results == [True, True, True]
+    assert list(results) == [True, True, True]
     async with db.sessions() as session:
         rows = {r.id: r for r in (await session.execute(select(OutboxMessage))).scalars()}
         tickets = {t.id: t for t in (await session.execute(select(Ticket))).scalars()}
@@ -82,7 +82,7 @@ async def test_two_outcomes_of_one_ticket_apply_in_the_order_they_came(db: Datab
         second_id = uuid.uuid4()
         values = {c.name: getattr(first, c.name) for c in OutboxMessage.__table__.columns}
         values.update(id=second_id, idempotency_key=first.idempotency_key + "|2")
-        await session.execute(OutboxMessage.__table__.insert().values(values))
+        await session.execute(insert(OutboxMessage).values(values))
         version = (await session.execute(select(Ticket.version))).scalar_one()
     recorder = OutcomeRecorder(db, clock=lambda: datetime.now(UTC), delay_s=0.05)
     await asyncio.gather(

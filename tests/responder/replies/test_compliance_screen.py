@@ -165,6 +165,8 @@ def test_obfuscations_are_still_caught_with_spans_in_the_original(text: str, rul
 
 
 def test_required_literals_join_factored_alternatives_into_words() -> None:
-    assert required_literals(re.compile(r"\b(?:outside|off)\s+amazon\b", re.I)) == {"\x00outside", "\x00off"}
+    assert required_literals(re.compile(r"\b(?:outside|off)\s+amazon\b", re.I)) == frozenset(
+        {"\x00outside", "\x00off"}
+    )
     assert required_literals(re.compile(r"(?:a|b)?\d+")) is None
-    assert required_literals(re.compile(r"レビュー(?:を|の)?(?:書|投稿)")) == {"レビュー"}
+    assert required_literals(re.compile(r"レビュー(?:を|の)?(?:書|投稿)")) == frozenset({"レビュー"})

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from re import _constants as sre_constants  # type: ignore[attr-defined]  # stable since 3.11
 from re import _parser as sre_parser  # type: ignore[attr-defined]  # the parse tree ``re`` compiles from
+from typing import Any, cast
 
 __all__ = ["CASE_TRAPS", "Folded", "Screen", "fold", "required_literals", "required_sets"]
 
@@ -189,9 +190,9 @@ def _item(op: object, av: object, fold: bool, word_start: bool) -> list[Literals
     if op is _ATOMIC:
         return _needs(av, fold, word_start)  # type: ignore[arg-type]
     if op in _REPEATS:
-        low, _high, body = av  # type: ignore[misc]
+        least, _most, body = cast(tuple[int, int, Any], av)
         # the first repetition starts where the repeat starts; what it needs is needed
-        return _needs(body, fold, word_start) if low >= 1 else []
+        return _needs(body, fold, word_start) if least >= 1 else []
     if op is _BRANCH:
         union: set[str] = set()
         for branch in av[1]:  # type: ignore[index]
