@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -47,6 +46,11 @@ class Checked:
     def folded(self) -> Folded | None:
         """The normal form lower-cased for screening (None: no screening, every pattern runs)."""
         return fold(self.norm.text)
+
+    @cached_property
+    def phrase_candidates(self) -> list[int]:
+        """Indexes (into all phrase tables, in order) of the phrases that may match this field."""
+        return _PHRASES.candidates(self.norm.text, self.folded)
 
     @cached_property
     def emails(self) -> list[Found]:
@@ -104,16 +108,23 @@ def rule_phones(c: Checked) -> Iterator[Violation]:
             yield c.violation("contact.phone", "phone number", f.start, f.end)
 
 
-@functools.cache
-def _screen(table: tuple[lexicon.Phrase, ...]) -> Screen:
-    return Screen(pattern for _, pattern in table)
+_OFF_AMAZON = lexicon.OFF_AMAZON + lexicon.OFF_AMAZON_CASED
+_PHRASE_TABLES = (
+    lexicon.MARKETING, _OFF_AMAZON, reviews.REVIEW_REQUEST, reviews.REVIEW_INCENTIVE, reviews.REVIEW_CHANGE,
+)  # fmt: skip
+# One screen over every phrase table: the literals are looked for once per field, not once per rule.
+_PHRASES = Screen(pattern for table in _PHRASE_TABLES for _, pattern in table)
+_OFFSETS = {id(table): sum(map(len, _PHRASE_TABLES[:n])) for n, table in enumerate(_PHRASE_TABLES)}
 
 
 def _phrases(c: Checked, rule_id: str, label: str, table: tuple[lexicon.Phrase, ...]) -> Iterator[Violation]:
     # Only the phrases whose literal text occurs can match: for a compliant reply, usually none.
+    offset = _OFFSETS[id(table)]
     seen: list[tuple[int, int]] = []
-    for i in _screen(table).candidates(c.norm.text, c.folded):
-        lang, pattern = table[i]
+    for i in c.phrase_candidates:
+        if not offset <= i < offset + len(table):
+            continue
+        lang, pattern = table[i - offset]
         for m in pattern.finditer(c.norm.text):
             if any(s < m.end() and m.start() < e for s, e in seen):
                 continue
@@ -123,9 +134,7 @@ def _phrases(c: Checked, rule_id: str, label: str, table: tuple[lexicon.Phrase, 
 
 def rule_off_amazon(c: Checked) -> Iterator[Violation]:
     """contact.off_amazon: invitations to talk outside Amazon (messengers, social media, call us, website)."""
-    yield from _phrases(
-        c, "contact.off_amazon", "contact outside Amazon", lexicon.OFF_AMAZON + lexicon.OFF_AMAZON_CASED
-    )
+    yield from _phrases(c, "contact.off_amazon", "contact outside Amazon", _OFF_AMAZON)
 
 
 def rule_marketing(c: Checked) -> Iterator[Violation]:

@@ -233,6 +233,14 @@ def required_sets(pattern: re.Pattern[str], *, limit: int = 4) -> list[Literals]
     return [best, *ranked[: limit - 1]]
 
 
+def _by_literal(pairs: Iterable[tuple[str, int]]) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """Each literal once, with the patterns that need it (tables share literals such as "amazon")."""
+    grouped: dict[str, list[int]] = {}
+    for lit, i in pairs:
+        grouped.setdefault(lit, []).append(i)
+    return tuple((lit, tuple(ids)) for lit, ids in grouped.items())
+
+
 class Screen:
     """Which of a tuple of patterns may match a text; the others certainly do not."""
 
@@ -263,8 +271,8 @@ class Screen:
         self._always = frozenset(always)
         self._by_key = {key: tuple(found) for key, found in by_key.items()}
         self._keys = frozenset(by_key)
-        self._folded = tuple(folded)
-        self._cased = tuple(cased)
+        self._folded = _by_literal(folded)
+        self._cased = _by_literal(cased)
         self._fold = tuple(bool(p.flags & re.IGNORECASE) for p in self.patterns)
         self._rest = rest  # the other literal sets a pattern needs, checked once its best set is found
 
@@ -274,8 +282,10 @@ class Screen:
             return list(range(len(self.patterns)))
         low = folded.text
         hits = set(self._always)
-        hits.update(i for lit, i in self._folded if lit in low)
-        hits.update(i for lit, i in self._cased if lit in text)
+        for found in [ids for lit, ids in self._folded if lit in low]:
+            hits.update(found)
+        for found in [ids for lit, ids in self._cased if lit in text]:
+            hits.update(found)
         for key in self._keys & folded.word_starts:
             hits.update(i for lit, i in self._by_key[key] if lit in low)
         return sorted(i for i in hits if self._has_rest(i, text, low))
