@@ -28,6 +28,7 @@ CASE_TRAPS = frozenset("\u0130\u0131\u017f\u1e61\u1e9b\ufb05\ufb06")
 ﬆ; tests/responder/replies/test_compliance_screen.py checks the list against ``re`` itself)."""
 
 _TRAP = re.compile("[" + "".join(sorted(CASE_TRAPS)) + "]")
+_WIDE = "\u3000"  # CJK symbols, kana, han and everything above
 _WORD_PREFIX = re.compile(r"\b\w{3}")  # the first three characters of each word (of three or more)
 
 _LITERAL = sre_constants.LITERAL
@@ -271,7 +272,9 @@ class Screen:
         self._always = frozenset(always)
         self._by_key = {key: tuple(found) for key, found in by_key.items()}
         self._keys = frozenset(by_key)
-        self._folded = _by_literal(folded)
+        # A literal with a CJK character can only occur in a text that has one (its max() is at least as high).
+        self._folded = _by_literal(p for p in folded if max(p[0]) < _WIDE)
+        self._folded_wide = _by_literal(p for p in folded if max(p[0]) >= _WIDE)
         self._cased = _by_literal(cased)
         self._fold = tuple(bool(p.flags & re.IGNORECASE) for p in self.patterns)
         self._rest = rest  # the other literal sets a pattern needs, checked once its best set is found
@@ -284,6 +287,9 @@ class Screen:
         hits = set(self._always)
         for found in [ids for lit, ids in self._folded if lit in low]:
             hits.update(found)
+        if low and max(low) >= _WIDE:
+            for found in [ids for lit, ids in self._folded_wide if lit in low]:
+                hits.update(found)
         for found in [ids for lit, ids in self._cased if lit in text]:
             hits.update(found)
         for key in self._keys & folded.word_starts:
