@@ -62,7 +62,7 @@ _HOSTILE = (
 )
 
 
-def _best(fn: Callable[[], object], items: int, *, rounds: int = 5, seconds: float = 0.4) -> float:
+def _best(fn: Callable[[], object], items: int, *, rounds: int = 9, seconds: float = 1.0) -> float:
     """Microseconds per item: the best of ``rounds`` timed loops (the least disturbed by other work)."""
     loops = 1
     while True:
