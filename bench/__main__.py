@@ -69,13 +69,15 @@ async def kafka_and_pipeline(events: int) -> None:
 
 
 def _sections(events: int) -> list[tuple[str, Callable[[], None]]]:
-    from bench import api_bench, classifier_bench, outbound_bench
+    from bench import api_bench, classifier_bench, outbound_bench, replies_bench
 
     return [
         ("kafka raw vs skeleton pipeline", lambda: run_main(kafka_and_pipeline(events))),
         ("classifier", lambda: classifier_bench.main([])),
         ("internal API (one uvicorn worker)", api_bench.main),
-        ("outbound sends vs the SP-API allowed rate (100 sellers)", outbound_bench.main),
+        ("compliance lint (per message, ratios to baselines of this run)", replies_bench.lint_section),
+        ("reply composition (policy + render + lint + outbox row)", replies_bench.compose_section),
+        ("outbound sends vs the SP-API allowed rate (1,000 sellers)", outbound_bench.main),
     ]
 
 

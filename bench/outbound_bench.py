@@ -5,7 +5,7 @@ and the same for getMessagingActionsForOrder and GetAttributes, which every mess
 of ``T`` seconds Amazon therefore allows ``sellers x (burst + rate x T)`` messages; the bench queues more than
 that many messaging outbox rows, runs the real ``OutboxSender`` with the real ``SpApiClient`` against the
 stand-in (its own process, so it does not share this process's CPU), and prints achieved / allowed
-(target >= 0.95) and the number of 429s the stand-in answered (target 0). Exactly-once is checked too: every
+(target >= 0.96) and the number of 429s the stand-in answered (target 0). Exactly-once is checked too: every
 order got one message.
 
 ``python -m bench.outbound_bench [sellers] [messages_per_seller]``
@@ -83,15 +83,13 @@ async def _standin_process(sellers: dict[str, str]) -> AsyncIterator[str]:
 
 
 async def _seed_orders(base: str, orders: list[tuple[str, str]]) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=10.0) as admin:
-        gate = asyncio.Semaphore(16)
-
-        async def one(order_id: str, seller: str) -> None:
-            async with gate:
-                spec = {"order_id": order_id, "seller_id": seller, "marketplace_id": _MARKETPLACE}
-                (await admin.post("/_standin/orders", json=spec)).raise_for_status()
-
-        await asyncio.gather(*(one(o, s) for o, s in orders))
+    async with httpx.AsyncClient(base_url=base, timeout=60.0) as admin:
+        for start in range(0, len(orders), 2000):
+            specs = [
+                {"order_id": o, "seller_id": s, "marketplace_id": _MARKETPLACE}
+                for o, s in orders[start : start + 2000]
+            ]
+            (await admin.post("/_standin/orders/batch", json=specs)).raise_for_status()
 
 
 async def _queue(db: Database, orders: list[tuple[str, str]], cipher: PiiCipher) -> None:
@@ -171,12 +169,13 @@ async def _measure(
             )
             started, cpu_started = time.monotonic(), time.process_time()
             task = asyncio.create_task(sender.run(stop))
+            # Amazon's plan needs about one second per message and seller; give up waiting well after that
+            # and report what was sent (a sender too slow for the plan shows as a low ratio, not an error).
+            deadline = time.monotonic() + 60 + 4 * len(orders) / len(sellers)
             try:
-                async with asyncio.timeout(30 + 3 * len(orders) / len(sellers)):
-                    while True:
-                        if await _sent(db) >= len(orders):
-                            break
-                        await asyncio.sleep(0.5)
+                # ASYNC110 ignored: the loop polls the database, which sets no event
+                while time.monotonic() < deadline and await _sent(db) < len(orders):  # noqa: ASYNC110
+                    await asyncio.sleep(0.5)
             finally:
                 stop.set()
                 await task
@@ -217,7 +216,7 @@ def _summary(sellers: int, queued: int, measured: dict[str, Any]) -> dict[str, A
 
 
 async def run(
-    *, sellers: int = 100, messages_per_seller: int = 30, database_admin_url: str | None = None
+    *, sellers: int = 1000, messages_per_seller: int = 30, database_admin_url: str | None = None
 ) -> dict[str, Any]:
     """Queue ``sellers x messages_per_seller`` messaging rows, send them all, return the figures."""
     tokens = {f"A2OB{i:010d}": f"Atzr|bench-{i}" for i in range(sellers)}
@@ -239,14 +238,15 @@ async def run(
 def main(argv: list[str] | None = None) -> None:
     """``python -m bench.outbound_bench [sellers] [messages_per_seller]``: print the figures and the ratio."""
     args = sys.argv[1:] if argv is None else argv
-    sellers = int(args[0]) if args else 100
+    sellers = int(args[0]) if args else 1000
     per_seller = int(args[1]) if len(args) > 1 else 30
     result = run_main(run(sellers=sellers, messages_per_seller=per_seller))
     print(json.dumps(result, indent=2))
     print(
         f"outbound: {result['achieved_per_s']} msg/s achieved vs {result['allowed_per_s']} msg/s allowed "
-        f"across {result['sellers']} sellers; ratio {result['ratio']:.3f} (target >= 0.95); "
-        f"429s {result['throttled_429']} (target 0); duplicates {result['duplicates']}"
+        f"across {result['sellers']} sellers; ratio {result['ratio']:.3f} (target >= 0.96); "
+        f"429s {result['throttled_429']} (target 0); duplicates {result['duplicates']} (target 0); "
+        f"sender CPU {result['sender_cpu_ms_per_message']} ms per message (target <= 1)"
     )
 
 

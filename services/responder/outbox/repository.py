@@ -11,7 +11,23 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, case, func, insert, or_, select, update
+from sqlalchemy import (
+    DateTime,
+    Row,
+    String,
+    Table,
+    Text,
+    case,
+    column,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+    values,
+)
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,14 +38,18 @@ from services.responder.tickets.transitions import ESCALATED, ESCALATING_OUTCOME
 __all__ = [
     "COUNTED_STATUSES",
     "STALE",
+    "SendOutcome",
     "claim_due",
     "expire_claims",
     "insert_outbox",
     "insert_outbox_many",
     "lock_ticket",
+    "lock_tickets",
     "orders_since",
     "record_on_ticket",
+    "record_on_tickets",
     "record_send_outcome",
+    "record_send_outcomes",
     "sends_since",
     "stale_claims",
 ]
@@ -73,6 +93,92 @@ async def record_send_outcome(
         .returning(*_OUTCOME)
     )
     return (await session.execute(stmt)).first()
+
+
+SendOutcome = tuple[uuid.UUID, str, str | None, datetime | None]
+"""(outbox id, status, error, not before) of one finished send."""
+
+
+async def lock_tickets(session: AsyncSession, ticket_ids: Iterable[uuid.UUID]) -> None:
+    """Lock ticket rows for this transaction, in id order (two transactions locking sets cannot deadlock)."""
+    ids = sorted(set(ticket_ids))
+    if ids:
+        t = _TICKETS.c
+        await session.execute(select(t.id).where(t.id.in_(ids)).order_by(t.id).with_for_update())
+
+
+async def record_send_outcomes(
+    session: AsyncSession, outcomes: Sequence[SendOutcome], *, now: datetime
+) -> Sequence[Row[Any]]:
+    """``record_send_outcome`` for many rows in one statement; returns the rows recorded (with their status
+    and error), leaving out those no longer 'sending'."""
+    if not outcomes:
+        return []
+    o = _OUTBOX.c
+    given = values(
+        column("id", PgUUID(as_uuid=True)),
+        column("status", String),
+        column("error", Text),
+        column("retry_at", DateTime(timezone=True)),
+        name="given",
+    ).data(list(outcomes))
+    stmt = (
+        update(_OUTBOX)
+        .where(o.id == sql_cast(given.c.id, PgUUID(as_uuid=True)), o.status == "sending")
+        .values(
+            # VALUES columns of NULLs only are text to PostgreSQL: cast to the column types
+            status=sql_cast(given.c.status, String),
+            last_error=sql_cast(given.c.error, Text),
+            not_before=sql_cast(given.c.retry_at, DateTime(timezone=True)),
+            sent_at=case((sql_cast(given.c.status, String) == "sent", now), else_=None),
+            updated_at=func.now(),
+        )
+        .returning(*_OUTCOME, o.status, o.last_error)
+    )
+    return (await session.execute(stmt)).all()
+
+
+async def record_on_tickets(session: AsyncSession, rows: Sequence[Row[Any]], *, now: datetime) -> None:
+    """``record_on_ticket`` for rows of distinct tickets, one statement per kind of change.
+
+    ``rows`` come from ``record_send_outcomes`` (their ``status`` and ``last_error`` are the outcome).
+    """
+    t = _TICKETS.c
+    tickets: dict[str, list[uuid.UUID]] = {}
+    for row in rows:
+        kind = (
+            "sent" if row.status == "sent" else "escalate" if row.status in ESCALATING_OUTCOMES else "other"
+        )
+        tickets.setdefault(kind, []).append(row.ticket_id)
+    for kind, ids in tickets.items():
+        changes: dict[str, Any] = {"version": t.version + 1, "updated_at": func.now()}
+        if kind == "sent":
+            changes["first_response_at"] = func.coalesce(t.first_response_at, now)
+            changes["status"] = case((t.status.in_(REPLIED_FROM), REPLIED), else_=t.status)
+        elif kind == "escalate":
+            changes["status"] = ESCALATED
+        await session.execute(update(_TICKETS).where(t.id.in_(ids)).values(changes))
+    entries = []
+    for row in rows:
+        entry = outcome_entry(
+            outbox_id=row.id,
+            channel=row.channel,
+            outcome=row.status,
+            error=row.last_error,
+            actor=row.created_by,
+            now=now,
+        )
+        entries.append(
+            {
+                "ticket_id": row.ticket_id,
+                "kind": entry.kind,
+                "occurred_at": entry.occurred_at,
+                "actor": entry.actor,
+                "data": entry.data,
+            }
+        )
+    if entries:
+        await session.execute(insert(_EVENTS), entries)
 
 
 async def record_on_ticket(

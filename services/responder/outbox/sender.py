@@ -36,6 +36,7 @@ from services.responder.outbox import repository as outbox_repo
 from services.responder.outbox.budget import BudgetPolicy, SendBudget, defer_to_next_day
 from services.responder.outbox.outcomes import Outcome, RetryPolicy, prepare_failure, send_outcome
 from services.responder.outbox.ownership import SellerOwnership
+from services.responder.outbox.recorder import OutcomeRecorder
 from services.responder.outbox.transports import (
     Transport,
     decrypt_row,
@@ -68,6 +69,7 @@ class SenderConfig:
     claim_gap_s: float = 0.2
     ownership_interval_s: float = 1.0
     loop_error_pause_s: float = 1.0
+    record_delay_s: float = 0.02  # outcomes wait at most this long to be recorded together (recorder.py)
     budget: BudgetPolicy = field(default_factory=BudgetPolicy)
 
 
@@ -109,6 +111,7 @@ class OutboxSender:
         self._retry = RetryPolicy(config.max_attempts, config.backoff_s, config.backoff_max_s)
         self._in_flight: Counter[str] = Counter()
         self._own: set[uuid.UUID] = set()  # rows this sender is sending now: never expired under its feet
+        self._recorder = OutcomeRecorder(db, clock=clock, delay_s=config.record_delay_s)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Keep sends in flight until ``stop``; messages in flight are finished and recorded before returning."""
@@ -277,29 +280,20 @@ class OutboxSender:
     async def _record(
         self, item: _Claimed, *, status: str, error: str | None, retry_at: datetime | None
     ) -> None:
-        now = self._clock()
-        async with unit_of_work(self._db) as session:
-            # The ticket first, then the outbox row: the same lock order as the handlers, so no deadlock.
-            await outbox_repo.lock_ticket(session, item.ticket_id)
-            row = await outbox_repo.record_send_outcome(
-                session,
-                item.row.id,
-                status=status,
-                error=error,
-                retry_at=retry_at,
-                now=now,
-            )
-            if row is None:
-                return  # the lease expired meanwhile and the row is 'unknown' already
-            await outbox_repo.record_on_ticket(session, row, status=status, error=error, now=now)
-        log.info(
-            "sender.outcome",
-            extra={
-                "outbox_id": item.outbox_id,
-                "status": status,
-                "error": (error or "").split(":")[0][:60],
-            },
+        recorded = await self._recorder.record(
+            item.row.id, item.ticket_id, status=status, error=error, retry_at=retry_at
         )
+        if not recorded:
+            return  # the lease expired meanwhile and the row is 'unknown' already
+        if log.isEnabledFor(logging.INFO):
+            log.info(
+                "sender.outcome",
+                extra={
+                    "outbox_id": item.outbox_id,
+                    "status": status,
+                    "error": (error or "").split(":")[0][:60],
+                },
+            )
 
 
 def _unclaim(row: OutboxMessage) -> None:

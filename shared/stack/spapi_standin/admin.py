@@ -83,8 +83,7 @@ def admin_router(state: StandinState) -> APIRouter:
     async def add_seller(spec: SellerSpec) -> None:
         state.add_seller(spec.seller_id, spec.refresh_token)
 
-    @router.post("/orders", status_code=204)
-    async def add_order(spec: OrderSpec) -> None:
+    def seed(spec: OrderSpec) -> None:
         state.add_order(
             spec.order_id,
             spec.seller_id,
@@ -93,6 +92,16 @@ def admin_router(state: StandinState) -> APIRouter:
             actions=spec.actions,
             solicitation_allowed=spec.solicitation_allowed,
         )
+
+    @router.post("/orders", status_code=204)
+    async def add_order(spec: OrderSpec) -> None:
+        seed(spec)
+
+    @router.post("/orders/batch", status_code=204)
+    async def add_orders(specs: list[OrderSpec]) -> None:
+        """Many orders in one request (benchmarks seed tens of thousands)."""
+        for spec in specs:
+            seed(spec)
 
     @router.post("/reports", status_code=204)
     async def set_report(spec: ReportSpec) -> None:

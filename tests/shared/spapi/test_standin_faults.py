@@ -89,3 +89,14 @@ async def test_concurrent_sends_are_all_recorded_once(
     responses = await asyncio.gather(*(send(http, seller_headers, f"m{i}") for i in range(20)))
     assert {r.status_code for r in responses} == {201}
     assert sorted(m.body["text"] for m in standin.state.messages) == sorted(f"m{i}" for i in range(20))
+
+
+async def test_admin_api_seeds_many_orders_in_one_request(
+    standin: StandinHandle, http: httpx.AsyncClient
+) -> None:
+    orders = [
+        {"order_id": f"902-0000001-{n:07d}", "seller_id": "S8", "buyer_locale": "de-DE"} for n in range(3)
+    ]
+    assert (await http.post("/_standin/orders/batch", json=orders)).status_code == 204
+    seeded = [standin.state.orders[o["order_id"]] for o in orders]
+    assert [(o.seller_id, o.buyer_locale) for o in seeded] == [("S8", "de-DE")] * 3

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from services.responder.replies.compliance.model import LinkRule
+from services.responder.replies.compliance.screen import fold, required_literals
 
 __all__ = ["ORDER_ID", "Found", "find_emails", "find_links", "find_phones", "link_allowed"]
 
-ORDER_ID = re.compile(r"(?<!\d)\d{3}-\d{7}-\d{7}(?!\d)")
+# ``\d{3}-\d{7}-\d{7}`` not preceded or followed by a digit. Written to start with ``\d`` (the lookbehind
+# after the first digit says the same as ``(?<!\d)`` before it) so that ``re`` skips to digits in C.
+ORDER_ID = re.compile(r"\d(?<!\d\d)\d{2}-\d{7}-\d{7}(?!\d)")
 
 _TLDS = (
     "com|net|org|info|biz|io|co|me|ly|gl|to|app|dev|shop|store|online|site|xyz|top|vip|club|link|eu|de|at|"
@@ -92,6 +95,21 @@ _PHONE_SHAPES = (
 )
 
 
+# Cheap necessary conditions (a literal or a pattern with a literal start, which ``re`` scans for in C): when
+# one fails, its detector cannot match and is not run. Each is implied by every match of its detector.
+_BARE_HINT = re.compile(rf"\.(?:{_TLDS})(?![A-Za-z0-9-])")
+_DOT_WORD_HINT = re.compile(r"\.\s*(?:com|net|org|info)", re.IGNORECASE)
+_DOT_WORDS = ("dot", "ドット", "点", "punkt", "point", "punto", "ponto")
+_OBF_AT_HINT = re.compile(r"[\[({<]\s*(?:at|ät)", re.IGNORECASE)
+# A phone number is a run of digits and separators with at least seven digits in one run.
+_DIGIT_RUN = re.compile(r"\d(?:[\s.\-/()+]*\d){6,}")
+
+
+# The keyword patterns only run when one of their keywords occurs (masking changes digits only).
+_KEYWORD_NEEDS = required_literals(_PHONE_KEYWORD)
+_TRACKING_NEEDS = required_literals(_TRACKING)
+
+
 @dataclass(frozen=True, slots=True)
 class Found:
     """A match in the normalised text; ``kind`` tells how it was found."""
@@ -115,19 +133,50 @@ def _digits(s: str) -> int:
     return sum(c.isdigit() for c in s)
 
 
-def find_emails(text: str) -> list[Found]:
-    """Plain and obfuscated e-mail addresses."""
-    found = [Found(m.start(), m.end(), "email", m.group()) for m in _EMAIL.finditer(text)]
+def _lower(text: str) -> str | None:
+    # None: the text holds a letter ``re`` folds otherwise than str.lower, so no literal screening
+    return None if (folded := fold(text)) is None else folded.text
+
+
+def find_emails(text: str, low: str | None = None) -> list[Found]:
+    """Plain and obfuscated e-mail addresses (``low``: ``fold(text).text`` when the caller has it)."""
+    low = low if low is not None else _lower(text)
+    at = "@" in text
+    found = [Found(m.start(), m.end(), "email", m.group()) for m in _EMAIL.finditer(text)] if at else []
+    if not (
+        at
+        or low is None
+        or "アット" in text
+        or ("at" in low and "dot" in low)
+        or _OBF_AT_HINT.search(text) is not None
+    ):
+        return found
     for m in _OBF_EMAIL.finditer(text):
         if not any(f.start <= m.start() < f.end for f in found):
             found.append(Found(m.start(), m.end(), "obfuscated_email", m.group()))
     return found
 
 
-def find_links(text: str) -> list[Found]:
+def _link_detectors(text: str, low: str | None) -> list[tuple[str, re.Pattern[str]]]:
+    """The link detectors that may match ``text`` (in their fixed order)."""
+    if low is None:
+        return [("url", _SCHEME_URL), ("www", _WWW), ("domain", _BARE), ("obfuscated", _DOT_WORD)]
+    run: list[tuple[str, re.Pattern[str]]] = []
+    if "://" in text or "javascript" in low or "data" in low:
+        run.append(("url", _SCHEME_URL))
+    if "www" in low:
+        run.append(("www", _WWW))
+    if "." in text and _BARE_HINT.search(text) is not None:
+        run.append(("domain", _BARE))
+    if any(w in low for w in _DOT_WORDS) or ("." in text and _DOT_WORD_HINT.search(text) is not None):
+        run.append(("obfuscated", _DOT_WORD))
+    return run
+
+
+def find_links(text: str, low: str | None = None) -> list[Found]:
     """URLs with a scheme, www. hosts, bare domains and "example dot com" forms."""
     found: list[Found] = []
-    for kind, pattern in (("url", _SCHEME_URL), ("www", _WWW), ("domain", _BARE), ("obfuscated", _DOT_WORD)):
+    for kind, pattern in _link_detectors(text, low if low is not None else _lower(text)):
         for m in pattern.finditer(text):
             if any(f.start <= m.start() < f.end or m.start() <= f.start < m.end() for f in found):
                 continue
@@ -161,14 +210,25 @@ def link_allowed(found: Found, rules: tuple[LinkRule, ...]) -> bool:
     return False
 
 
-def find_phones(text: str) -> list[Found]:
+def _may_match(needs: frozenset[str] | None, low: str | None) -> bool:
+    return needs is None or low is None or any(lit in low for lit in needs)
+
+
+def find_phones(text: str, low: str | None = None) -> list[Found]:
     """Phone numbers in national and international formats, skipping order ids, dates, prices, tracking."""
+    # Every match lies in one run of digits and separators with seven digits or more; a run that is exactly
+    # an order id is masked whole below. Most replies quote the order id and no other long number.
+    if all(ORDER_ID.fullmatch(m.group()) for m in _DIGIT_RUN.finditer(text)):
+        return []
+    low = low if low is not None else _lower(text)
     masked = _mask(text, _NOT_PHONE)
     found: list[Found] = []
-    for m in _PHONE_KEYWORD.finditer(masked):
-        if 7 <= _digits(m.group(1)) <= 15:
-            found.append(Found(m.start(1), m.end(1), "phone_after_keyword", m.group(1)))
-    masked = _mask(masked, (_TRACKING,), group=1)
+    if _may_match(_KEYWORD_NEEDS, low):
+        for m in _PHONE_KEYWORD.finditer(masked):
+            if 7 <= _digits(m.group(1)) <= 15:
+                found.append(Found(m.start(1), m.end(1), "phone_after_keyword", m.group(1)))
+    if _may_match(_TRACKING_NEEDS, low):
+        masked = _mask(masked, (_TRACKING,), group=1)
     for pattern in _PHONE_SHAPES:
         for m in pattern.finditer(masked):
             value = m.group()

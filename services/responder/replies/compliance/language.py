@@ -58,22 +58,36 @@ def language_of_locale(locale: str | None) -> str | None:
     return re.split(r"[-_]", locale.strip(), maxsplit=1)[0].lower() or None
 
 
+_LATIN_LETTERS = "".join(re.escape(chr(cp)) for cp in range(0x0250) if chr(cp).isalpha())
+# One pattern per script, each a character class: counting with findall runs in C, not per character here.
+_SCRIPTS = {
+    "kana": re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]"),
+    "han": re.compile("[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff]"),
+    "hangul": re.compile("[\uac00-\ud7af\u1100-\u11ff]"),
+    "cyrillic": re.compile("[\u0400-\u04ff]"),
+    "arabic": re.compile("[\u0600-\u06ff]"),
+}
+_LATIN = re.compile(f"[{_LATIN_LETTERS}]")
+_WORD_LANGUAGE = {word: lang for lang, words in _STOPWORDS.items() for word in words}
+
+
+_OTHER_SCRIPT = re.compile("|".join(p.pattern for p in _SCRIPTS.values()))
+
+
 def _script_counts(text: str) -> Counter[str]:
     counts: Counter[str] = Counter()
-    for ch in text:
-        cp = ord(ch)
-        if 0x3040 <= cp <= 0x30FF or 0x31F0 <= cp <= 0x31FF or 0xFF66 <= cp <= 0xFF9F:
-            counts["kana"] += 1
-        elif 0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0xF900 <= cp <= 0xFAFF:
-            counts["han"] += 1
-        elif 0xAC00 <= cp <= 0xD7AF or 0x1100 <= cp <= 0x11FF:
-            counts["hangul"] += 1
-        elif 0x0400 <= cp <= 0x04FF:
-            counts["cyrillic"] += 1
-        elif 0x0600 <= cp <= 0x06FF:
-            counts["arabic"] += 1
-        elif ch.isalpha() and cp < 0x0250:
-            counts["latin"] += 1
+    if text.isascii() or _OTHER_SCRIPT.search(text) is None:
+        # Latin against nothing: whether there is a Latin letter at all decides, not how many.
+        if _LATIN.search(text) is not None:
+            counts["latin"] = 1
+        return counts
+    for script, pattern in _SCRIPTS.items():
+        n = len(pattern.findall(text))
+        if n:
+            counts[script] = n
+    n = len(_LATIN.findall(text))
+    if n:
+        counts["latin"] = n
     return counts
 
 
@@ -104,11 +118,8 @@ def guess_language(text: str) -> LanguageGuess:
         return LanguageGuess(language="ru", script=script, score=counts["cyrillic"])
     if script == "arabic":
         return LanguageGuess(language="ar", script=script, score=counts["arabic"])
-    hits: Counter[str] = Counter()
-    for word in _WORD.findall(text.lower()):
-        for lang, words in _STOPWORDS.items():
-            if word in words:
-                hits[lang] += 1
+    # Every distinctive word belongs to one language: one lookup per word.
+    hits: Counter[str] = Counter(filter(None, map(_WORD_LANGUAGE.get, _WORD.findall(text.lower()))))
     ranked = hits.most_common(2)
     if not ranked or ranked[0][1] < _MIN_HITS:
         return LanguageGuess(language=None, script=script, score=ranked[0][1] if ranked else 0)

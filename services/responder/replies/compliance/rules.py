@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from services.responder.replies.compliance.detect import (
 from services.responder.replies.compliance.language import guess_language, language_of_locale
 from services.responder.replies.compliance.model import ChannelPolicy, Field, Violation
 from services.responder.replies.compliance.normalize import Normalized, normalize
+from services.responder.replies.compliance.screen import Folded, Screen, fold
 
 __all__ = ["FIELD_RULES", "TEXT_RULES", "Checked", "Rule"]
 
@@ -43,14 +43,28 @@ class Checked:
         return normalize(self.raw)
 
     @cached_property
+    def folded(self) -> Folded | None:
+        """The normal form lower-cased for screening (None: no screening, every pattern runs)."""
+        return fold(self.norm.text)
+
+    @cached_property
+    def phrase_candidates(self) -> list[int]:
+        """Indexes (into all phrase tables, in order) of the phrases that may match this field."""
+        return _PHRASES.candidates(self.norm.text, self.folded)
+
+    @cached_property
     def emails(self) -> list[Found]:
         """E-mail addresses (links inside them are not reported twice)."""
-        return find_emails(self.norm.text)
+        return find_emails(self.norm.text, self._low)
 
     @cached_property
     def links(self) -> list[Found]:
         """Links outside e-mail addresses."""
-        return [f for f in find_links(self.norm.text) if not _overlaps(f, self.emails)]
+        return [f for f in find_links(self.norm.text, self._low) if not _overlaps(f, self.emails)]
+
+    @property
+    def _low(self) -> str | None:
+        return None if self.folded is None else self.folded.text
 
     def violation(
         self, rule_id: str, message: str, start: int, end: int, *, normalized: bool = True
@@ -89,25 +103,28 @@ def rule_emails(c: Checked) -> Iterator[Violation]:
 def rule_phones(c: Checked) -> Iterator[Violation]:
     """contact.phone: phone numbers (order ids, dates, prices and tracking numbers excluded)."""
     taken = c.emails + c.links
-    for f in find_phones(c.norm.text):
+    for f in find_phones(c.norm.text, c._low):
         if not _overlaps(f, taken):
             yield c.violation("contact.phone", "phone number", f.start, f.end)
 
 
-@functools.cache
-def _prefilter(table: tuple[lexicon.Phrase, ...]) -> tuple[re.Pattern[str], ...]:
-    """One alternation per flag set: a text none of them matches cannot match any phrase of the table."""
-    by_flags: dict[int, list[str]] = {}
-    for _, pattern in table:
-        by_flags.setdefault(pattern.flags, []).append(f"(?:{pattern.pattern})")
-    return tuple(re.compile("|".join(parts), flags) for flags, parts in by_flags.items())
+_OFF_AMAZON = lexicon.OFF_AMAZON + lexicon.OFF_AMAZON_CASED
+_PHRASE_TABLES = (
+    lexicon.MARKETING, _OFF_AMAZON, reviews.REVIEW_REQUEST, reviews.REVIEW_INCENTIVE, reviews.REVIEW_CHANGE,
+)  # fmt: skip
+# One screen over every phrase table: the literals are looked for once per field, not once per rule.
+_PHRASES = Screen(pattern for table in _PHRASE_TABLES for _, pattern in table)
+_OFFSETS = {id(table): sum(map(len, _PHRASE_TABLES[:n])) for n, table in enumerate(_PHRASE_TABLES)}
 
 
 def _phrases(c: Checked, rule_id: str, label: str, table: tuple[lexicon.Phrase, ...]) -> Iterator[Violation]:
-    if not any(p.search(c.norm.text) for p in _prefilter(table)):
-        return  # the common case for a compliant reply: one scan instead of one per phrase
+    # Only the phrases whose literal text occurs can match: for a compliant reply, usually none.
+    offset = _OFFSETS[id(table)]
     seen: list[tuple[int, int]] = []
-    for lang, pattern in table:
+    for i in c.phrase_candidates:
+        if not offset <= i < offset + len(table):
+            continue
+        lang, pattern = table[i - offset]
         for m in pattern.finditer(c.norm.text):
             if any(s < m.end() and m.start() < e for s, e in seen):
                 continue
@@ -117,9 +134,7 @@ def _phrases(c: Checked, rule_id: str, label: str, table: tuple[lexicon.Phrase, 
 
 def rule_off_amazon(c: Checked) -> Iterator[Violation]:
     """contact.off_amazon: invitations to talk outside Amazon (messengers, social media, call us, website)."""
-    yield from _phrases(
-        c, "contact.off_amazon", "contact outside Amazon", lexicon.OFF_AMAZON + lexicon.OFF_AMAZON_CASED
-    )
+    yield from _phrases(c, "contact.off_amazon", "contact outside Amazon", _OFF_AMAZON)
 
 
 def rule_marketing(c: Checked) -> Iterator[Violation]:
@@ -148,7 +163,9 @@ _ENTITY = re.compile(r"&(?:[a-zA-Z]{2,10}|#\d{1,7}|#x[0-9a-fA-F]{1,6});")
 
 def rule_html(c: Checked) -> Iterator[Violation]:
     """format.html: HTML tags, comments and character entities."""
-    for pattern, what in ((_TAG, "HTML tag"), (_ENTITY, "HTML entity")):
+    for pattern, what, needs in ((_TAG, "HTML tag", "<"), (_ENTITY, "HTML entity", "&")):
+        if needs not in c.norm.text:
+            continue  # every tag, comment or entity holds it
         for m in pattern.finditer(c.norm.text):
             yield c.violation("format.html", what, m.start(), m.end())
 
@@ -159,6 +176,7 @@ _EMOJI_RANGES = (
     (0x303D, 0x303D), (0x3297, 0x3299), (0xE0020, 0xE007F),
 )  # fmt: skip
 _EMOTICON = re.compile(r"(?<![\w:])(?::-?\)|:-?\(|;-?\)|:-?D\b|:-?P\b|\^_?\^|<3(?!\d))")
+_EMOTICON_HINT = re.compile(r"[:;]-?[()DP]|\^_?\^|<3")  # implied by every emoticon; scanned in C
 
 
 _EMOJI_CHAR = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _EMOJI_RANGES) + "]")
@@ -182,6 +200,8 @@ def rule_emoji(c: Checked) -> Iterator[Violation]:
             i = j
         else:
             i += 1
+    if _EMOTICON_HINT.search(c.norm.text) is None:
+        return
     for m in _EMOTICON.finditer(c.norm.text):
         yield c.violation("format.emoji", "emoticon", m.start(), m.end())
 
@@ -191,6 +211,8 @@ _GIF = re.compile(r"\.gif\b|\bgifs?\b|image/gif", re.IGNORECASE)
 
 def rule_gif(c: Checked) -> Iterator[Violation]:
     """format.gif: GIF files or animations."""
+    if c._low is not None and "gif" not in c._low:
+        return
     for m in _GIF.finditer(c.norm.text):
         yield c.violation("format.gif", "GIF", m.start(), m.end())
 
