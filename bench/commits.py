@@ -52,9 +52,11 @@ def percentile(values: list[float], q: float) -> float:
 
 @dataclass
 class CommitWatch:
-    """Listens for ticket commits; ``committed`` maps order id -> commit time."""
+    """Listens for ticket commits; ``committed`` maps order id -> commit time, ``count`` counts them."""
 
     database_url: str
+    keep: bool = True  # False: only count (the soak: a million orders need not be remembered)
+    count: int = 0
     committed: dict[str, float] = field(default_factory=dict)
     _conn: asyncpg.Connection | None = None
     _pending: set[str] = field(default_factory=set)
@@ -72,6 +74,9 @@ class CommitWatch:
             self._conn = None
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        self.count += 1
+        if not self.keep:
+            return
         self.committed.setdefault(payload, time.time())
         self._pending.discard(payload)
         if not self._pending:
