@@ -68,7 +68,7 @@ async def test_two_messages_of_one_thread_in_one_batch_make_one_ticket_and_one_r
     assert set(tickets) == {first.order_id, other.order_id}
     assert tickets[first.order_id].message_count == 2
     assert tickets[first.order_id].status == "awaiting_reply"
-    assert sorted(replies) == sorted([first.order_id, other.order_id])  # one reply per thread
+    assert sorted(map(str, replies)) == sorted([str(first.order_id), str(other.order_id)])  # one per thread
     assert events == ["signal", "classification", "signal", "classification", "reply_queued"]
 
 
