@@ -52,8 +52,8 @@ bench: install
 		echo "note: wrk is not installed (apt-get install wrk); the API figures come from a Python client"
 	$(BIN)/python -m bench
 
-# SOAK_N complaints (default 1,000,000) through the running classifier and responder, RSS every 100k;
-# SOAK_RATE (per second) and SOAK_WINDOW (most in flight) pace the generator. Exits non-zero when not flat.
+# SOAK_N complaints (default 1,000,000) through the running classifier and responder, RSS every SOAK_EVERY
+# (100k); SOAK_RATE (per second) and SOAK_WINDOW (most in flight) pace the generator. Non-zero when not flat.
 soak: install
 	$(BIN)/python -m bench.soak
 

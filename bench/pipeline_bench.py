@@ -114,12 +114,14 @@ async def open_loop(
     *,
     rate: float,
     seconds: float,
-    drain_s: float = 120.0,
+    drain_s: float | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Latency:
-    """``rate`` signals per second for ``seconds``, then wait for their tickets (at most ``drain_s``)."""
+    """``rate`` signals per second for ``seconds``, then wait for their tickets (at most ``drain_s``, by
+    default two minutes plus 20 ms per signal: a pipeline slower than the rate works off a backlog)."""
     first = load.generated
     total = int(rate * seconds)
+    drain_s = drain_s if drain_s is not None else 120.0 + total / 50
     achieved = await load.paced(rate=rate, total=total)
     orders = [load.signal_order(i) for i in range(first, first + total)]
     if not await watch.wait_for(orders, within=drain_s) and progress is not None:

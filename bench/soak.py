@@ -1,4 +1,4 @@
-"""`make soak`: SOAK_N complaints through the running services, RSS of each process every 100k, flat or not.
+"""`make soak`: SOAK_N complaints through the running services, RSS of each process every SOAK_EVERY (100k).
 
 The classifier and the responder run as processes with automatic replies on (the bench's settings: nothing
 leaves, the outbox row is the end). The generator is paced (SOAK_RATE per second) and keeps at most
@@ -33,7 +33,6 @@ from shared.topics import ALL_TOPICS
 __all__ = ["main", "verdict"]
 
 SELLER = "A2SOAKSELLER1"
-EVERY = 100_000
 LIMIT_MB = 250.0
 FLAT = 0.10
 
@@ -61,7 +60,7 @@ def verdict(samples: list[tuple[int, dict[str, float]]], total: int) -> list[tup
     return lines
 
 
-async def soak(total: int, rate: float, window: int) -> bool:
+async def soak(total: int, rate: float, window: int, every: int) -> bool:
     """Run the soak; True when every process stayed flat and under the limit."""
     async with kafka_broker(topics=ALL_TOPICS, environ={}) as broker, postgres_server() as pg:
         name = f"soak_{uuid.uuid4().hex[:8]}"
@@ -84,7 +83,9 @@ async def soak(total: int, rate: float, window: int) -> bool:
                 try:
                     await services.start()
                     say("start: " + _rss(services))
-                    samples = await _run(load, watch, services, total=total, rate=rate, window=window)
+                    samples = await _run(
+                        load, watch, services, total=total, rate=rate, window=window, every=every
+                    )
                 finally:
                     await services.stop()
                     await load.stop()
@@ -99,11 +100,18 @@ async def soak(total: int, rate: float, window: int) -> bool:
 
 
 async def _run(
-    load: LoadGenerator, watch: CommitWatch, services: Services, *, total: int, rate: float, window: int
+    load: LoadGenerator,
+    watch: CommitWatch,
+    services: Services,
+    *,
+    total: int,
+    rate: float,
+    window: int,
+    every: int,
 ) -> list[tuple[int, dict[str, float]]]:
     samples: list[tuple[int, dict[str, float]]] = []
     start = time.perf_counter()
-    next_mark = min(EVERY, total)
+    next_mark = min(every, total)
     pending: list[asyncio.Future[object]] = []
     while watch.count < total:
         due = min(total, int((time.perf_counter() - start) * rate) + 1) - load.sent
@@ -118,7 +126,7 @@ async def _run(
             elapsed = time.perf_counter() - start
             samples.append((next_mark, services.rss()))
             say(f"{next_mark:>10,} committed ({watch.count / elapsed:,.0f}/s): " + _rss(services))
-            next_mark = min(next_mark + EVERY, total)
+            next_mark = min(next_mark + every, total)
         await asyncio.sleep(0.01)
     await asyncio.gather(*pending)
     if not samples or samples[-1][0] != total:
@@ -132,12 +140,14 @@ def _rss(services: Services) -> str:
 
 
 def main() -> None:
-    """SOAK_N (default 1,000,000), SOAK_RATE (default 2,000/s), SOAK_WINDOW (default 20,000)."""
+    """SOAK_N (default 1,000,000), SOAK_EVERY (RSS lines, default 100,000), SOAK_RATE (default 2,000/s),
+    SOAK_WINDOW (default 20,000)."""
     total = int(os.environ.get("SOAK_N") or 1_000_000)
     rate = float(os.environ.get("SOAK_RATE") or 2000)
     window = int(os.environ.get("SOAK_WINDOW") or 20_000)
+    every = int(os.environ.get("SOAK_EVERY") or 100_000)
     say(f"soak: {total:,} complaints at up to {rate:,.0f}/s, at most {window:,} in flight")
-    ok = run_main(soak(total, rate, window))
+    ok = run_main(soak(total, rate, window, every))
     sys.exit(0 if ok else 1)
 
 
