@@ -119,11 +119,11 @@ async def open_loop(
 ) -> Latency:
     """``rate`` signals per second for ``seconds``, then wait for their tickets (at most ``drain_s``, by
     default two minutes plus 20 ms per signal: a pipeline slower than the rate works off a backlog)."""
-    first = load.generated
-    total = int(rate * seconds)
+    records = load.encode(int(rate * seconds))
+    total = len(records)
     drain_s = drain_s if drain_s is not None else 120.0 + total / 50
-    achieved = await load.paced(rate=rate, total=total)
-    orders = [load.signal_order(i) for i in range(first, first + total)]
+    achieved = await load.paced(records, rate=rate)
+    orders = [r.order_id for r in records]
     if not await watch.wait_for(orders, within=drain_s) and progress is not None:
         progress(
             f"   {watch.missing} of {total} tickets still not committed {drain_s:.0f} s after the last send"
