@@ -118,19 +118,22 @@ async def _pipeline(
         await services.stop()
         if _knob("BENCH_SCALE", "1") != "0":
             say(
-                f"scale-out (same consumer groups, {_partitions()} partitions per topic), burst of {events:,}:"
+                f"scale-out (same consumer groups, {_partitions()} partitions per topic), burst of {events:,} "
+                "each, the one-and-one run again first (other load on the machine moves between runs):"
             )
-            say(f"   1 classifier + 1 responder: {b.per_second:,.0f} complaints/s")
-            for c, r in ((2, 1), (1, 2), (2, 2)):
+            base = 0.0
+            for c, r in ((1, 1), (2, 1), (1, 2), (2, 2)):
                 await services.start(classifiers=c, responders=r)
                 try:
                     await burst(load, watch, services, database_url=url, events=min(events, 1000))
                     s = await burst(load, watch, services, database_url=url, events=events)
                 finally:
                     await services.stop()
+                base = base or s.per_second
                 say(
                     f"   {c} classifier{'s' if c > 1 else ''} + {r} responder{'s' if r > 1 else ''}: "
-                    f"{s.per_second:,.0f} complaints/s ({s.per_second / b.per_second:.2f}x)"
+                    f"{s.per_second:,.0f} complaints/s ({s.per_second / base:.2f}x); per core-second: "
+                    f"classifier {s.per_core_second('classifier'):,.0f}, responder {s.per_core_second('responder'):,.0f}"
                 )
     finally:
         await services.stop()
