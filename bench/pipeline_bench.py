@@ -58,6 +58,9 @@ class Latency:
 def bench_env(seller: str) -> dict[str, str]:
     """Service settings of the bench: auto-replies on, quiet logs, no message leaves (budget zero)."""
     return {
+        # A batch is seconds of CPU on a machine this busy: the production session timeout, not the local 2 s.
+        "KAFKA_SESSION_TIMEOUT_MS": "10000",
+        "KAFKA_HEARTBEAT_INTERVAL_MS": "1000",
         "RESPONDER_AUTO_REPLY": "true",
         "RESPONDER_SEND_BUDGET_LIMITS": json.dumps({seller: 0}),
         "LOG_LEVEL": "WARNING",

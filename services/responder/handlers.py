@@ -6,6 +6,7 @@ change and the outbox row, so a redelivered event changes nothing and queues not
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,9 @@ CONSUMER = "responder"
 
 ResponderInput = ComplaintClassified | AmazonEvent
 """What the responder consumes: classified complaints and Amazon events (it keeps order context only)."""
+
+YIELD_EVERY = 50
+"""Complaints applied between two yields to the event loop (a long batch must not starve the heartbeat)."""
 
 KEPT_AMAZON_EVENTS = frozenset({"OrderContextUpdated"})
 """The ``event_type`` of the raw topic's events this consumer applies (the others are not even decoded)."""
@@ -81,7 +85,9 @@ async def handle_complaints(
         session, keys=[(e.seller_id, e.order_id) for e in complaints if e.order_id]
     )
     cache = _BatchCache(tickets=tickets, orders=orders)
-    for event in complaints:
+    for i, event in enumerate(complaints):
+        if i and i % YIELD_EVERY == 0:
+            await asyncio.sleep(0)  # let the consumer's heartbeat run during a long batch
         _apply_complaint(event, session=session, deps=deps, cache=cache)
     await session.flush()  # tickets first: outbox and timeline rows reference them
     await _queue_replies(session, cache, now=now)
