@@ -4,8 +4,8 @@ Figures, all from one run on one broker and one database: a burst's throughput (
 queued, CPU seconds of each service, so complaints per core-second), open-loop latency at steady rates
 (produce -> ticket committed, ``bench.commits``), RSS of each process, and the burst again with two
 classifier and/or two responder processes in the same consumer groups (the topics' partitions are the unit
-of scale). The outbox sender runs in the responder as in production, with a daily budget of zero for the
-bench seller, so nothing leaves: the queued outbox row is where a complaint ends here.
+of scale). The outbox sender is parked (it polls once an hour, and the bench seller's daily budget is zero),
+so nothing leaves: the queued outbox row is where a complaint ends here.
 """
 
 from __future__ import annotations
@@ -63,6 +63,9 @@ def bench_env(seller: str) -> dict[str, str]:
         "KAFKA_HEARTBEAT_INTERVAL_MS": "1000",
         "RESPONDER_AUTO_REPLY": "true",
         "RESPONDER_SEND_BUDGET_LIMITS": json.dumps({seller: 0}),
+        # The sender polls once an hour: with a budget of zero it would claim every row only to defer it to
+        # tomorrow (a timeline entry each), work that is not the pipeline's and would blur its figures.
+        "RESPONDER_SENDER_POLL_INTERVAL_S": "3600",
         "LOG_LEVEL": "WARNING",
     }
 

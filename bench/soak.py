@@ -1,7 +1,7 @@
 """`make soak`: SOAK_N complaints through the running services, RSS of each process every SOAK_EVERY (100k).
 
-The classifier and the responder run as processes with automatic replies on (the bench's settings: nothing
-leaves, the outbox row is the end). The generator is paced (SOAK_RATE per second) and keeps at most
+The classifier and the responder run as processes with automatic replies on (the bench's settings: the sender
+is parked, the outbox row is the end). The generator is paced (SOAK_RATE per second) and keeps at most
 SOAK_WINDOW complaints in flight (sent, not yet committed), so neither it nor the broker holds the run in
 memory. At the end: whether each process's RSS over the last half of the run stayed within 10 % and under
 250 MB (issue 14's bar for the last 500k of a million).
