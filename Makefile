@@ -11,7 +11,7 @@ export UV_PYTHON := $(PY)
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
 
-.PHONY: install browser run test pytest lint fmt bench train clean schemas chaos
+.PHONY: install browser run test pytest lint fmt bench soak train clean schemas chaos
 
 $(UV):
 	$(PY) -m venv $(TOOLS)
@@ -61,6 +61,11 @@ bench: install
 		  { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq wrk >/dev/null 2>&1; }; }; } || \
 		echo "note: wrk is not installed (apt-get install wrk); the API figures come from a Python client"
 	$(BIN)/python -m bench
+
+# SOAK_N complaints (default 1,000,000) through the running classifier and responder, RSS every SOAK_EVERY
+# (100k); SOAK_RATE (per second) and SOAK_WINDOW (most in flight) pace the generator. Non-zero when not flat.
+soak: install
+	$(BIN)/python -m bench.soak
 
 # The long fault campaign (the e2e suite runs a short one): CHAOS_DURATION seconds of load, each fault kind
 # CHAOS_REPEATS times; CHAOS_SEED=<n> replays a campaign. Exits non-zero when an invariant breaks.

@@ -7,6 +7,7 @@ which the responder deduplicates.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -38,6 +39,11 @@ __all__ = ["ClassifierDeps", "build_classified", "classify_signals", "handle_bat
 CONSUMER = "classifier"
 
 _RETURN_KINDS = {SignalKind.RETURN_REPORT_ROW, SignalKind.RETURN_REQUEST}
+
+YIELD_EVERY = 50
+"""Signals classified between two yields to the event loop: a batch of 500 is seconds of CPU on a busy core,
+and a loop that never yields misses the group's heartbeats (kicked out, rebalanced, again: seen in the
+bench with two replicas of each consumer on two busy cores)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +89,9 @@ async def classify_signals(
     contacts: dict[tuple[str, str], batch.Contact] = {}
     buyer_rows: list[batch.BuyerEvent] = []
     outputs: list[ComplaintClassified] = []
-    for signal in signals:
+    for i, signal in enumerate(signals):
+        if i and i % YIELD_EVERY == 0:
+            await asyncio.sleep(0)  # let the consumer's heartbeat run during a long batch
         context = contexts[(signal.seller_id, signal.order_id)]
         earlier = contacts.get((signal.seller_id, signal.order_id or ""))
         if earlier is not None:  # an earlier signal of this batch on the same order

@@ -9,8 +9,9 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import Table, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +28,11 @@ __all__ = [
     "order_contexts",
     "record_contacts",
 ]
+
+# Core tables: a statement built once and run over many rows is compiled once (a multi-row VALUES built per
+# batch is compiled anew each time: about 0.2 ms of CPU per row, issue 14's profile).
+_ORDERS = cast(Table, ClassifierOrderRow.__table__)
+_BUYER_EVENTS = cast(Table, BuyerEventRow.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +116,18 @@ async def record_contacts(session: AsyncSession, *, contacts: Sequence[Contact])
     """Add complaint contacts to orders (rows are created when unknown)."""
     if not contacts:
         return
-    row = ClassifierOrderRow
-    stmt = insert(row).values(
+    row = _ORDERS.c
+    stmt = insert(_ORDERS)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[row.seller_id, row.order_id],
+        set_={
+            "prior_contacts": row.prior_contacts + stmt.excluded.prior_contacts,
+            "first_contact_at": func.coalesce(row.first_contact_at, stmt.excluded.first_contact_at),
+        },
+    )
+    # One constant statement over many parameter sets (insertmanyvalues); contacts are one per order.
+    await session.execute(
+        stmt,
         [
             {
                 "seller_id": c.seller_id,
@@ -120,23 +136,16 @@ async def record_contacts(session: AsyncSession, *, contacts: Sequence[Contact])
                 "first_contact_at": c.first_at,
             }
             for c in contacts
-        ]
+        ],
     )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[row.seller_id, row.order_id],
-        set_={
-            "prior_contacts": row.prior_contacts + stmt.excluded.prior_contacts,
-            "first_contact_at": func.coalesce(row.first_contact_at, stmt.excluded.first_contact_at),
-        },
-    )
-    await session.execute(stmt)
 
 
 async def add_buyer_events(session: AsyncSession, *, events: Sequence[BuyerEvent]) -> None:
     """Append buyer history rows (idempotent on the event id)."""
     if not events:
         return
-    stmt = insert(BuyerEventRow).values(
+    await session.execute(
+        insert(_BUYER_EVENTS).on_conflict_do_nothing(),
         [
             {
                 "event_id": b.event_id,
@@ -149,6 +158,5 @@ async def add_buyer_events(session: AsyncSession, *, events: Sequence[BuyerEvent
                 "occurred_at": b.occurred_at,
             }
             for b in events
-        ]
+        ],
     )
-    await session.execute(stmt.on_conflict_do_nothing())

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
-from services.responder.handlers import ResponderDeps, ResponderInput, handle_batch
+from services.responder.handlers import KEPT_AMAZON_EVENTS, ResponderDeps, ResponderInput, handle_batch
 from services.responder.outbox.budget import BudgetPolicy
 from services.responder.outbox.ownership import SellerOwnership
 from services.responder.outbox.sender import OutboxSender, SenderConfig
@@ -77,7 +77,7 @@ async def run(settings: ResponderServiceSettings, stop: asyncio.Event, health: H
         settings=settings.kafka,
         group_id="responder",
         topics=[CLASSIFIED, AMAZON_EVENTS],
-        handler=decoding(_decoders(EventCodec(cipher)), on_batch),
+        handler=decoding(_decoders(EventCodec(cipher)), on_batch, only={AMAZON_EVENTS: KEPT_AMAZON_EVENTS}),
         producer=producer,
     )
     consumer_task = asyncio.create_task(loop.run(), name="consumer")

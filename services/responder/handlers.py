@@ -6,6 +6,7 @@ change and the outbox row, so a redelivered event changes nothing and queues not
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,12 +27,25 @@ from shared.db.idempotency import fresh_events
 from shared.events import AmazonEvent, ComplaintClassified, OrderContextUpdated
 from shared.kafka.typed import Consumed
 
-__all__ = ["ResponderDeps", "ResponderInput", "handle_batch", "handle_complaints", "handle_order_context"]
+__all__ = [
+    "KEPT_AMAZON_EVENTS",
+    "ResponderDeps",
+    "ResponderInput",
+    "handle_batch",
+    "handle_complaints",
+    "handle_order_context",
+]
 
 CONSUMER = "responder"
 
 ResponderInput = ComplaintClassified | AmazonEvent
 """What the responder consumes: classified complaints and Amazon events (it keeps order context only)."""
+
+YIELD_EVERY = 50
+"""Complaints applied between two yields to the event loop (a long batch must not starve the heartbeat)."""
+
+KEPT_AMAZON_EVENTS = frozenset({"OrderContextUpdated"})
+"""The ``event_type`` of the raw topic's events this consumer applies (the others are not even decoded)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +85,13 @@ async def handle_complaints(
         session, keys=[(e.seller_id, e.order_id) for e in complaints if e.order_id]
     )
     cache = _BatchCache(tickets=tickets, orders=orders)
-    for event in complaints:
-        await _apply_complaint(event, session=session, deps=deps, cache=cache)
-    await _queue_replies(session, cache.replies, now=now)
+    for i, event in enumerate(complaints):
+        if i and i % YIELD_EVERY == 0:
+            await asyncio.sleep(0)  # let the consumer's heartbeat run during a long batch
+        _apply_complaint(event, session=session, deps=deps, cache=cache)
+    await session.flush()  # tickets first: outbox and timeline rows reference them
+    await _queue_replies(session, cache, now=now)
+    await repository.add_timelines(session, entries=cache.entries)
     await record_buyer_events(session, events=complaints)  # the buyers API's history, same transaction
 
 
@@ -95,6 +113,7 @@ class _BatchCache:
     tickets: dict[tuple[str, str], Ticket]
     orders: dict[tuple[str, str], OrderContextRow]
     replies: list[_Reply] = field(default_factory=list)
+    entries: list[tuple[uuid.UUID, timeline.Entry]] = field(default_factory=list)  # timeline, one statement
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +123,7 @@ class _Reply:
     values: dict[str, Any]
 
 
-async def _apply_complaint(
+def _apply_complaint(
     event: ComplaintClassified, *, session: AsyncSession, deps: ResponderDeps, cache: _BatchCache
 ) -> None:
     """Open or update the thread's ticket, record the timeline, decide and compose the reply to queue."""
@@ -173,11 +192,11 @@ async def _apply_complaint(
         ticket.last_message_id = signal.message_id
     if signal.subject and not alias.changed:
         ticket.subject_enc = deps.cipher.encrypt(signal.subject)
-    await repository.add_timeline(
-        session, ticket_id=ticket.id, entry=timeline.signal_entry(event, cipher=deps.cipher)
-    )
-    await repository.add_timeline(session, ticket_id=ticket.id, entry=timeline.classification_entry(event))
-    await aliases.record_alias(session, ticket_id=ticket.id, signal=signal, alias=alias, cipher=deps.cipher)
+    cache.entries.append((ticket.id, timeline.signal_entry(event, cipher=deps.cipher)))
+    cache.entries.append((ticket.id, timeline.classification_entry(event)))
+    refused = aliases.alias_entry(signal=signal, alias=alias, cipher=deps.cipher)
+    if refused is not None:
+        cache.entries.append((ticket.id, refused))
 
     order = cache.orders.get((event.seller_id, event.order_id)) if event.order_id else None
     draft = deps.composer.compose(
@@ -198,13 +217,12 @@ async def _apply_complaint(
     cache.replies.append(_Reply(ticket, draft, values))
 
 
-async def _queue_replies(session: AsyncSession, replies: Sequence[_Reply], *, now: datetime) -> None:
+async def _queue_replies(session: AsyncSession, cache: _BatchCache, *, now: datetime) -> None:
     """Insert the batch's outbox rows in one statement; a key that exists already queues nothing."""
-    if not replies:
+    if not cache.replies:
         return
-    await session.flush()  # tickets and timeline rows first: the outbox rows reference them
-    queued = await outbox_repo.insert_outbox_many(session, rows=[r.values for r in replies])
-    for reply in replies:
+    queued = await outbox_repo.insert_outbox_many(session, rows=[r.values for r in cache.replies])
+    for reply in cache.replies:
         outbox_id = queued.pop(reply.values["idempotency_key"], None)
         if outbox_id is None:
             continue  # this thread already got this reply: a buyer is never messaged twice
@@ -224,4 +242,4 @@ async def _queue_replies(session: AsyncSession, replies: Sequence[_Reply], *, no
             now=now,
             decision=draft.reason_codes,
         )
-        await repository.add_timeline(session, ticket_id=ticket.id, entry=entry)
+        cache.entries.append((ticket.id, entry))

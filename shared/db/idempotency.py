@@ -10,9 +10,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, cast
 
-from sqlalchemy import String, delete, select, tuple_
+from sqlalchemy import String, Table, delete, select, tuple_
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -56,13 +56,11 @@ async def claim_events(
     ids = list(dict.fromkeys(event_ids))
     if not ids:
         return set()
-    stmt = (
-        insert(ProcessedEvent)
-        .values([{"consumer": consumer, "event_id": i} for i in ids])
-        .on_conflict_do_nothing()
-        .returning(ProcessedEvent.event_id)
-    )
-    result = await session.execute(stmt)
+    table = cast(Table, ProcessedEvent.__table__)
+    # One constant statement run over the rows (insertmanyvalues): a multi-row VALUES built per batch is
+    # compiled anew every time, about 0.2 ms of CPU per row (bench/pipeline_bench.py profile, issue 14).
+    stmt = insert(table).on_conflict_do_nothing().returning(table.c.event_id)
+    result = await session.execute(stmt, [{"consumer": consumer, "event_id": i} for i in ids])
     return set(result.scalars().all())
 
 

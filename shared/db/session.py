@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -27,9 +28,21 @@ __all__ = ["Database", "create_engine", "unit_of_work"]
 _UNAVAILABLE_SQLSTATE = {"08", "57"}
 
 
+_STRICT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
+
+
 def _json_serializer(value: Any) -> str:
     # Every JSONB write goes through here: a NUL anywhere in a document would fail the whole transaction.
-    return json.dumps(storable_json(value))
+    # Fast path: orjson as it is (stdlib json plus the walk cost a consumer a seventh of its CPU, issue 14);
+    # a document with NUL, a lone surrogate (orjson refuses it), a non-str key or anything orjson does not
+    # take as plain JSON goes the careful way, as before.
+    try:
+        text = orjson.dumps(value, option=_STRICT)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(storable_json(value))
+    if b"\\u0000" in text:
+        return json.dumps(storable_json(value))
+    return text.decode()
 
 
 def create_engine(settings: DatabaseSettings) -> AsyncEngine:

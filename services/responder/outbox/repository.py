@@ -316,10 +316,12 @@ async def insert_outbox_many(
     """Queue many messages in one statement; returns idempotency key -> id for the rows actually inserted."""
     if not rows:
         return {}
+    o = _OUTBOX.c
+    # One constant statement over the rows (insertmanyvalues): compiled once, not per batch.
     stmt = (
-        pg_insert(OutboxMessage)
-        .values([{"id": uuid.uuid4(), **row} for row in rows])
-        .on_conflict_do_nothing(index_elements=[OutboxMessage.idempotency_key])
-        .returning(OutboxMessage.idempotency_key, OutboxMessage.id)
+        pg_insert(_OUTBOX)
+        .on_conflict_do_nothing(index_elements=[o.idempotency_key])
+        .returning(o.idempotency_key, o.id)
     )
-    return {row.idempotency_key: row.id for row in await session.execute(stmt)}
+    result = await session.execute(stmt, [{"id": uuid.uuid4(), **row} for row in rows])
+    return {row.idempotency_key: row.id for row in result}

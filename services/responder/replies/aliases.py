@@ -1,22 +1,19 @@
 """A ticket's buyer alias: set once from the first relay alias, never changed by a later message.
 
-``settle_alias`` is the pure decision; ``record_alias`` puts what a message could not change on the ticket's
+``settle_alias`` is the pure decision; ``alias_entry`` puts what a message could not change on the ticket's
 timeline, the address encrypted like every other PII column (``pii_enc``), for a human to judge.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from services.responder.tickets import repository, timeline
+from services.responder.tickets import timeline
 from shared.crypto import PiiCipher
 from shared.events import ComplaintSignalReceived
 from shared.relay import parse_relay_alias, reply_target
 
-__all__ = ["AliasChange", "record_alias", "settle_alias"]
+__all__ = ["AliasChange", "alias_entry", "settle_alias"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,15 +50,10 @@ def settle_alias(*, stored: str | None, incoming: str | None, marketplace_id: st
     return AliasChange(store=None, target=kept, changed=new is not None and new != kept, refused=refused)
 
 
-async def record_alias(
-    session: AsyncSession,
-    *,
-    ticket_id: uuid.UUID,
-    signal: ComplaintSignalReceived,
-    alias: AliasChange,
-    cipher: PiiCipher,
-) -> None:
-    """A reply address this message could not set goes on the timeline, encrypted, for a human to judge."""
+def alias_entry(
+    *, signal: ComplaintSignalReceived, alias: AliasChange, cipher: PiiCipher
+) -> timeline.Entry | None:
+    """The timeline entry for a reply address this message could not set (encrypted), or None."""
     incoming = signal.reply_to
     if alias.changed:
         kind, data = "buyer_alias_changed", {"kept": "stored", "same_buyer": alias.same_buyer(incoming)}
@@ -73,6 +65,5 @@ async def record_alias(
     elif alias.refused:
         kind, data = "reply_address_refused", {"reason": "not a relay alias of the ticket's marketplace"}
     else:
-        return
-    entry = timeline.alias_entry(kind, data, signal=signal, cipher=cipher)
-    await repository.add_timeline(session, ticket_id=ticket_id, entry=entry)
+        return None
+    return timeline.alias_entry(kind, data, signal=signal, cipher=cipher)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, func, select, tuple_
+from sqlalchemy import Table, case, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,9 +14,12 @@ from services.responder.tables import OrderContextRow, Ticket, TicketEvent
 from services.responder.tickets.timeline import Entry
 from shared.events import OrderContextUpdated
 
+_EVENTS = cast(Table, TicketEvent.__table__)
+
 __all__ = [
     "add_ticket",
     "add_timeline",
+    "add_timelines",
     "order_contexts",
     "ticket_ids_for_order",
     "tickets_for_update",
@@ -96,6 +99,26 @@ async def ticket_ids_for_order(session: AsyncSession, *, seller_id: str, order_i
     """Tickets about one order."""
     stmt = select(Ticket.id).where(Ticket.seller_id == seller_id, Ticket.order_id == order_id)
     return list((await session.execute(stmt)).scalars().all())
+
+
+async def add_timelines(session: AsyncSession, *, entries: Sequence[tuple[uuid.UUID, Entry]]) -> None:
+    """Append many (ticket id, entry) rows in one constant statement, in order (their tickets must be
+    flushed): an ORM object per row cost the consumer about a tenth of its CPU (issue 14's profile)."""
+    if not entries:
+        return
+    rows = [
+        {
+            "ticket_id": ticket_id,
+            "kind": e.kind,
+            "occurred_at": e.occurred_at,
+            "data": e.data,
+            "event_id": e.event_id,
+            "actor": e.actor,
+            "pii_enc": e.pii_enc,
+        }
+        for ticket_id, e in entries
+    ]
+    await session.execute(insert(_EVENTS), rows)
 
 
 async def add_timeline(session: AsyncSession, *, ticket_id: uuid.UUID, entry: Entry) -> None:

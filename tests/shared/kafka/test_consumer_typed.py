@@ -51,3 +51,17 @@ def test_a_topic_without_a_decoder_is_permanent() -> None:
     record = FakeRecord("other.events.v1", 0, 0, None, b"{}")
     with pytest.raises(PermanentError, match=r"no decoder for topic other\.events\.v1"):
         decode_records([record], DECODERS)
+
+
+def test_only_passes_over_other_event_types_by_header_and_decodes_records_without_one() -> None:
+    signal = complaint_signal(seller_id="A1TYPED", order_id="111-0000001-0000002", text="Never arrived.")
+    typed = (("event_type", b"ComplaintSignalReceived"),)
+    records = [
+        # not decodable, but its header says it is a type this consumer does not handle: never opened
+        FakeRecord(TOPIC, 0, 0, None, b"{not json", typed),
+        FakeRecord(TOPIC, 0, 1, None, CODEC.encode(signal), ()),  # no header: decoded as before
+    ]
+    consumed = decode_records(records, DECODERS, only={TOPIC: {"OrderContextUpdated"}})
+    assert [(c.offset, c.event) for c in consumed] == [(1, signal)]
+    with pytest.raises(PermanentError):  # without ``only`` the same record is decoded and fails
+        decode_records(records[:1], DECODERS)

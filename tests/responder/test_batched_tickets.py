@@ -1,0 +1,97 @@
+"""A Kafka batch is applied with batched statements: same outcome as one complaint at a time, exactly once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from pydantic import SecretStr
+from sqlalchemy import func, select
+
+from services.responder.buyers.tables import BuyerHistoryRow
+from services.responder.handlers import ResponderDeps, ResponderInput, handle_batch
+from services.responder.replies.compose import ReplyComposer
+from services.responder.settings import ResponderSettings
+from services.responder.tables import OutboxMessage, Ticket, TicketEvent
+from shared.crypto import PiiCipher
+from shared.db.session import Database, unit_of_work
+from shared.events import BuyerActivity
+from shared.kafka.typed import Consumed
+from shared.topics import CLASSIFIED
+from tests.responder.support import classified
+
+CIPHER = PiiCipher("batched-tickets-test-key")
+DEPS = ResponderDeps(
+    cipher=CIPHER,
+    composer=ReplyComposer(
+        responder=ResponderSettings(pii_encryption_key=SecretStr("batched-tickets-test-key"))
+    ),
+)
+
+
+async def _apply(db: Database, events: Sequence[ResponderInput]) -> None:
+    records = [Consumed(e, CLASSIFIED, 0, offset, None, ()) for offset, e in enumerate(events)]
+    async with unit_of_work(db) as session:
+        await handle_batch(records, session=session, deps=DEPS, now=datetime.now(UTC))
+
+
+async def _counts(db: Database) -> list[int]:
+    """Tickets, outbox rows, timeline rows, buyer-history rows."""
+    async with db.sessions() as session:
+        return [
+            int((await session.execute(select(func.count()).select_from(t))).scalar_one())
+            for t in (Ticket, OutboxMessage, TicketEvent, BuyerHistoryRow)
+        ]
+
+
+async def test_two_messages_of_one_thread_in_one_batch_make_one_ticket_and_one_reply(db: Database) -> None:
+    first = classified(alias="buyer1@marketplace.amazon.com")
+    second = classified(
+        order_id=first.order_id or "", alias="buyer1@marketplace.amazon.com", text="Any news? Still nothing."
+    )
+    other = classified(order_id="123-7654321-7654321")
+    await _apply(db, [first, second, other])
+    async with db.sessions() as session:
+        tickets = {t.order_id: t for t in (await session.execute(select(Ticket))).scalars()}
+        replies = (await session.execute(select(OutboxMessage.order_id))).scalars().all()
+        events = (
+            (
+                await session.execute(
+                    select(TicketEvent.kind)
+                    .where(TicketEvent.ticket_id == tickets[first.order_id].id)
+                    .order_by(TicketEvent.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert set(tickets) == {first.order_id, other.order_id}
+    assert tickets[first.order_id].message_count == 2
+    assert tickets[first.order_id].status == "awaiting_reply"
+    assert sorted(map(str, replies)) == sorted([str(first.order_id), str(other.order_id)])  # one per thread
+    assert events == ["signal", "classification", "signal", "classification", "reply_queued"]
+
+
+async def test_a_redelivered_batch_changes_nothing_and_queues_nothing(db: Database) -> None:
+    batch = [
+        classified().model_copy(
+            update={"buyer_activity": BuyerActivity(kind="complaint", reason="not_received")}
+        ),
+        classified(order_id="123-0000000-0000002"),
+    ]
+    await _apply(db, batch)
+    before = await _counts(db)
+    await _apply(db, batch)  # the consumer died before its offset commit: the same records again
+    assert await _counts(db) == before
+    assert before[:2] == [2, 2]
+    assert before[3] == 1
+
+
+async def test_a_refused_reply_address_is_on_the_timeline_and_gets_no_reply(db: Database) -> None:
+    event = classified(alias="someone@example.com")
+    await _apply(db, [event])
+    async with db.sessions() as session:
+        kinds = (await session.execute(select(TicketEvent.kind).order_by(TicketEvent.id))).scalars().all()
+        replies = (await session.execute(select(OutboxMessage.status, OutboxMessage.to_enc))).all()
+    assert "reply_address_refused" in kinds
+    assert all(to is None and status != "pending" for status, to in replies)  # nothing goes to that address
