@@ -1,0 +1,337 @@
+"""/console: sign-in, queue, ticket, reply. Thin: decode the form, call the API's services, render."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.staticfiles import StaticFiles
+
+from services.responder.api import replies_service, templates_service, tickets_service
+from services.responder.api.compose import lint_out
+from services.responder.api.console import session as cookies
+from services.responder.api.console.auth import (
+    ConsoleCaller,
+    ConsoleSessionDep,
+    NotSignedIn,
+    WriterDep,
+    WriteRefused,
+    form_of,
+    secret_of,
+    secure_transport,
+)
+from services.responder.api.console.pages import STATIC, render
+from services.responder.api.console.views import countdown, messages_of, segments
+from services.responder.api.deps import TICKET_READERS, NowDep, RuntimeDep, SessionDep, client_address
+from services.responder.api.errors import ApiError
+from services.responder.api.schemas.replies import PreviewRequest, ReplyCreate
+from services.responder.api.schemas.tickets import TicketPatch, TicketQuery
+from services.responder.api.security import REPLIES_SEND, TEMPLATES_READ, TICKETS_WRITE
+from services.responder.api.views import etag_of
+from services.responder.replies.compliance import lint
+from services.responder.replies.templating import list_templates
+from services.responder.tickets.status import STATUSES
+from shared.auth_throttle import AuthThrottled
+
+__all__ = ["install"]
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+VIEWS = ("mine", "unassigned", "escalated", "all")
+FILTERS = ("category", "priority", "status", "language", "marketplace_id")
+PAGE = 25
+
+
+def install(app: FastAPI) -> None:
+    """Add the console's routes, its static files and its answers to a missing session or CSRF token."""
+    app.include_router(router)
+    app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
+
+    async def not_signed_in(request: Request, exc: Exception) -> Response:
+        if request.headers.get("hx-request"):
+            return Response(status_code=401, headers={"HX-Redirect": "/console/sign-in"})
+        return RedirectResponse("/console/sign-in", status_code=303)
+
+    async def refused(request: Request, exc: Exception) -> Response:
+        return PlainTextResponse("refused: the session's CSRF token is missing or wrong", status_code=403)
+
+    app.add_exception_handler(NotSignedIn, not_signed_in)
+    app.add_exception_handler(WriteRefused, refused)
+
+
+def _cookie(response: Response, value: str, *, secure: bool, max_age: int) -> None:
+    response.set_cookie(
+        cookies.COOKIE,
+        value,
+        max_age=max_age,
+        path="/console",
+        secure=secure,
+        httponly=True,
+        samesite="strict",
+    )
+
+
+@router.get("")
+async def home() -> Response:
+    """The queue (the sign-in form when there is no session)."""
+    return RedirectResponse("/console/queue", status_code=303)
+
+
+@router.get("/sign-in")
+async def sign_in_form(request: Request) -> Response:
+    """The sign-in form."""
+    return render("sign_in.html", error=None, insecure=secure_transport(request) is None)
+
+
+@router.post("/sign-in")
+async def sign_in(request: Request, runtime: RuntimeDep) -> Response:
+    """Exchange an API key for a session cookie (the key itself never goes into the cookie)."""
+    secure = secure_transport(request)
+    if secure is None:
+        return render("sign_in.html", status=403, error="The console needs https.", insecure=True)
+    key = (await form_of(request)).get("api_key", "").strip()
+    try:
+        principal = await runtime.keys.verify(key, client=client_address(request.scope))
+    except AuthThrottled:
+        return render("sign_in.html", status=429, error="Too many failed attempts; wait.", insecure=False)
+    if principal is None:
+        return render("sign_in.html", status=401, error="Unknown or revoked API key.", insecure=False)
+    value, _ = cookies.issue(key_id=principal.key_id, now=runtime.clock(), secret=secret_of(runtime))
+    response = RedirectResponse("/console/queue", status_code=303)
+    _cookie(response, value, secure=secure, max_age=int(cookies.LIFETIME.total_seconds()))
+    return response
+
+
+@router.post("/sign-out")
+async def sign_out(caller: WriterDep) -> Response:
+    """End the session in this browser."""
+    response = RedirectResponse("/console/sign-in", status_code=303)
+    response.delete_cookie(cookies.COOKIE, path="/console", secure=True, httponly=True, samesite="strict")
+    return response
+
+
+def _query(request: Request, caller: ConsoleCaller) -> tuple[dict[str, str], TicketQuery]:
+    params = {
+        k: v for k, v in request.query_params.items() if v and (k in FILTERS or k in ("view", "cursor"))
+    }
+    view = params.get("view", "all") if params.get("view") in VIEWS else "all"
+    params["view"] = view
+    doc: dict[str, Any] = {k: [params[k]] for k in FILTERS if k in params}
+    if view == "mine":
+        doc["assignee"] = caller.principal.actor
+    elif view == "unassigned":
+        doc["unassigned"] = True
+    elif view == "escalated":
+        doc["status"] = ["escalated"]
+    doc |= {"sort": "due_at", "order": "asc", "limit": PAGE, "cursor": params.get("cursor")}
+    try:
+        return params, TicketQuery.model_validate(doc)
+    except ValidationError:
+        raise ApiError(400, "invalid_filter", "a filter value is not valid") from None
+
+
+def _rows(items: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    for item in items:
+        due = datetime.fromisoformat(item["due_at"]) if item.get("due_at") else None
+        item["countdown"] = countdown(due_at=due, status=item["status"], now=now)
+    return items
+
+
+async def _page(request: Request, caller: ConsoleCaller, runtime: RuntimeDep) -> dict[str, Any]:
+    if not caller.principal.has_any(TICKET_READERS):
+        raise ApiError(403, "insufficient_scope", "this API key cannot read tickets")
+    params, query = _query(request, caller)
+    doc = orjson.loads(await tickets_service.page_for(runtime, query=query, caller=caller.principal))
+    keep = {k: v for k, v in params.items() if k != "cursor"}
+    return {
+        "rows": _rows(doc["items"], runtime.clock()),
+        "next_cursor": doc["next_cursor"],
+        "params": keep,
+        "query_string": "&".join(f"{k}={v}" for k, v in keep.items()),
+        "cursor": params.get("cursor", ""),
+    }
+
+
+@router.get("/queue")
+async def queue(request: Request, caller: ConsoleSessionDep, runtime: RuntimeDep) -> Response:
+    """Tickets by SLA due time, with views and filters."""
+    page = await _page(request, caller, runtime)
+    return render(
+        "queue.html",
+        me=caller,
+        csrf=caller.token.csrf(secret_of(runtime)),
+        views=VIEWS,
+        statuses=STATUSES,
+        **page,
+    )
+
+
+@router.get("/queue/rows")
+async def queue_rows(request: Request, caller: ConsoleSessionDep, runtime: RuntimeDep) -> Response:
+    """The rows alone (polled by the page every few seconds)."""
+    return render("queue_rows.html", **await _page(request, caller, runtime))
+
+
+async def _ticket(runtime: RuntimeDep, caller: ConsoleCaller, ticket_id: uuid.UUID) -> dict[str, Any]:
+    body, _ = await tickets_service.detail_for(runtime, ticket_id=ticket_id, caller=caller.principal)
+    doc: dict[str, Any] = orjson.loads(body)
+    return doc
+
+
+@router.get("/tickets/{ticket_id}")
+async def ticket_page(ticket_id: uuid.UUID, caller: ConsoleSessionDep, runtime: RuntimeDep) -> Response:
+    """A ticket: messages with the classifier's phrases marked, classification, order, timeline, reply."""
+    if not caller.principal.has_any(TICKET_READERS):
+        raise ApiError(403, "insufficient_scope", "this API key cannot read tickets")
+    ticket = await _ticket(runtime, caller, ticket_id)
+    now = runtime.clock()
+    due = datetime.fromisoformat(ticket["due_at"]) if ticket.get("due_at") else None
+    choices = [
+        t
+        for t in list_templates()
+        if t.category == ticket["category"] or (t.language == (ticket.get("language") or "en"))
+    ]
+    choices.sort(
+        key=lambda t: (t.category != ticket["category"], t.language != ticket.get("language"), t.template_id)
+    )
+    return render(
+        "ticket.html",
+        me=caller,
+        csrf=caller.token.csrf(secret_of(runtime)),
+        t=ticket,
+        countdown=countdown(due_at=due, status=ticket["status"], now=now),
+        messages=messages_of(ticket["timeline"]),
+        templates=choices if caller.principal.has(TEMPLATES_READ) else [],
+        statuses=STATUSES,
+        can_write=caller.principal.has(TICKETS_WRITE),
+        can_send=caller.principal.has(REPLIES_SEND),
+    )
+
+
+def _lint_view(text: str, locale: str | None, order_id: str | None) -> dict[str, Any]:
+    result = lint_out(lint(text, channel="email", locale=locale, order_id=order_id))
+    spans = [(v.start, v.end, v.rule_id) for v in result.violations if v.field == "text"]
+    return {"ok": result.ok, "violations": result.violations, "parts": segments(text, spans), "text": text}
+
+
+@router.post("/tickets/{ticket_id}/lint")
+async def lint_draft(
+    ticket_id: uuid.UUID, request: Request, caller: WriterDep, runtime: RuntimeDep
+) -> Response:
+    """The draft's compliance verdict with the offending spans marked (nothing is stored)."""
+    ticket = await _ticket(runtime, caller, ticket_id)
+    text = (await form_of(request)).get("text", "")
+    return render("lint.html", **_lint_view(text, ticket.get("language"), ticket.get("order_id")))
+
+
+@router.post("/tickets/{ticket_id}/template")
+async def load_template(
+    ticket_id: uuid.UUID, request: Request, caller: WriterDep, runtime: RuntimeDep, session: SessionDep
+) -> Response:
+    """The chosen template rendered with the ticket's values, into the draft box."""
+    template_id = (await form_of(request)).get("template_id", "")
+    preview = await templates_service.preview(
+        session,
+        template_id=template_id,
+        request=PreviewRequest(ticket_id=ticket_id),
+        caller=caller.principal,
+        cipher=runtime.cipher,
+    )
+    return render("draft.html", text=preview.text, ticket_id=ticket_id)
+
+
+@router.post("/tickets/{ticket_id}/reply")
+async def send_reply(
+    ticket_id: uuid.UUID,
+    request: Request,
+    caller: WriterDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    now: NowDep,
+) -> Response:
+    """Queue the draft through the outbox (as POST /v1/tickets/{id}/replies); a blocked one shows its rules."""
+    if not caller.principal.has(REPLIES_SEND):
+        raise ApiError(403, "insufficient_scope", "this API key lacks the scope replies:send")
+    text = (await form_of(request)).get("text", "").strip()
+    try:
+        body = ReplyCreate(text=text)
+    except ValidationError:
+        return render("sent.html", blocked=True, violations=[], error="The draft is empty.")
+    queued = await replies_service.queue_reply(
+        session,
+        ticket_id=ticket_id,
+        request=body,
+        idempotency_key=None,
+        caller=caller.principal,
+        cipher=runtime.cipher,
+        now=now,
+    )
+    if queued.blocked and queued.draft is not None:
+        violations = lint_out(queued.draft.lint).violations
+        # 200, not 422: htmx swaps only 2xx answers in, and this fragment is what the agent must see.
+        return render("sent.html", blocked=True, violations=violations, error=None)
+    return render(
+        "sent.html",
+        blocked=False,
+        violations=[],
+        error=None,
+        status_text=queued.row.status,
+        headers={"HX-Trigger": "ticket-changed"},
+    )
+
+
+async def _change(
+    request: Request,
+    caller: ConsoleCaller,
+    session: SessionDep,
+    now: datetime,
+    ticket_id: uuid.UUID,
+    **fields: Any,
+) -> Response:
+    if not caller.principal.has(TICKETS_WRITE):
+        raise ApiError(403, "insufficient_scope", "this API key lacks the scope tickets:write")
+    form = await form_of(request)
+    values = {k: form.get(k) for k in fields} | {k: v for k, v in fields.items() if v is not None}
+    try:
+        patch = TicketPatch.model_validate(values)
+    except ValidationError:
+        raise ApiError(400, "invalid_change", "the change is not valid") from None
+    await tickets_service.change_ticket(
+        session,
+        ticket_id=ticket_id,
+        patch=patch,
+        if_match=etag_of(int(form.get("version", "0") or 0)),
+        caller=caller.principal,
+        now=now,
+    )
+    return RedirectResponse(f"/console/tickets/{ticket_id}", status_code=303)
+
+
+@router.post("/tickets/{ticket_id}/status")
+async def change_status(
+    ticket_id: uuid.UUID,
+    request: Request,
+    caller: WriterDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    now: NowDep,
+) -> Response:
+    """Set the ticket's status (needs the version the page showed: a stale page gets 412)."""
+    return await _change(request, caller, session, now, ticket_id, status=None)
+
+
+@router.post("/tickets/{ticket_id}/assign")
+async def assign_to_me(
+    ticket_id: uuid.UUID,
+    request: Request,
+    caller: WriterDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    now: NowDep,
+) -> Response:
+    """Assign the ticket to the signed-in key."""
+    return await _change(request, caller, session, now, ticket_id, assignee=caller.principal.actor)

@@ -1,0 +1,157 @@
+"""The agent console in a real, offline Chromium: sign in, filter, read a ticket, reply, tenancy, CSRF."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from fastapi import FastAPI
+from playwright.async_api import Page, expect
+from sqlalchemy import select
+
+from services.responder.api.app import served_app
+from services.responder.api.config import ApiSettings
+from services.responder.tables import OutboxMessage, Ticket, TicketEvent
+from shared.db.session import Database, unit_of_work
+from tests.plugins.browser import SCREENSHOTS, OfflineBrowser
+from tests.responder.api.console.seed import GOOD, ORDER, PHRASE, seed
+from tests.responder.api.helpers import CIPHER
+from tests.shared.raw_http import serve_asgi
+
+BAD = (
+    f"Hello, sorry for the delay with order {ORDER}. Call us at +1 555 123 4567 or visit "
+    "https://shop.example.com/help for help. Kind regards, Northwind Home"
+)
+
+
+async def _sign_in(page: Page, base: str, key: str) -> None:
+    await page.goto(f"{base}/console")
+    await expect(page).to_have_url(re.compile(r"/console/sign-in$"))
+    await page.fill("#api_key", key)
+    await page.click("button[type=submit]")
+    await expect(page).to_have_url(re.compile(r"/console/queue$"))
+
+
+async def _shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=SCREENSHOTS / f"console-{name}.png", full_page=True)
+
+
+async def test_sign_in_filter_open_and_reply_through_the_outbox(
+    app: FastAPI, api_settings: ApiSettings, db: Database, offline_browser: OfflineBrowser
+) -> None:
+    s = await seed(db)
+    async with serve_asgi(served_app(app, api_settings)) as port:
+        base = f"http://127.0.0.1:{port}"
+        page = await offline_browser.context.new_page()
+        response = await page.goto(f"{base}/console/sign-in")
+        assert response is not None
+        policy = await response.header_value("content-security-policy") or ""
+        await _sign_in(page, base, s.key_a)
+        rows = page.locator("tbody#rows tr.row")
+        await expect(rows).to_have_count(2)
+        # Sorted by SLA due time: the overdue one first, then the one with 4 h 12 m left.
+        await expect(rows.nth(0).locator("td.sla")).to_have_text("overdue + 2 h 0 m")
+        await expect(rows.nth(1).locator("td.sla")).to_have_text("4 h 12 m left")
+        await _shot(page, "queue")
+        await page.fill("input[name=category]", "not_received")
+        await page.click("form.filters button[type=submit]")
+        await expect(rows).to_have_count(1)
+        await expect(rows.first).to_contain_text(ORDER)
+
+        await rows.first.locator("a").click()
+        await expect(page).to_have_url(re.compile(rf"/console/tickets/{s.late.id}$"))
+        await expect(page.locator("mark.phrase")).to_have_text(PHRASE)
+        await expect(page.locator("ul.reasons")).to_contain_text("text.feature")
+        await _shot(page, "ticket")
+        await page.click("form.inline button[type=submit]")  # the ticket's category and language template
+        await expect(page.locator("#text")).to_have_value(re.compile(re.escape(ORDER)))
+
+        await page.fill("#text", BAD)
+        violations = page.locator("#lint .violations code.rule")
+        await expect(violations).to_have_text(["contact.off_amazon", "contact.phone", "link.url"])
+        await expect(page.locator("#lint mark.bad").nth(1)).to_have_text("+1 555 123 4567")
+        await page.click("#send")
+        await expect(page.locator("#send-result .blocked code.rule")).to_have_text(
+            ["contact.off_amazon", "contact.phone", "link.url"]
+        )
+        await _shot(page, "reply-blocked")
+        await page.fill("#text", GOOD)
+        await expect(page.locator("#lint .lint-ok")).to_be_visible()
+        await page.click("#send")
+        await expect(page.locator("#send-result .queued")).to_be_visible()
+        await _shot(page, "reply-queued")
+        await page.reload()
+        await expect(page.locator("#status")).to_have_text("awaiting_reply")
+        await expect(page.locator("ul.replies")).to_contain_text("pending by agent-ana")
+        await _shot(page, "ticket-after-reply")
+
+    scripts = policy.split("script-src ")[1].split(";")[0].split()
+    assert scripts == ["'self'"]
+    assert offline_browser.blocked == []
+    assert offline_browser.console_errors == []
+    async with unit_of_work(db) as session:
+        outbox = list((await session.execute(select(OutboxMessage))).scalars())
+        ticket = await session.get(Ticket, s.late.id)
+        kinds = list(
+            (
+                await session.execute(select(TicketEvent.kind).where(TicketEvent.ticket_id == s.late.id))
+            ).scalars()
+        )
+    assert sorted(row.status for row in outbox) == ["blocked", "pending"]
+    [queued] = [row for row in outbox if row.status == "pending"]
+    assert (CIPHER.decrypt(queued.body_enc), queued.created_by) == (GOOD, "agent-ana")
+    assert CIPHER.decrypt(queued.to_enc) == "buyer-x@marketplace.amazon.com"
+    assert ticket is not None
+    assert ticket.status == "awaiting_reply"
+    assert kinds[-2:] == ["reply_blocked", "reply_queued"]
+
+
+async def test_a_second_sellers_session_never_sees_the_first_sellers_tickets(
+    app: FastAPI, api_settings: ApiSettings, db: Database, offline_browser: OfflineBrowser
+) -> None:
+    s = await seed(db)
+    async with serve_asgi(served_app(app, api_settings)) as port:
+        base = f"http://127.0.0.1:{port}"
+        page_a = await offline_browser.context.new_page()
+        await _sign_in(page_a, base, s.key_a)
+        await offline_browser.context.clear_cookies()
+        page_b = await offline_browser.context.new_page()
+        await _sign_in(page_b, base, s.key_b)
+        rows = page_b.locator("tbody#rows tr.row")
+        await expect(rows).to_have_count(1)
+        await expect(rows.first).to_contain_text("not_as_described")
+        other = await page_b.goto(f"{base}/console/tickets/{s.late.id}")
+        assert other is not None
+        assert other.status == 404
+        await page_b.goto(f"{base}/console/queue?view=all&category=not_received")
+        await expect(page_b.locator("tbody#rows tr.row")).to_have_count(0)
+
+
+async def test_writes_without_the_sessions_csrf_token_are_refused(
+    app: FastAPI, api_settings: ApiSettings, db: Database
+) -> None:
+    s = await seed(db)
+    async with (
+        serve_asgi(served_app(app, api_settings)) as port,
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client,
+    ):
+        signed = await client.post("/console/sign-in", data={"api_key": s.key_a})
+        assert signed.status_code == 303
+        cookie = signed.headers["set-cookie"].lower()
+        assert "httponly" in cookie
+        assert "samesite=strict" in cookie
+        url = f"/console/tickets/{s.late.id}/reply"
+        assert (await client.post(url, data={"text": GOOD})).status_code == 403
+        forged = await client.post(url, data={"text": GOOD}, headers={"X-CSRF-Token": "0" * 64})
+        assert forged.status_code == 403
+        page = (await client.get(f"/console/tickets/{s.late.id}")).text
+        token = re.search(r'name="csrf" value="([0-9a-f]{64})"', page)
+        assert token is not None
+        accepted = await client.post(url, data={"text": GOOD, "csrf": token.group(1)})
+        assert accepted.status_code == 200
+        client.cookies.clear()
+        assert (await client.post(url, data={"text": GOOD, "csrf": token.group(1)})).status_code == 303
+    async with unit_of_work(db) as session:
+        outbox = list((await session.execute(select(OutboxMessage))).scalars())
+    assert [row.status for row in outbox] == ["pending"]
