@@ -26,11 +26,19 @@ from services.responder.api.console.auth import (
     secure_transport,
 )
 from services.responder.api.console.pages import STATIC, render
-from services.responder.api.console.views import countdown, messages_of, segments
+from services.responder.api.console.queue import VIEWS, queue_view
+from services.responder.api.console.views import (
+    Countdown,
+    countdown,
+    messages_of,
+    segments,
+    template_choices,
+)
 from services.responder.api.deps import TICKET_READERS, NowDep, RuntimeDep, SessionDep, client_address
 from services.responder.api.errors import ApiError
+from services.responder.api.runtime import ApiRuntime
 from services.responder.api.schemas.replies import PreviewRequest, ReplyCreate
-from services.responder.api.schemas.tickets import TicketPatch, TicketQuery
+from services.responder.api.schemas.tickets import TicketPatch
 from services.responder.api.security import REPLIES_SEND, TEMPLATES_READ, TICKETS_WRITE
 from services.responder.api.views import etag_of
 from services.responder.replies.compliance import lint
@@ -41,9 +49,6 @@ from shared.auth_throttle import AuthThrottled
 __all__ = ["install"]
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-VIEWS = ("mine", "unassigned", "escalated", "all")
-FILTERS = ("category", "priority", "status", "language", "marketplace_id")
-PAGE = 25
 
 
 def install(app: FastAPI) -> None:
@@ -114,45 +119,22 @@ async def sign_out(caller: WriterDep) -> Response:
     return response
 
 
-def _query(request: Request, caller: ConsoleCaller) -> tuple[dict[str, str], TicketQuery]:
-    params = {
-        k: v for k, v in request.query_params.items() if v and (k in FILTERS or k in ("view", "cursor"))
-    }
-    view = params.get("view", "all") if params.get("view") in VIEWS else "all"
-    params["view"] = view
-    doc: dict[str, Any] = {k: [params[k]] for k in FILTERS if k in params}
-    if view == "mine":
-        doc["assignee"] = caller.principal.actor
-    elif view == "unassigned":
-        doc["unassigned"] = True
-    elif view == "escalated":
-        doc["status"] = ["escalated"]
-    doc |= {"sort": "due_at", "order": "asc", "limit": PAGE, "cursor": params.get("cursor")}
-    try:
-        return params, TicketQuery.model_validate(doc)
-    except ValidationError:
-        raise ApiError(400, "invalid_filter", "a filter value is not valid") from None
-
-
-def _rows(items: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
-    for item in items:
-        due = datetime.fromisoformat(item["due_at"]) if item.get("due_at") else None
-        item["countdown"] = countdown(due_at=due, status=item["status"], now=now)
-    return items
+def _countdown(runtime: ApiRuntime, doc: dict[str, Any]) -> Countdown:
+    due = datetime.fromisoformat(doc["due_at"]) if doc.get("due_at") else None
+    soon = runtime.sla_window.total_seconds()
+    return countdown(due_at=due, status=doc["status"], now=runtime.clock(), soon_s=soon)
 
 
 async def _page(request: Request, caller: ConsoleCaller, runtime: RuntimeDep) -> dict[str, Any]:
     if not caller.principal.has_any(TICKET_READERS):
         raise ApiError(403, "insufficient_scope", "this API key cannot read tickets")
-    params, query = _query(request, caller)
-    doc = orjson.loads(await tickets_service.page_for(runtime, query=query, caller=caller.principal))
-    keep = {k: v for k, v in params.items() if k != "cursor"}
+    view = queue_view(request.query_params, actor=caller.principal.actor)
+    doc = orjson.loads(await tickets_service.page_for(runtime, query=view.query, caller=caller.principal))
     return {
-        "rows": _rows(doc["items"], runtime.clock()),
-        "next_cursor": doc["next_cursor"],
-        "params": keep,
-        "query_string": "&".join(f"{k}={v}" for k, v in keep.items()),
-        "cursor": params.get("cursor", ""),
+        "rows": [item | {"countdown": _countdown(runtime, item)} for item in doc["items"]],
+        "params": view.params,
+        "rows_url": view.url("/console/queue/rows", view.cursor),
+        "next_url": view.url("/console/queue", doc["next_cursor"]) if doc["next_cursor"] else None,
     }
 
 
@@ -188,22 +170,13 @@ async def ticket_page(ticket_id: uuid.UUID, caller: ConsoleSessionDep, runtime: 
     if not caller.principal.has_any(TICKET_READERS):
         raise ApiError(403, "insufficient_scope", "this API key cannot read tickets")
     ticket = await _ticket(runtime, caller, ticket_id)
-    now = runtime.clock()
-    due = datetime.fromisoformat(ticket["due_at"]) if ticket.get("due_at") else None
-    choices = [
-        t
-        for t in list_templates()
-        if t.category == ticket["category"] or (t.language == (ticket.get("language") or "en"))
-    ]
-    choices.sort(
-        key=lambda t: (t.category != ticket["category"], t.language != ticket.get("language"), t.template_id)
-    )
+    choices = template_choices(list_templates(), category=ticket["category"], language=ticket.get("language"))
     return render(
         "ticket.html",
         me=caller,
         csrf=caller.token.csrf(secret_of(runtime)),
         t=ticket,
-        countdown=countdown(due_at=due, status=ticket["status"], now=now),
+        countdown=_countdown(runtime, ticket),
         messages=messages_of(ticket["timeline"]),
         templates=choices if caller.principal.has(TEMPLATES_READ) else [],
         statuses=STATUSES,

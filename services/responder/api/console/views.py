@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from services.responder.replies.templating import TemplateInfo
 from services.responder.tickets.status import AWAITING_SELLER
 
-__all__ = ["Countdown", "Message", "Segment", "countdown", "messages_of", "segments"]
+__all__ = ["Countdown", "Message", "Segment", "countdown", "messages_of", "segments", "template_choices"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,3 +115,12 @@ def messages_of(timeline: Sequence[Mapping[str, Any]]) -> list[Message]:
             )
         )
     return out
+
+
+def template_choices(
+    templates: Iterable[TemplateInfo], *, category: str, language: str | None
+) -> list[TemplateInfo]:
+    """Templates of the ticket's category or language; its category and language first."""
+    lang = language or "en"
+    chosen = [t for t in templates if t.category == category or t.language == lang]
+    return sorted(chosen, key=lambda t: (t.category != category, t.language != lang, t.template_id))
