@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
@@ -11,11 +12,12 @@ from sqlalchemy import select
 
 from services.responder.api.app import served_app
 from services.responder.api.config import ApiSettings
+from services.responder.api.console.queue import PAGE
 from services.responder.tables import OutboxMessage, Ticket, TicketEvent
 from shared.db.session import Database, unit_of_work
 from tests.plugins.browser import SCREENSHOTS, OfflineBrowser
 from tests.responder.api.console.seed import GOOD, ORDER, PHRASE, seed
-from tests.responder.api.helpers import CIPHER
+from tests.responder.api.helpers import CIPHER, T0, add_ticket
 from tests.shared.raw_http import serve_asgi
 
 BAD = (
@@ -155,3 +157,76 @@ async def test_writes_without_the_sessions_csrf_token_are_refused(
     async with unit_of_work(db) as session:
         outbox = list((await session.execute(select(OutboxMessage))).scalars())
     assert [row.status for row in outbox] == ["pending"]
+
+
+async def test_queue_refreshes_itself_pages_by_cursor_and_moves_by_keyboard(
+    app: FastAPI, api_settings: ApiSettings, db: Database, offline_browser: OfflineBrowser
+) -> None:
+    s = await seed(db)
+    async with serve_asgi(served_app(app, api_settings)) as port:
+        base = f"http://127.0.0.1:{port}"
+        page = await offline_browser.context.new_page()
+        await _sign_in(page, base, s.key_a)
+        rows = page.locator("tbody#rows tr.row")
+        await expect(rows).to_have_count(2)
+        await add_ticket(db, category="defective", due_at=T0 + timedelta(minutes=30))
+        # No reload: the rows poll every 5 s.
+        await expect(rows).to_have_count(3, timeout=15_000)
+        await expect(rows.nth(1).locator("td.sla")).to_have_text("30 m left")
+        for _ in range(PAGE):
+            await add_ticket(db, category="not_as_described", due_at=T0 + timedelta(days=2))
+        await page.goto(f"{base}/console/queue?view=unassigned")
+        await expect(rows).to_have_count(PAGE)
+        await page.click("#next-page")
+        await expect(rows).to_have_count(3)
+        await expect(page.locator("#next-page")).to_have_count(0)
+        await page.goto(f"{base}/console/queue")
+        await page.keyboard.press("j")
+        await page.keyboard.press("j")
+        await page.keyboard.press("k")
+        await expect(rows.nth(0)).to_have_class(re.compile(r"\bcurrent\b"))
+        await page.keyboard.press("Enter")
+        await expect(page).to_have_url(re.compile(rf"/console/tickets/{s.defective.id}$"))
+        await page.keyboard.press("?")
+        await expect(page.locator("#help")).to_be_visible()
+    assert offline_browser.console_errors == []
+
+
+async def test_assign_to_me_and_status_change_land_on_the_timeline(
+    app: FastAPI, api_settings: ApiSettings, db: Database, offline_browser: OfflineBrowser
+) -> None:
+    s = await seed(db)
+    async with serve_asgi(served_app(app, api_settings)) as port:
+        base = f"http://127.0.0.1:{port}"
+        page = await offline_browser.context.new_page()
+        await _sign_in(page, base, s.key_a)
+        await page.goto(f"{base}/console/queue?view=mine")
+        await expect(page.locator("tbody#rows tr.row")).to_have_count(0)
+        await page.goto(f"{base}/console/tickets/{s.late.id}")
+        await page.click("#assign")
+        await expect(page.locator("#assignee")).to_have_text("agent-ana")
+        await page.select_option("#new-status", "escalated")
+        await page.click("form[action$='/status'] button")
+        await expect(page.locator("#status")).to_have_text("escalated")
+        await page.goto(f"{base}/console/queue?view=mine")
+        await expect(page.locator("tbody#rows tr.row")).to_have_count(1)
+        await page.goto(f"{base}/console/queue?view=escalated")
+        await expect(page.locator("tbody#rows tr.row")).to_have_count(1)
+        await page.goto(f"{base}/console/queue?view=unassigned")
+        await expect(page.locator("tbody#rows tr.row")).to_have_count(1)
+        await page.click("form.signout button")
+        await expect(page).to_have_url(re.compile(r"/console/sign-in$"))
+        await page.goto(f"{base}/console/queue")
+        await expect(page).to_have_url(re.compile(r"/console/sign-in$"))
+    async with unit_of_work(db) as session:
+        entries = list(
+            (
+                await session.execute(
+                    select(TicketEvent.kind, TicketEvent.actor).where(TicketEvent.ticket_id == s.late.id)
+                )
+            ).all()
+        )
+    assert [tuple(e) for e in entries[-2:]] == [
+        ("assignee_changed", "agent-ana"),
+        ("status_changed", "agent-ana"),
+    ]
