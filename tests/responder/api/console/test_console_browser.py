@@ -15,6 +15,7 @@ from services.responder.api.config import ApiSettings
 from services.responder.api.console.queue import PAGE
 from services.responder.tables import OutboxMessage, Ticket, TicketEvent
 from shared.db.session import Database, unit_of_work
+from tests.plugins.axe import serious_violations
 from tests.plugins.browser import SCREENSHOTS, OfflineBrowser
 from tests.responder.api.console.seed import GOOD, ORDER, PHRASE, seed
 from tests.responder.api.helpers import CIPHER, T0, add_ticket
@@ -49,6 +50,7 @@ async def test_sign_in_filter_open_and_reply_through_the_outbox(
         response = await page.goto(f"{base}/console/sign-in")
         assert response is not None
         policy = await response.header_value("content-security-policy") or ""
+        scans = {"sign-in": await serious_violations(page)}
         await _sign_in(page, base, s.key_a)
         rows = page.locator("tbody#rows tr.row")
         await expect(rows).to_have_count(2)
@@ -56,6 +58,7 @@ async def test_sign_in_filter_open_and_reply_through_the_outbox(
         await expect(rows.nth(0).locator("td.sla")).to_have_text("overdue + 2 h 0 m")
         await expect(rows.nth(1).locator("td.sla")).to_have_text("4 h 12 m left")
         await _shot(page, "queue")
+        scans["queue"] = await serious_violations(page)
         await page.fill("input[name=category]", "not_received")
         await page.click("form.filters button[type=submit]")
         await expect(rows).to_have_count(1)
@@ -78,6 +81,7 @@ async def test_sign_in_filter_open_and_reply_through_the_outbox(
             ["contact.off_amazon", "contact.phone", "link.url"]
         )
         await _shot(page, "reply-blocked")
+        scans["ticket"] = await serious_violations(page)
         await page.fill("#text", GOOD)
         await expect(page.locator("#lint .lint-ok")).to_be_visible()
         await page.click("#send")
@@ -88,6 +92,7 @@ async def test_sign_in_filter_open_and_reply_through_the_outbox(
         await expect(page.locator("ul.replies")).to_contain_text("pending by agent-ana")
         await _shot(page, "ticket-after-reply")
 
+    assert scans == {"sign-in": [], "queue": [], "ticket": []}
     scripts = policy.split("script-src ")[1].split(";")[0].split()
     assert scripts == ["'self'"]
     assert offline_browser.blocked == []
@@ -230,3 +235,23 @@ async def test_assign_to_me_and_status_change_land_on_the_timeline(
         ("assignee_changed", "agent-ana"),
         ("status_changed", "agent-ana"),
     ]
+
+
+async def test_queue_and_ticket_fit_a_phone_width(
+    app: FastAPI, api_settings: ApiSettings, db: Database, offline_browser: OfflineBrowser
+) -> None:
+    s = await seed(db)
+    async with serve_asgi(served_app(app, api_settings)) as port:
+        base = f"http://127.0.0.1:{port}"
+        page = await offline_browser.context.new_page()
+        await page.set_viewport_size({"width": 390, "height": 844})
+        await _sign_in(page, base, s.key_a)
+        widths = {"queue": await page.evaluate("document.documentElement.scrollWidth")}
+        await _shot(page, "queue-phone")
+        await page.goto(f"{base}/console/tickets/{s.late.id}")
+        await expect(page.locator("mark.phrase")).to_have_text(PHRASE)
+        widths["ticket"] = await page.evaluate("document.documentElement.scrollWidth")
+        await _shot(page, "ticket-phone")
+        scan = await serious_violations(page)
+    assert widths == {"queue": 390, "ticket": 390}  # no sideways scrolling of the page itself
+    assert scan == []
