@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
-from pydantic import ValidationError
 from starlette.staticfiles import StaticFiles
 
-from services.responder.api import replies_service, templates_service, tickets_service
-from services.responder.api.compose import lint_out
+from services.responder.api import stats_service, tickets_service
 from services.responder.api.console import session as cookies
+from services.responder.api.console import tickets
 from services.responder.api.console.auth import (
     ConsoleCaller,
     ConsoleSessionDep,
@@ -25,24 +23,22 @@ from services.responder.api.console.auth import (
     secret_of,
     secure_transport,
 )
+from services.responder.api.console.charts import stacked_bars
 from services.responder.api.console.pages import STATIC, render
 from services.responder.api.console.queue import VIEWS, queue_view
 from services.responder.api.console.views import (
-    Countdown,
-    countdown,
-    messages_of,
-    segments,
-    template_choices,
+    countdown_of,
 )
-from services.responder.api.deps import TICKET_READERS, NowDep, RuntimeDep, SessionDep, client_address
+from services.responder.api.deps import (
+    TICKET_READERS,
+    NowDep,
+    ReadSessionDep,
+    RuntimeDep,
+    client_address,
+)
 from services.responder.api.errors import ApiError
-from services.responder.api.runtime import ApiRuntime
-from services.responder.api.schemas.replies import PreviewRequest, ReplyCreate
-from services.responder.api.schemas.tickets import TicketPatch
-from services.responder.api.security import REPLIES_SEND, TEMPLATES_READ, TICKETS_WRITE
-from services.responder.api.views import etag_of
-from services.responder.replies.compliance import lint
-from services.responder.replies.templating import list_templates
+from services.responder.api.schemas.stats import StatsQuery
+from services.responder.api.security import STATS_READ
 from services.responder.tickets.status import STATUSES
 from shared.auth_throttle import AuthThrottled
 
@@ -54,6 +50,7 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 def install(app: FastAPI) -> None:
     """Add the console's routes, its static files and its answers to a missing session or CSRF token."""
     app.include_router(router)
+    app.include_router(tickets.router)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
 
     async def not_signed_in(request: Request, exc: Exception) -> Response:
@@ -119,19 +116,16 @@ async def sign_out(caller: WriterDep) -> Response:
     return response
 
 
-def _countdown(runtime: ApiRuntime, doc: dict[str, Any]) -> Countdown:
-    due = datetime.fromisoformat(doc["due_at"]) if doc.get("due_at") else None
-    soon = runtime.sla_window.total_seconds()
-    return countdown(due_at=due, status=doc["status"], now=runtime.clock(), soon_s=soon)
-
-
 async def _page(request: Request, caller: ConsoleCaller, runtime: RuntimeDep) -> dict[str, Any]:
     if not caller.principal.has_any(TICKET_READERS):
         raise ApiError(403, "insufficient_scope", "this API key cannot read tickets")
     view = queue_view(request.query_params, actor=caller.principal.actor)
     doc = orjson.loads(await tickets_service.page_for(runtime, query=view.query, caller=caller.principal))
     return {
-        "rows": [item | {"countdown": _countdown(runtime, item)} for item in doc["items"]],
+        "rows": [
+            item | {"countdown": countdown_of(item, now=runtime.clock(), window=runtime.sla_window)}
+            for item in doc["items"]
+        ],
         "params": view.params,
         "rows_url": view.url("/console/queue/rows", view.cursor),
         "next_url": view.url("/console/queue", doc["next_cursor"]) if doc["next_cursor"] else None,
@@ -158,153 +152,36 @@ async def queue_rows(request: Request, caller: ConsoleSessionDep, runtime: Runti
     return render("queue_rows.html", **await _page(request, caller, runtime))
 
 
-async def _ticket(runtime: RuntimeDep, caller: ConsoleCaller, ticket_id: uuid.UUID) -> dict[str, Any]:
-    body, _ = await tickets_service.detail_for(runtime, ticket_id=ticket_id, caller=caller.principal)
-    doc: dict[str, Any] = orjson.loads(body)
-    return doc
+STATS_WEEKS = 12
 
 
-@router.get("/tickets/{ticket_id}")
-async def ticket_page(ticket_id: uuid.UUID, caller: ConsoleSessionDep, runtime: RuntimeDep) -> Response:
-    """A ticket: messages with the classifier's phrases marked, classification, order, timeline, reply."""
-    if not caller.principal.has_any(TICKET_READERS):
-        raise ApiError(403, "insufficient_scope", "this API key cannot read tickets")
-    ticket = await _ticket(runtime, caller, ticket_id)
-    choices = template_choices(list_templates(), category=ticket["category"], language=ticket.get("language"))
+def _hours(seconds: float | None) -> str:
+    return "—" if seconds is None else f"{seconds / 3600:.1f} h"
+
+
+def _percent(share: float | None) -> str:
+    return "—" if share is None else f"{share:.0%}"
+
+
+@router.get("/stats")
+async def stats_page(
+    caller: ConsoleSessionDep, runtime: RuntimeDep, session: ReadSessionDep, now: NowDep
+) -> Response:
+    """Tickets by category per week, top reasons per ASIN and month, first response, SLA and auto-reply rates."""
+    if not caller.principal.has(STATS_READ):
+        raise ApiError(403, "insufficient_scope", "this API key lacks the scope stats:read")
+    query = StatsQuery.model_validate(
+        {"from": now - timedelta(weeks=STATS_WEEKS), "to": now, "bucket": "week"}
+    )
+    figures = await stats_service.stats(session, query=query, caller=caller.principal, now=now)
+    chart = stacked_bars((r.bucket, r.key, r.count) for r in figures.counts.category)
     return render(
-        "ticket.html",
+        "stats.html",
         me=caller,
         csrf=caller.token.csrf(secret_of(runtime)),
-        t=ticket,
-        countdown=_countdown(runtime, ticket),
-        messages=messages_of(ticket["timeline"]),
-        templates=choices if caller.principal.has(TEMPLATES_READ) else [],
-        statuses=STATUSES,
-        can_write=caller.principal.has(TICKETS_WRITE),
-        can_send=caller.principal.has(REPLIES_SEND),
+        s=figures,
+        chart=chart,
+        weeks=STATS_WEEKS,
+        hours=_hours,
+        percent=_percent,
     )
-
-
-def _lint_view(text: str, locale: str | None, order_id: str | None) -> dict[str, Any]:
-    result = lint_out(lint(text, channel="email", locale=locale, order_id=order_id))
-    spans = [(v.start, v.end, v.rule_id) for v in result.violations if v.field == "text"]
-    return {"ok": result.ok, "violations": result.violations, "parts": segments(text, spans), "text": text}
-
-
-@router.post("/tickets/{ticket_id}/lint")
-async def lint_draft(
-    ticket_id: uuid.UUID, request: Request, caller: WriterDep, runtime: RuntimeDep
-) -> Response:
-    """The draft's compliance verdict with the offending spans marked (nothing is stored)."""
-    ticket = await _ticket(runtime, caller, ticket_id)
-    text = (await form_of(request)).get("text", "")
-    return render("lint.html", **_lint_view(text, ticket.get("language"), ticket.get("order_id")))
-
-
-@router.post("/tickets/{ticket_id}/template")
-async def load_template(
-    ticket_id: uuid.UUID, request: Request, caller: WriterDep, runtime: RuntimeDep, session: SessionDep
-) -> Response:
-    """The chosen template rendered with the ticket's values, into the draft box."""
-    template_id = (await form_of(request)).get("template_id", "")
-    preview = await templates_service.preview(
-        session,
-        template_id=template_id,
-        request=PreviewRequest(ticket_id=ticket_id),
-        caller=caller.principal,
-        cipher=runtime.cipher,
-    )
-    return render("draft.html", text=preview.text, ticket_id=ticket_id)
-
-
-@router.post("/tickets/{ticket_id}/reply")
-async def send_reply(
-    ticket_id: uuid.UUID,
-    request: Request,
-    caller: WriterDep,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    now: NowDep,
-) -> Response:
-    """Queue the draft through the outbox (as POST /v1/tickets/{id}/replies); a blocked one shows its rules."""
-    if not caller.principal.has(REPLIES_SEND):
-        raise ApiError(403, "insufficient_scope", "this API key lacks the scope replies:send")
-    text = (await form_of(request)).get("text", "").strip()
-    try:
-        body = ReplyCreate(text=text)
-    except ValidationError:
-        return render("sent.html", blocked=True, violations=[], error="The draft is empty.")
-    queued = await replies_service.queue_reply(
-        session,
-        ticket_id=ticket_id,
-        request=body,
-        idempotency_key=None,
-        caller=caller.principal,
-        cipher=runtime.cipher,
-        now=now,
-    )
-    if queued.blocked and queued.draft is not None:
-        violations = lint_out(queued.draft.lint).violations
-        # 200, not 422: htmx swaps only 2xx answers in, and this fragment is what the agent must see.
-        return render("sent.html", blocked=True, violations=violations, error=None)
-    return render(
-        "sent.html",
-        blocked=False,
-        violations=[],
-        error=None,
-        status_text=queued.row.status,
-        headers={"HX-Trigger": "ticket-changed"},
-    )
-
-
-async def _change(
-    request: Request,
-    caller: ConsoleCaller,
-    session: SessionDep,
-    now: datetime,
-    ticket_id: uuid.UUID,
-    **fields: Any,
-) -> Response:
-    if not caller.principal.has(TICKETS_WRITE):
-        raise ApiError(403, "insufficient_scope", "this API key lacks the scope tickets:write")
-    form = await form_of(request)
-    values = {k: form.get(k) for k in fields} | {k: v for k, v in fields.items() if v is not None}
-    try:
-        patch = TicketPatch.model_validate(values)
-    except ValidationError:
-        raise ApiError(400, "invalid_change", "the change is not valid") from None
-    await tickets_service.change_ticket(
-        session,
-        ticket_id=ticket_id,
-        patch=patch,
-        if_match=etag_of(int(form.get("version", "0") or 0)),
-        caller=caller.principal,
-        now=now,
-    )
-    return RedirectResponse(f"/console/tickets/{ticket_id}", status_code=303)
-
-
-@router.post("/tickets/{ticket_id}/status")
-async def change_status(
-    ticket_id: uuid.UUID,
-    request: Request,
-    caller: WriterDep,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    now: NowDep,
-) -> Response:
-    """Set the ticket's status (needs the version the page showed: a stale page gets 412)."""
-    return await _change(request, caller, session, now, ticket_id, status=None)
-
-
-@router.post("/tickets/{ticket_id}/assign")
-async def assign_to_me(
-    ticket_id: uuid.UUID,
-    request: Request,
-    caller: WriterDep,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    now: NowDep,
-) -> Response:
-    """Assign the ticket to the signed-in key."""
-    return await _change(request, caller, session, now, ticket_id, assignee=caller.principal.actor)

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from services.responder.replies.templating import TemplateInfo
 from services.responder.tickets.status import AWAITING_SELLER
 
-__all__ = ["Countdown", "Message", "Segment", "countdown", "messages_of", "segments", "template_choices"]
+__all__ = [
+    "Countdown",
+    "Message",
+    "Segment",
+    "countdown",
+    "countdown_of",
+    "messages_of",
+    "segments",
+    "template_choices",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +49,12 @@ def countdown(*, due_at: datetime | None, status: str, now: datetime, soon_s: fl
     if left <= 0:
         return Countdown(f"overdue + {_span(-left)}", "overdue")
     return Countdown(f"{_span(left)} left", "soon" if left <= soon_s else "ok")
+
+
+def countdown_of(ticket: Mapping[str, Any], *, now: datetime, window: timedelta) -> Countdown:
+    """The countdown of a ticket as the API shows it (``due_at`` in ISO form), 'soon' within the SLA window."""
+    due = datetime.fromisoformat(ticket["due_at"]) if ticket.get("due_at") else None
+    return countdown(due_at=due, status=str(ticket["status"]), now=now, soon_s=window.total_seconds())
 
 
 @dataclass(frozen=True, slots=True)

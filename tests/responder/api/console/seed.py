@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from services.responder.api.security import REPLIES_SEND, TEMPLATES_READ, TICKETS_READ, TICKETS_WRITE
+from services.responder.api.security import (
+    REPLIES_SEND,
+    STATS_READ,
+    TEMPLATES_READ,
+    TICKETS_READ,
+    TICKETS_WRITE,
+)
 from services.responder.tables import Ticket
 from shared.db.session import Database
 from tests.responder.api.helpers import T0, add_event, add_key, add_ticket
@@ -19,7 +25,7 @@ GOOD = (
     f"Hello, we are sorry that your order {ORDER} has not arrived yet. We have asked the carrier to trace "
     "the parcel and will write again within two days. Kind regards, Northwind Home"
 )
-SCOPES = (TICKETS_READ, TICKETS_WRITE, REPLIES_SEND, TEMPLATES_READ)
+SCOPES = (TICKETS_READ, TICKETS_WRITE, REPLIES_SEND, TEMPLATES_READ, STATS_READ)
 
 
 @dataclass(frozen=True)

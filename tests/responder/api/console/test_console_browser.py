@@ -186,14 +186,14 @@ async def test_queue_refreshes_itself_pages_by_cursor_and_moves_by_keyboard(
         await expect(rows).to_have_count(3)
         await expect(page.locator("#next-page")).to_have_count(0)
         await page.goto(f"{base}/console/queue")
+        await page.keyboard.press("?")
+        await expect(page.locator("#help")).to_be_visible()
         await page.keyboard.press("j")
         await page.keyboard.press("j")
         await page.keyboard.press("k")
         await expect(rows.nth(0)).to_have_class(re.compile(r"\bcurrent\b"))
         await page.keyboard.press("Enter")
         await expect(page).to_have_url(re.compile(rf"/console/tickets/{s.defective.id}$"))
-        await page.keyboard.press("?")
-        await expect(page.locator("#help")).to_be_visible()
     assert offline_browser.console_errors == []
 
 
@@ -255,3 +255,33 @@ async def test_queue_and_ticket_fit_a_phone_width(
         scan = await serious_violations(page)
     assert widths == {"queue": 390, "ticket": 390}  # no sideways scrolling of the page itself
     assert scan == []
+
+
+async def test_stats_page_draws_its_charts_from_the_sellers_figures(
+    app: FastAPI, api_settings: ApiSettings, db: Database, offline_browser: OfflineBrowser
+) -> None:
+    s = await seed(db)
+    await add_ticket(
+        db,
+        category="defective",
+        status="replied",
+        due_at=T0 - timedelta(days=8),
+        first_response_at=T0 - timedelta(days=9),
+        created_at=T0 - timedelta(days=10),
+    )
+    await add_ticket(db, category="not_received", created_at=T0 - timedelta(days=10))
+    async with serve_asgi(served_app(app, api_settings)) as port:
+        base = f"http://127.0.0.1:{port}"
+        page = await offline_browser.context.new_page()
+        await _sign_in(page, base, s.key_a)
+        await page.click("header nav a[href='/console/stats']")
+        bars = page.locator("svg#by-category > rect")
+        # Tickets created before now: the seeded defective one last week, and two weeks ago a defective one
+        # stacked on a not_received one.
+        await expect(bars).to_have_count(3)
+        await expect(page.locator("ul.legend li")).to_have_text(["defective", "not_received"])
+        await expect(page.locator("#p50")).to_have_text("24.0 h")
+        await _shot(page, "stats")
+        scan = await serious_violations(page)
+    assert scan == []
+    assert offline_browser.console_errors == []

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from services.responder.api.console import session as cookies
+from services.responder.api.console.charts import stacked_bars
 from services.responder.api.console.queue import queue_view
 from services.responder.api.console.views import Segment, countdown, messages_of, segments
 from services.responder.api.errors import ApiError
@@ -86,3 +87,14 @@ def test_queue_views_and_filters() -> None:
     assert queue_view({"view": "bogus"}, actor="ana").params == {"view": "all"}
     with pytest.raises(ApiError):
         queue_view({"priority": "P9"}, actor="ana")
+
+
+def test_stacked_bars_scale_to_the_busiest_bucket_and_stack_by_key() -> None:
+    week1, week2 = NOW - timedelta(days=14), NOW - timedelta(days=7)
+    chart = stacked_bars([(week1, "a", 2), (week1, "b", 2), (week2, "a", 1), (week2, None, 1)], height=124)
+    assert chart.peak == 4
+    assert [k for k, _ in chart.legend] == ["a", "b", "unknown"]
+    first = [b for b in chart.bars if b.title.startswith(f"{week1:%Y-%m-%d}")]
+    assert [b.height for b in first] == [50.0, 50.0]  # 100 units of plot for 4 tickets
+    assert first[1].y == 0.0  # the busiest bucket reaches the top
+    assert stacked_bars([]).bars == []
