@@ -152,12 +152,12 @@ async def _change(
     session: SessionDep,
     now: datetime,
     ticket_id: uuid.UUID,
-    **fields: Any,
+    values: dict[str, Any],
 ) -> Response:
+    """Apply a TicketPatch under the version the page showed (a stale page gets 412), back to the ticket."""
     if not caller.principal.has(TICKETS_WRITE):
         raise ApiError(403, "insufficient_scope", "this API key lacks the scope tickets:write")
-    form = await form_of(request)
-    values = {k: form.get(k) for k in fields} | {k: v for k, v in fields.items() if v is not None}
+    version = (await form_of(request)).get("version", "")
     try:
         patch = TicketPatch.model_validate(values)
     except ValidationError:
@@ -166,7 +166,7 @@ async def _change(
         session,
         ticket_id=ticket_id,
         patch=patch,
-        if_match=etag_of(int(form.get("version", "0") or 0)),
+        if_match=etag_of(int(version)) if version.isdigit() else None,
         caller=caller.principal,
         now=now,
     )
@@ -175,25 +175,33 @@ async def _change(
 
 @router.post("/tickets/{ticket_id}/status")
 async def change_status(
-    ticket_id: uuid.UUID,
-    request: Request,
-    caller: WriterDep,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    now: NowDep,
+    ticket_id: uuid.UUID, request: Request, caller: WriterDep, session: SessionDep, now: NowDep
 ) -> Response:
-    """Set the ticket's status (needs the version the page showed: a stale page gets 412)."""
-    return await _change(request, caller, session, now, ticket_id, status=None)
+    """Set the ticket's status."""
+    status = (await form_of(request)).get("status")
+    return await _change(request, caller, session, now, ticket_id, {"status": status})
+
+
+@router.post("/tickets/{ticket_id}/priority")
+async def override_priority(
+    ticket_id: uuid.UUID, request: Request, caller: WriterDep, session: SessionDep, now: NowDep
+) -> Response:
+    """Override the automatic priority (an empty choice returns to it)."""
+    chosen = (await form_of(request)).get("priority_override") or None
+    return await _change(request, caller, session, now, ticket_id, {"priority_override": chosen})
+
+
+@router.post("/tickets/{ticket_id}/no-response")
+async def no_response_needed(
+    ticket_id: uuid.UUID, request: Request, caller: WriterDep, session: SessionDep, now: NowDep
+) -> Response:
+    """Mark the ticket as needing no reply (the SLA clock stops)."""
+    return await _change(request, caller, session, now, ticket_id, {"no_response_needed": True})
 
 
 @router.post("/tickets/{ticket_id}/assign")
 async def assign_to_me(
-    ticket_id: uuid.UUID,
-    request: Request,
-    caller: WriterDep,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    now: NowDep,
+    ticket_id: uuid.UUID, request: Request, caller: WriterDep, session: SessionDep, now: NowDep
 ) -> Response:
     """Assign the ticket to the signed-in key."""
-    return await _change(request, caller, session, now, ticket_id, assignee=caller.principal.actor)
+    return await _change(request, caller, session, now, ticket_id, {"assignee": caller.principal.actor})

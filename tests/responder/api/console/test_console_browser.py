@@ -33,6 +33,7 @@ async def _sign_in(page: Page, base: str, key: str) -> None:
     await page.fill("#api_key", key)
     await page.click("button[type=submit]")
     await expect(page).to_have_url(re.compile(r"/console/queue$"))
+    await page.wait_for_load_state("load")  # the URL changes before the stylesheet and scripts are in
 
 
 async def _shot(page: Page, name: str) -> None:
@@ -208,8 +209,11 @@ async def test_assign_to_me_and_status_change_land_on_the_timeline(
         await page.goto(f"{base}/console/queue?view=mine")
         await expect(page.locator("tbody#rows tr.row")).to_have_count(0)
         await page.goto(f"{base}/console/tickets/{s.late.id}")
-        await page.click("#assign")
+        await page.keyboard.press("a")
         await expect(page.locator("#assignee")).to_have_text("agent-ana")
+        await page.select_option("#priority_override", "P2")
+        await page.click("form[action$='/priority'] button")
+        await expect(page.locator("#priority")).to_have_text("P2 (override of P1)")
         await page.select_option("#new-status", "escalated")
         await page.click("form[action$='/status'] button")
         await expect(page.locator("#status")).to_have_text("escalated")
@@ -219,6 +223,10 @@ async def test_assign_to_me_and_status_change_land_on_the_timeline(
         await expect(page.locator("tbody#rows tr.row")).to_have_count(1)
         await page.goto(f"{base}/console/queue?view=unassigned")
         await expect(page.locator("tbody#rows tr.row")).to_have_count(1)
+        await page.goto(f"{base}/console/tickets/{s.defective.id}")
+        await page.click("#no-response")
+        await expect(page.locator("#status")).to_have_text("no_response_needed")
+        await expect(page.locator("#no-response")).to_have_count(0)
         await page.click("form.signout button")
         await expect(page).to_have_url(re.compile(r"/console/sign-in$"))
         await page.goto(f"{base}/console/queue")
@@ -231,8 +239,9 @@ async def test_assign_to_me_and_status_change_land_on_the_timeline(
                 )
             ).all()
         )
-    assert [tuple(e) for e in entries[-2:]] == [
+    assert [tuple(e) for e in entries[-3:]] == [
         ("assignee_changed", "agent-ana"),
+        ("priority_overridden", "agent-ana"),
         ("status_changed", "agent-ana"),
     ]
 

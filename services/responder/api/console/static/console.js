@@ -1,5 +1,6 @@
 // Keyboard shortcuts of the console (no inline script: the page policy allows only this origin's files).
-// j/k move through the queue, Enter opens the current row, r jumps to the reply box, ? toggles the help.
+// j/k move through the queue, Enter opens the current row, r jumps to the reply box, a assigns the ticket to
+// me, ? toggles the help.
 (function () {
   "use strict";
   var current = -1;
@@ -17,7 +18,7 @@
       box = document.createElement("div");
       box.id = "help";
       box.setAttribute("role", "dialog");
-      box.textContent = "j / k: next / previous ticket · Enter: open · r: reply · ?: this help";
+      box.textContent = "j / k: next / previous ticket · Enter: open · r: reply · a: assign to me · ?: this help";
       document.body.appendChild(box);
       return;
     }
@@ -32,6 +33,7 @@
     else if (event.key === "k") { mark(current - 1); }
     else if (event.key === "Enter" && current >= 0 && rows()[current]) { window.location = rows()[current].dataset.href; }
     else if (event.key === "r" && document.getElementById("text")) { event.preventDefault(); document.getElementById("text").focus(); }
+    else if (event.key === "a" && document.getElementById("assign")) { document.getElementById("assign").click(); }
     else if (event.key === "?") { help(); }
   });
   document.addEventListener("click", function (event) {
