@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from services.responder.api import replies_service, templates_service, tickets_service
+from services.responder.api import buyers_service, replies_service, templates_service, tickets_service
 from services.responder.api.compose import lint_out
 from services.responder.api.console.auth import (
     ConsoleCaller,
@@ -34,9 +34,11 @@ from services.responder.api.deps import (
     SessionDep,
 )
 from services.responder.api.errors import ApiError
+from services.responder.api.runtime import ApiRuntime
+from services.responder.api.schemas.buyers import BuyerOut
 from services.responder.api.schemas.replies import PreviewRequest, ReplyCreate
 from services.responder.api.schemas.tickets import TicketPatch
-from services.responder.api.security import REPLIES_SEND, TEMPLATES_READ, TICKETS_WRITE
+from services.responder.api.security import REPLIES_SEND, TEMPLATES_READ, TICKETS_READ, TICKETS_WRITE
 from services.responder.api.views import etag_of
 from services.responder.replies.compliance import lint
 from services.responder.replies.templating import list_templates
@@ -53,6 +55,24 @@ async def _ticket(runtime: RuntimeDep, caller: ConsoleCaller, ticket_id: uuid.UU
     return doc
 
 
+async def _buyer(runtime: ApiRuntime, caller: ConsoleCaller, buyer_hash: str | None) -> BuyerOut | None:
+    """The buyer's history with the caller's sellers and the abuse score explained (tickets:read only)."""
+    if buyer_hash is None or not caller.principal.has(TICKETS_READ):
+        return None
+    try:
+        async with runtime.db.sessions() as session:
+            return await buyers_service.buyer(
+                session,
+                buyer_hash=buyer_hash,
+                caller=caller.principal,
+                now=runtime.clock(),
+                threshold=runtime.settings.classifier.abusive_threshold,
+                window=runtime.sla_window,
+            )
+    except ApiError:
+        return None  # nothing known about this buyer beyond the ticket
+
+
 @router.get("/tickets/{ticket_id}")
 async def ticket_page(ticket_id: uuid.UUID, caller: ConsoleSessionDep, runtime: RuntimeDep) -> Response:
     """A ticket: messages with the classifier's phrases marked, classification, order, timeline, reply."""
@@ -67,6 +87,7 @@ async def ticket_page(ticket_id: uuid.UUID, caller: ConsoleSessionDep, runtime: 
         t=ticket,
         countdown=countdown_of(ticket, now=runtime.clock(), window=runtime.sla_window),
         messages=messages_of(ticket["timeline"]),
+        buyer=await _buyer(runtime, caller, ticket.get("buyer_hash")),
         templates=choices if caller.principal.has(TEMPLATES_READ) else [],
         statuses=STATUSES,
         can_write=caller.principal.has(TICKETS_WRITE),

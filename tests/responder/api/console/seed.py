@@ -49,10 +49,13 @@ async def seed(db: Database) -> Seeded:
         "start": start,
         "end": start + len(PHRASE),
     }
+    abuse = {"rule_id": "abuse.returns_90d", "detail": "4 returns in 90 days", "weight": 0.4}
     late = await add_ticket(
         db,
         confidence=0.97,
-        reasons=[reason],
+        reasons=[reason, abuse],
+        buyer_hash="b" * 64,
+        abusive_score=0.81,
         order_id=ORDER,
         priority="P1",
         category="not_received",
@@ -73,6 +76,7 @@ async def seed(db: Database) -> Seeded:
         due_at=T0 - timedelta(hours=2),
         status="awaiting_reply",
         created_at=T0 - timedelta(days=1),
+        buyer_hash="b" * 64,
     )
     foreign = await add_ticket(
         db, seller_id="SELLER-B", category="not_as_described", due_at=T0 + timedelta(hours=1)

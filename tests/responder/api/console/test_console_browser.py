@@ -68,7 +68,9 @@ async def test_sign_in_filter_open_and_reply_through_the_outbox(
         await rows.first.locator("a").click()
         await expect(page).to_have_url(re.compile(rf"/console/tickets/{s.late.id}$"))
         await expect(page.locator("mark.phrase")).to_have_text(PHRASE)
-        await expect(page.locator("ul.reasons")).to_contain_text("text.feature")
+        await expect(page.locator("ul.reasons").first).to_contain_text("text.feature")
+        await expect(page.locator("#buyer")).to_contain_text("2 with your sellers")
+        await expect(page.locator("#abuse-reasons")).to_contain_text("abuse.returns_90d")
         await _shot(page, "ticket")
         await page.click("form.inline button[type=submit]")  # the ticket's category and language template
         await expect(page.locator("#text")).to_have_value(re.compile(re.escape(ORDER)))
@@ -92,6 +94,8 @@ async def test_sign_in_filter_open_and_reply_through_the_outbox(
         await expect(page.locator("#status")).to_have_text("awaiting_reply")
         await expect(page.locator("ul.replies")).to_contain_text("pending by agent-ana")
         await _shot(page, "ticket-after-reply")
+        await expect(page.locator("#lint .hint")).to_be_visible()
+        await page.close()  # no lint request may race the server's shutdown
 
     assert scans == {"sign-in": [], "queue": [], "ticket": []}
     scripts = policy.split("script-src ")[1].split(";")[0].split()
@@ -195,6 +199,8 @@ async def test_queue_refreshes_itself_pages_by_cursor_and_moves_by_keyboard(
         await expect(rows.nth(0)).to_have_class(re.compile(r"\bcurrent\b"))
         await page.keyboard.press("Enter")
         await expect(page).to_have_url(re.compile(rf"/console/tickets/{s.defective.id}$"))
+        await expect(page.locator("#lint .hint")).to_be_visible()  # the empty draft's first lint answered
+        await page.close()  # no poll or lint request may race the server's shutdown
     assert offline_browser.console_errors == []
 
 
