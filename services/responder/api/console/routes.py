@@ -25,6 +25,7 @@ from services.responder.api.console.auth import (
 )
 from services.responder.api.console.charts import stacked_bars
 from services.responder.api.console.pages import STATIC, render
+from services.responder.api.console.presence import Presence
 from services.responder.api.console.queue import VIEWS, queue_view
 from services.responder.api.console.views import (
     countdown_of,
@@ -51,6 +52,7 @@ def install(app: FastAPI) -> None:
     """Add the console's routes, its static files and its answers to a missing session or CSRF token."""
     app.include_router(router)
     app.include_router(tickets.router)
+    app.state.console_presence = Presence()  # who has which ticket open, in this process
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
 
     async def not_signed_in(request: Request, exc: Exception) -> Response:

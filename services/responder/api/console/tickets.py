@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -21,6 +21,7 @@ from services.responder.api.console.auth import (
     secret_of,
 )
 from services.responder.api.console.pages import render
+from services.responder.api.console.presence import Presence
 from services.responder.api.console.views import (
     countdown_of,
     messages_of,
@@ -226,3 +227,18 @@ async def assign_to_me(
 ) -> Response:
     """Assign the ticket to the signed-in key."""
     return await _change(request, caller, session, now, ticket_id, {"assignee": caller.principal.actor})
+
+
+@router.get("/tickets/{ticket_id}/presence")
+async def who_else(
+    ticket_id: uuid.UUID, request: Request, caller: ConsoleSessionDep, runtime: RuntimeDep
+) -> Response:
+    """Record this page as open and name the other agents who have the ticket open (polled)."""
+    async with runtime.db.sessions() as session:
+        await tickets_service.load_ticket(
+            session, ticket_id=ticket_id, caller=caller.principal
+        )  # 404 if not theirs
+    # Wall-clock time, not the runtime's clock: presence is about real seconds between polls.
+    presence: Presence = request.app.state.console_presence
+    others = presence.visit(ticket_id, caller.principal.actor, datetime.now(UTC))
+    return render("presence.html", others=others)

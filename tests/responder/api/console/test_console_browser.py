@@ -17,8 +17,8 @@ from services.responder.tables import OutboxMessage, Ticket, TicketEvent
 from shared.db.session import Database, unit_of_work
 from tests.plugins.axe import serious_violations
 from tests.plugins.browser import SCREENSHOTS, OfflineBrowser
-from tests.responder.api.console.seed import GOOD, ORDER, PHRASE, seed
-from tests.responder.api.helpers import CIPHER, T0, add_ticket
+from tests.responder.api.console.seed import GOOD, ORDER, PHRASE, SCOPES, seed
+from tests.responder.api.helpers import CIPHER, T0, add_key, add_ticket
 from tests.shared.raw_http import serve_asgi
 
 BAD = (
@@ -299,4 +299,33 @@ async def test_stats_page_draws_its_charts_from_the_sellers_figures(
         await _shot(page, "stats")
         scan = await serious_violations(page)
     assert scan == []
+    assert offline_browser.console_errors == []
+
+
+async def test_a_second_agent_on_the_same_ticket_is_announced(
+    app: FastAPI, api_settings: ApiSettings, db: Database, offline_browser: OfflineBrowser
+) -> None:
+    s = await seed(db)
+    colleague = await add_key(db, sellers=["SELLER-A"], scopes=SCOPES, name="agent-bo")
+    browser = offline_browser.context.browser
+    assert browser is not None
+    other_context = await browser.new_context()  # cookies of its own
+    try:
+        async with serve_asgi(served_app(app, api_settings)) as port:
+            base = f"http://127.0.0.1:{port}"
+            ana = await offline_browser.context.new_page()
+            await _sign_in(ana, base, s.key_a)
+            await ana.goto(f"{base}/console/tickets/{s.late.id}")
+            bo = await other_context.new_page()
+            await _sign_in(bo, base, colleague)
+            await bo.goto(f"{base}/console/tickets/{s.late.id}")
+            await expect(bo.locator("#presence .warning")).to_contain_text("agent-ana")
+            await expect(ana.locator("#presence .warning")).to_contain_text("agent-bo", timeout=15_000)
+            await _shot(ana, "ticket-presence")
+            await bo.goto(f"{base}/console/tickets/{s.defective.id}")
+            await expect(bo.locator("#presence .warning")).to_have_count(0)
+            await ana.close()
+            await bo.close()
+    finally:
+        await other_context.close()
     assert offline_browser.console_errors == []

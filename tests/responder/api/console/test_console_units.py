@@ -10,6 +10,7 @@ import pytest
 
 from services.responder.api.console import session as cookies
 from services.responder.api.console.charts import stacked_bars
+from services.responder.api.console.presence import Presence
 from services.responder.api.console.queue import queue_view
 from services.responder.api.console.views import Segment, countdown, messages_of, segments
 from services.responder.api.errors import ApiError
@@ -98,3 +99,11 @@ def test_stacked_bars_scale_to_the_busiest_bucket_and_stack_by_key() -> None:
     assert [b.height for b in first] == [50.0, 50.0]  # 100 units of plot for 4 tickets
     assert first[1].y == 0.0  # the busiest bucket reaches the top
     assert stacked_bars([]).bars == []
+
+
+def test_presence_names_the_others_until_they_go_quiet() -> None:
+    seen, ticket = Presence(ttl=timedelta(seconds=15)), uuid.uuid4()
+    assert seen.visit(ticket, "ana", NOW) == []
+    assert seen.visit(ticket, "bo", NOW + timedelta(seconds=5)) == ["ana"]
+    assert seen.visit(ticket, "bo", NOW + timedelta(seconds=30)) == []
+    assert seen.visit(uuid.uuid4(), "ana", NOW) == []
