@@ -143,6 +143,7 @@ async def run_everything(*, demo: bool, api_port: int) -> None:
             _say("")
             _say(f"Tickets API:   {api}/v1/tickets")
             _say(f"OpenAPI docs:  {api}/docs")
+            _say(f"Agent console: {api}/console   (sign in with the API key below)")
             _say(f"API key:       {key}   (seller {DEMO_SELLER}, all scopes)")
             _say(f'Try:           curl -H "Authorization: Bearer {key}" {api}/v1/tickets')
             _say(f"Logs:          {run_dir / 'logs'}")

@@ -13,6 +13,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp
 
 from services.responder.api.config import ApiSettings
+from services.responder.api.console.routes import install as install_console
 from services.responder.api.errors import install_error_handlers
 from services.responder.api.fastlane import TicketReadsLane
 from services.responder.api.keystore import KeyStore
@@ -109,5 +110,6 @@ def create_app(
     app.add_middleware(RequestMetrics)
     for module in (tickets, replies, stats, buyers, templates):
         app.include_router(module.router)  # each router carries the /v1 prefix in its route paths
+    install_console(app)  # /console: server-rendered pages on the same services
     app.include_router(health_router(state))
     return app

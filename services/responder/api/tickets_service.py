@@ -75,6 +75,7 @@ async def list_tickets(
         skus=query.sku,
         languages=query.language,
         assignee=query.assignee,
+        unassigned=query.unassigned,
         sla=sla,
         due_window=timedelta(hours=hours) if hours is not None else window,
         created_from=query.created_from,

@@ -127,3 +127,12 @@ async def test_dates_outside_what_postgres_can_store_are_422(client: httpx.Async
     ):
         r = await client.get(path, params=params, headers=bearer(key))
         assert (r.status_code, r.json()["error"]["code"]) == (422, "validation_error"), params
+
+
+async def test_unassigned_lists_only_tickets_nobody_holds(client: httpx.AsyncClient, db: Database) -> None:
+    free = await add_ticket(db)
+    await add_ticket(db, assignee="agent-ana")
+    key = await add_key(db, sellers=["SELLER-A"], scopes=[TICKETS_READ])
+    page = await client.get("/v1/tickets", params={"unassigned": "true"}, headers=bearer(key))
+    assert page.status_code == 200, page.text
+    assert [t["id"] for t in page.json()["items"]] == [str(free.id)]

@@ -11,12 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responder.api.tables import ApiKey
 
-__all__ = ["get_key_by_prefix", "insert_key", "list_keys", "revoke_key"]
+__all__ = ["get_key_by_id", "get_key_by_prefix", "insert_key", "list_keys", "revoke_key"]
 
 
 async def get_key_by_prefix(session: AsyncSession, *, prefix: str) -> ApiKey | None:
     """The key with this visible prefix (revoked or not)."""
     return (await session.execute(select(ApiKey).where(ApiKey.prefix == prefix))).scalar_one_or_none()
+
+
+async def get_key_by_id(session: AsyncSession, *, key_id: uuid.UUID) -> ApiKey | None:
+    """The key with this id (revoked or not)."""
+    return await session.get(ApiKey, key_id)
 
 
 async def insert_key(session: AsyncSession, key: ApiKey) -> ApiKey:

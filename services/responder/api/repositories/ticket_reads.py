@@ -36,6 +36,7 @@ class TicketFilter:
     skus: Sequence[str] = ()
     languages: Sequence[str] = ()
     assignee: str | None = None
+    unassigned: bool = False
     sla: str | None = None
     due_window: timedelta | None = None
     created_from: datetime | None = None
@@ -88,6 +89,8 @@ def _conditions(f: TicketFilter, now: datetime, p: _Params, seller: str) -> list
     c += [f"t.tags @> {p.add(orjson.dumps([{'name': tag}]).decode())}::jsonb" for tag in f.tags]
     if f.assignee is not None:
         c.append(f"t.assignee = {p.add(f.assignee)}")
+    if f.unassigned:
+        c.append("t.assignee IS NULL")
     if f.sla is not None:
         c += [f"t.status = ANY({p.add(list(AWAITING_SELLER))}::text[])", "t.due_at IS NOT NULL"]
         if f.sla == "breached":

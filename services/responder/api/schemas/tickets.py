@@ -48,6 +48,7 @@ class TicketQuery(BaseModel):
     sku: list[Identifier] = Field(default_factory=list)
     language: list[Code] = Field(default_factory=list)
     assignee: Line | None = None
+    unassigned: bool = Field(default=False, description="Only tickets nobody is assigned to.")
     sla: Literal["breached", "due_soon"] | None = Field(
         default=None, description="Still awaiting a reply and past the deadline, or due within the window."
     )
