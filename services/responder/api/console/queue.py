@@ -11,10 +11,11 @@ from pydantic import ValidationError
 from services.responder.api.errors import ApiError
 from services.responder.api.schemas.tickets import TicketQuery
 
-__all__ = ["FILTERS", "PAGE", "VIEWS", "QueueView", "queue_view"]
+__all__ = ["FILTERS", "PAGE", "SLA_STATES", "VIEWS", "QueueView", "queue_view"]
 
 VIEWS = ("mine", "unassigned", "escalated", "all")
 FILTERS = ("category", "priority", "status", "language", "marketplace_id")
+SLA_STATES = {"breached": "breached", "due_soon": "due soon"}  # the API's ``sla`` filter
 PAGE = 25
 
 
@@ -35,10 +36,13 @@ class QueueView:
 
 
 def queue_view(args: Mapping[str, str], *, actor: str) -> QueueView:
-    """Mine (assigned to ``actor``), Unassigned, Escalated or All, plus one value per filter (400 if invalid)."""
+    """Mine (assigned to ``actor``), Unassigned, Escalated or All, one value per filter and an SLA state
+    (breached or due soon; 400 if invalid)."""
     view = args.get("view") if args.get("view") in VIEWS else "all"
-    params = {"view": str(view)} | {k: args[k] for k in FILTERS if args.get(k)}
+    params = {"view": str(view)} | {k: args[k] for k in (*FILTERS, "sla") if args.get(k)}
     doc: dict[str, Any] = {k: [params[k]] for k in FILTERS if k in params}
+    if "sla" in params:
+        doc["sla"] = params["sla"]
     if view == "mine":
         doc["assignee"] = actor
     elif view == "unassigned":

@@ -26,7 +26,7 @@ from services.responder.api.console.auth import (
 from services.responder.api.console.charts import stacked_bars
 from services.responder.api.console.pages import STATIC, render
 from services.responder.api.console.presence import Presence
-from services.responder.api.console.queue import VIEWS, queue_view
+from services.responder.api.console.queue import SLA_STATES, VIEWS, queue_view
 from services.responder.api.console.views import (
     countdown_of,
 )
@@ -144,6 +144,7 @@ async def queue(request: Request, caller: ConsoleSessionDep, runtime: RuntimeDep
         csrf=caller.token.csrf(secret_of(runtime)),
         views=VIEWS,
         statuses=STATUSES,
+        sla_states=SLA_STATES,
         **page,
     )
 

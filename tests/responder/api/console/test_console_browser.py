@@ -204,6 +204,43 @@ async def test_queue_refreshes_itself_pages_by_cursor_and_moves_by_keyboard(
     assert offline_browser.console_errors == []
 
 
+async def test_sla_filter_holds_across_the_live_refresh_and_the_next_page(
+    app: FastAPI, api_settings: ApiSettings, db: Database, offline_browser: OfflineBrowser
+) -> None:
+    s = await seed(db)
+    async with serve_asgi(served_app(app, api_settings)) as port:
+        base = f"http://127.0.0.1:{port}"
+        page = await offline_browser.context.new_page()
+        await _sign_in(page, base, s.key_a)
+        rows = page.locator("tbody#rows tr.row")
+        await expect(rows).to_have_count(2)
+        await page.select_option("select[name=sla]", "breached")
+        await page.click("form.filters button[type=submit]")
+        await expect(page).to_have_url(re.compile(r"[?&]sla=breached"))
+        await expect(rows).to_have_count(1)
+        await expect(rows.first.locator("td.sla")).to_have_text("overdue + 2 h 0 m")
+        await expect(page.locator("select[name=sla]")).to_have_value("breached")
+        # The poll asks for the same filter: of two new tickets only the breached one appears.
+        await add_ticket(db, category="defective", due_at=T0 + timedelta(minutes=30))
+        await add_ticket(db, category="damaged", due_at=T0 - timedelta(hours=1))
+        await expect(rows).to_have_count(2, timeout=15_000)
+        await expect(rows.locator("td.sla")).to_have_text(["overdue + 2 h 0 m", "overdue + 1 h 0 m"])
+        for _ in range(PAGE):
+            await add_ticket(db, category="not_as_described", due_at=T0 - timedelta(minutes=5))
+        await page.reload()
+        await expect(rows).to_have_count(PAGE)
+        await page.click("#next-page")
+        await expect(page).to_have_url(re.compile(r"[?&]sla=breached"))
+        await expect(rows).to_have_count(2)
+        await expect(rows.locator("td.sla")).to_have_text(["overdue + 5 m", "overdue + 5 m"])
+        await expect(page.locator("select[name=sla]")).to_have_value("breached")
+        await page.select_option("select[name=sla]", "due_soon")
+        await page.click("form.filters button[type=submit]")
+        await expect(rows.locator("td.sla")).to_have_text(["30 m left"])
+        await page.close()  # no poll may race the server's shutdown
+    assert offline_browser.console_errors == []
+
+
 async def test_assign_to_me_and_status_change_land_on_the_timeline(
     app: FastAPI, api_settings: ApiSettings, db: Database, offline_browser: OfflineBrowser
 ) -> None:
