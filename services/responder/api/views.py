@@ -20,7 +20,7 @@ from services.responder.api.schemas.tickets import (
     TimelineEntry,
 )
 from services.responder.tables import OrderContextRow, OutboxMessage, Ticket, TicketEvent
-from services.responder.tickets.sla import sla_state
+from services.responder.tickets.sla import a_to_z, sla_state
 from shared.crypto import PiiCipher
 from shared.errors import PermanentError
 
@@ -58,6 +58,7 @@ def _summary_fields(ticket: Ticket | Row[Any], *, now: datetime, window: timedel
             window=window,
         ),
         "sla_alerted": ticket.sla_alerted,
+        "a_to_z": a_to_z(ticket.reasons),
         "ageing": ticket.ageing,
         "first_response_at": ticket.first_response_at,
         "last_buyer_message_at": ticket.last_buyer_message_at,
@@ -76,14 +77,21 @@ def summary_of(ticket: Ticket | Row[Any], *, now: datetime, window: timedelta) -
     return TicketSummary(**_summary_fields(ticket, now=now, window=window))
 
 
+_BOOL = {True: "true", False: "false"}
+
+
 def page_json(rows: Sequence[Mapping[str, Any]], *, next_cursor: str | None) -> bytes:
     """A list page as JSON from rows of ``summary_doc`` and ``sla_state`` (see ``ticket_reads``).
 
-    ``summary_doc`` is what ``TicketSummary`` serialises to without ``sla_state``, kept by a trigger
+    ``summary_doc`` is what ``TicketSummary`` serialises to without ``sla_state`` and ``a_to_z`` (computed
+    per page in SQL), kept by a trigger
     (migration 5e0c2a9d41b7), so a page costs string joins instead of 50 model validations.
     """
     # A state is one of a few words and a cursor base64url text: neither needs JSON escaping.
-    items = [f'{row["summary_doc"][:-1]},"sla_state":"{row["sla_state"]}"}}' for row in rows]
+    items = [
+        f'{row["summary_doc"][:-1]},"sla_state":"{row["sla_state"]}","a_to_z":{_BOOL[row["a_to_z"]]}}}'
+        for row in rows
+    ]
     cursor = "null" if next_cursor is None else f'"{next_cursor}"'
     return f'{{"items":[{",".join(items)}],"next_cursor":{cursor}}}'.encode()
 
@@ -252,6 +260,7 @@ def detail_json(
     rest = orjson.dumps(
         {
             "sla_state": sla_state(status=row["status"], due_at=row["due_at"], now=now, window=window),
+            "a_to_z": a_to_z(orjson.loads(row["reasons_json"] or "[]")),
             "classification": {
                 "category": row["category"],
                 "confidence": row["confidence"],

@@ -136,3 +136,30 @@ async def test_unassigned_lists_only_tickets_nobody_holds(client: httpx.AsyncCli
     page = await client.get("/v1/tickets", params={"unassigned": "true"}, headers=bearer(key))
     assert page.status_code == 200, page.text
     assert [t["id"] for t in page.json()["items"]] == [str(free.id)]
+
+
+async def test_a_to_z_claims_are_marked_in_the_list_and_the_detail(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    window = {"rule_id": "sla.a_to_z", "detail": "72 h from signal", "weight": None}
+    claim = await add_ticket(
+        db,
+        priority="P1",
+        reasons=[{"rule_id": "priority.a_to_z_claim", "detail": "A-to-z Guarantee claim"}, window],
+    )
+    # A chargeback runs the same 72 h clock but is no A-to-z claim.
+    chargeback = await add_ticket(
+        db, seller_id="SELLER-B", priority="P1", reasons=[{"rule_id": "priority.chargeback"}, window]
+    )
+    plain = await add_ticket(db, reasons=[{"rule_id": "text.feature", "detail": "d", "weight": 1.0}])
+    expected = {str(claim.id): True, str(chargeback.id): False, str(plain.id): False}
+    for sellers in (["SELLER-A"], ["SELLER-A", "SELLER-B"]):  # one seller's walk and the merged one
+        key = await add_key(db, sellers=sellers, scopes=[TICKETS_READ])
+        r = await client.get("/v1/tickets", headers=bearer(key))
+        assert r.status_code == 200, r.text
+        marks = {t["id"]: t["a_to_z"] for t in r.json()["items"]}
+        assert marks == {k: v for k, v in expected.items() if k in marks}
+        assert len(marks) == len(sellers) + 1
+    for ticket_id, mark in expected.items():
+        detail = (await client.get(f"/v1/tickets/{ticket_id}", headers=bearer(key))).json()
+        assert detail["a_to_z"] is mark

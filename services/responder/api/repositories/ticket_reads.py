@@ -17,6 +17,7 @@ import asyncpg
 import orjson
 
 from services.responder.api.cursor import Cursor
+from services.responder.tickets.sla import A_TO_Z_RULE
 from services.responder.tickets.status import AWAITING_SELLER
 
 __all__ = ["TicketFilter", "get_ticket_detail", "list_sql", "list_tickets"]
@@ -149,6 +150,7 @@ def list_sql(f: TicketFilter, *, now: datetime, window: timedelta, limit: int) -
         return "SELECT NULL::text AS summary_doc WHERE false", []
     p = _Params()
     state = _sla_state(p, now=now, window=window)
+    a_to_z = f"t.reasons @> jsonb_build_array(jsonb_build_object('rule_id', {p.add(A_TO_Z_RULE)}::text))"
     several = len(f.sellers) > 1
     seller = "t.seller_id = s.seller_id" if several else f"t.seller_id = {p.add(f.sellers[0])}"
     where = " AND ".join(_conditions(f, now, p, seller))
@@ -159,7 +161,8 @@ def list_sql(f: TicketFilter, *, now: datetime, window: timedelta, limit: int) -
     nulls = " NULLS LAST" if f.sort == "due_at" else ""
     lim = p.add(limit)
     page = (
-        f"SELECT t.summary_doc, {state} AS sla_state, {col} AS sort_value, t.id FROM tickets AS t "
+        f"SELECT t.summary_doc, {state} AS sla_state, {a_to_z} AS a_to_z, {col} AS sort_value, t.id "
+        "FROM tickets AS t "
         f"WHERE {where} ORDER BY {col} {direction}{nulls}, t.id {direction} LIMIT {lim}"
     )
     if not several:
@@ -175,7 +178,8 @@ def list_sql(f: TicketFilter, *, now: datetime, window: timedelta, limit: int) -
 async def list_tickets(
     conn: asyncpg.Connection, *, f: TicketFilter, now: datetime, window: timedelta, limit: int
 ) -> list[asyncpg.Record]:
-    """One page in keyset order: rows of ``summary_doc`` (JSON text), ``sla_state``, ``sort_value``, ``id``."""
+    """One page in keyset order: rows of ``summary_doc`` (JSON text), ``sla_state``, ``a_to_z``,
+    ``sort_value``, ``id``."""
     sql, params = list_sql(f, now=now, window=window, limit=limit)
     rows: list[asyncpg.Record] = await conn.fetch(sql, *params)
     return rows

@@ -101,6 +101,7 @@ class TicketSummary(Model):
     due_at: datetime | None
     sla_state: SlaState
     sla_alerted: str | None
+    a_to_z: bool = Field(description="An A-to-z Guarantee claim (the classifier's 72 h claim clock runs).")
     ageing: bool
     first_response_at: datetime | None
     last_buyer_message_at: datetime | None

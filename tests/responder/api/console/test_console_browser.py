@@ -241,6 +241,41 @@ async def test_sla_filter_holds_across_the_live_refresh_and_the_next_page(
     assert offline_browser.console_errors == []
 
 
+async def test_a_to_z_claims_carry_a_badge_and_a_red_countdown(
+    app: FastAPI, api_settings: ApiSettings, db: Database, offline_browser: OfflineBrowser
+) -> None:
+    s = await seed(db)
+    claim = await add_ticket(
+        db,
+        priority="P1",
+        category="not_received",
+        due_at=T0 + timedelta(hours=70),  # 72 h from the claim, 2 h ago
+        reasons=[
+            {"rule_id": "priority.a_to_z_claim", "detail": "A-to-z Guarantee claim"},
+            {"rule_id": "sla.a_to_z", "detail": "72 h from signal"},
+        ],
+    )
+    await add_ticket(db, category="not_as_described", due_at=T0 + timedelta(hours=71))
+    async with serve_asgi(served_app(app, api_settings)) as port:
+        base = f"http://127.0.0.1:{port}"
+        page = await offline_browser.context.new_page()
+        await _sign_in(page, base, s.key_a)
+        rows = page.locator("tbody#rows tr.row")
+        await expect(rows).to_have_count(4)
+        marked = page.locator("tbody#rows tr.row:has(.badge-a-to-z)")
+        await expect(marked).to_have_count(1)
+        await expect(marked.locator(".badge-a-to-z")).to_have_text("A-to-z")
+        await expect(marked).to_have_attribute("data-href", f"/console/tickets/{claim.id}")
+        await expect(marked.locator("td.sla")).to_have_text("2 d 22 h left")
+        await expect(marked.locator("td.sla")).to_have_css("color", "rgb(179, 38, 30)")  # --red
+        await expect(rows.nth(3).locator("td.sla")).to_have_text("2 d 23 h left")
+        await expect(rows.nth(3).locator("td.sla")).not_to_have_css("color", "rgb(179, 38, 30)")
+        await _shot(page, "queue-a-to-z")
+        assert await serious_violations(page) == []
+        await page.close()  # no poll may race the server's shutdown
+    assert offline_browser.console_errors == []
+
+
 async def test_assign_to_me_and_status_change_land_on_the_timeline(
     app: FastAPI, api_settings: ApiSettings, db: Database, offline_browser: OfflineBrowser
 ) -> None:
