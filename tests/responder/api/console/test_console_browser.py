@@ -13,10 +13,15 @@ from sqlalchemy import select
 from services.responder.api.app import served_app
 from services.responder.api.config import ApiSettings
 from services.responder.api.console.queue import PAGE
+from services.responder.outbox.sender import OutboxSender, SenderConfig
+from services.responder.outbox.transports.smtp import SmtpTransport
+from services.responder.settings import MailSettings
 from services.responder.tables import OutboxMessage, Ticket, TicketEvent
 from shared.db.session import Database, unit_of_work
+from shared.stack.smtp import SmtpServer
 from tests.plugins.axe import serious_violations
 from tests.plugins.browser import SCREENSHOTS, OfflineBrowser
+from tests.responder.api.conftest import Clock
 from tests.responder.api.console.seed import GOOD, ORDER, PHRASE, SCOPES, seed
 from tests.responder.api.helpers import CIPHER, T0, add_key, add_ticket
 from tests.shared.raw_http import serve_asgi
@@ -42,7 +47,12 @@ async def _shot(page: Page, name: str) -> None:
 
 
 async def test_sign_in_filter_open_and_reply_through_the_outbox(
-    app: FastAPI, api_settings: ApiSettings, db: Database, offline_browser: OfflineBrowser
+    app: FastAPI,
+    api_settings: ApiSettings,
+    db: Database,
+    clock: Clock,
+    offline_browser: OfflineBrowser,
+    smtp_server: SmtpServer,
 ) -> None:
     s = await seed(db)
     async with serve_asgi(served_app(app, api_settings)) as port:
@@ -94,6 +104,23 @@ async def test_sign_in_filter_open_and_reply_through_the_outbox(
         await expect(page.locator("#status")).to_have_text("awaiting_reply")
         await expect(page.locator("ul.replies")).to_contain_text("pending by agent-ana")
         await _shot(page, "ticket-after-reply")
+        # The outbox sender (the worker's, on the API's clock) delivers it to the loopback SMTP server.
+        transport = SmtpTransport(MailSettings(smtp_host=smtp_server.host, smtp_port=smtp_server.port))
+        sender = OutboxSender(
+            db=db, transports={"email": transport}, cipher=CIPHER, config=SenderConfig(), clock=clock
+        )
+        assert await sender.tick() == 1
+        (mail,) = smtp_server.messages
+        assert mail.rcpt_tos == ("buyer-x@marketplace.amazon.com",)
+        assert mail.message["To"] == "buyer-x@marketplace.amazon.com"
+        assert mail.message.get_content().strip() == GOOD
+        assert mail.message["In-Reply-To"] == "<m1@relay.example>"
+        await page.reload()
+        await expect(page.locator("#status")).to_have_text("replied")
+        await expect(page.locator("ul.replies li strong")).to_have_text(["blocked", "sent"])
+        await expect(page.locator("ul.replies")).to_contain_text("sent by agent-ana")
+        await expect(page.locator("ol.timeline li").last).to_contain_text("reply_sent by agent-ana")
+        await _shot(page, "ticket-after-send")
         await expect(page.locator("#lint .hint")).to_be_visible()
         await page.close()  # no lint request may race the server's shutdown
 
@@ -110,13 +137,13 @@ async def test_sign_in_filter_open_and_reply_through_the_outbox(
                 await session.execute(select(TicketEvent.kind).where(TicketEvent.ticket_id == s.late.id))
             ).scalars()
         )
-    assert sorted(row.status for row in outbox) == ["blocked", "pending"]
-    [queued] = [row for row in outbox if row.status == "pending"]
+    assert sorted(row.status for row in outbox) == ["blocked", "sent"]
+    [queued] = [row for row in outbox if row.status == "sent"]
     assert (CIPHER.decrypt(queued.body_enc), queued.created_by) == (GOOD, "agent-ana")
     assert CIPHER.decrypt(queued.to_enc) == "buyer-x@marketplace.amazon.com"
     assert ticket is not None
-    assert ticket.status == "awaiting_reply"
-    assert kinds[-2:] == ["reply_blocked", "reply_queued"]
+    assert ticket.status == "replied"
+    assert kinds[-3:] == ["reply_blocked", "reply_queued", "reply_sent"]
 
 
 async def test_a_second_sellers_session_never_sees_the_first_sellers_tickets(
