@@ -88,6 +88,7 @@ async def test_filters_narrow_the_list(client: httpx.AsyncClient, db: Database, 
 
     assert await ids(sla="breached") == {str(late.id)}
     assert await ids(sla="due_soon") == {str(soon.id)}
+    assert await ids(sla="ok") == {str(later.id)}  # beyond the 4 h window; answered tickets owe nothing
     assert await ids(due_within_hours=48) == {str(soon.id), str(later.id)}
     assert await ids(priority="P1") == {str(answered.id)}
     assert await ids(priority=["P2", "P1"]) == {str(soon.id), str(answered.id)}

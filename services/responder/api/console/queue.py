@@ -15,7 +15,7 @@ __all__ = ["FILTERS", "PAGE", "SLA_STATES", "VIEWS", "QueueView", "queue_view"]
 
 VIEWS = ("mine", "unassigned", "escalated", "all")
 FILTERS = ("category", "priority", "status", "language", "marketplace_id")
-SLA_STATES = {"breached": "breached", "due_soon": "due soon"}  # the API's ``sla`` filter
+SLA_STATES = {"breached": "breached", "due_soon": "due soon", "ok": "on time"}  # the API's ``sla`` filter
 PAGE = 25
 
 
@@ -37,7 +37,7 @@ class QueueView:
 
 def queue_view(args: Mapping[str, str], *, actor: str) -> QueueView:
     """Mine (assigned to ``actor``), Unassigned, Escalated or All, one value per filter and an SLA state
-    (breached or due soon; 400 if invalid)."""
+    (breached, due soon or on time; 400 if invalid)."""
     view = args.get("view") if args.get("view") in VIEWS else "all"
     params = {"view": str(view)} | {k: args[k] for k in (*FILTERS, "sla") if args.get(k)}
     doc: dict[str, Any] = {k: [params[k]] for k in FILTERS if k in params}

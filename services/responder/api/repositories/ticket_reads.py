@@ -96,6 +96,8 @@ def _conditions(f: TicketFilter, now: datetime, p: _Params, seller: str) -> list
         c += [f"t.status = ANY({p.add(list(AWAITING_SELLER))}::text[])", "t.due_at IS NOT NULL"]
         if f.sla == "breached":
             c.append(f"t.due_at <= {p.add(now)}")
+        elif f.sla == "ok":
+            c.append(f"t.due_at > {p.add(now + (f.due_window or timedelta(0)))}")
         else:
             window = f.due_window or timedelta(0)
             c += [f"t.due_at > {p.add(now)}", f"t.due_at <= {p.add(now + window)}"]

@@ -49,11 +49,15 @@ class TicketQuery(BaseModel):
     language: list[Code] = Field(default_factory=list)
     assignee: Line | None = None
     unassigned: bool = Field(default=False, description="Only tickets nobody is assigned to.")
-    sla: Literal["breached", "due_soon"] | None = Field(
-        default=None, description="Still awaiting a reply and past the deadline, or due within the window."
+    sla: Literal["breached", "due_soon", "ok"] | None = Field(
+        default=None,
+        description="Still awaiting a reply and past the deadline, due within the window, or due after it.",
     )
     due_within_hours: int | None = Field(
-        default=None, ge=1, le=24 * 366, description="Window of sla=due_soon (implies it when given alone)."
+        default=None,
+        ge=1,
+        le=24 * 366,
+        description="Window of sla=due_soon and sla=ok (implies due_soon when given alone).",
     )
     created_from: Instant | None = None
     created_to: Instant | None = None

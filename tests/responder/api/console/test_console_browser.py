@@ -264,6 +264,9 @@ async def test_sla_filter_holds_across_the_live_refresh_and_the_next_page(
         await page.select_option("select[name=sla]", "due_soon")
         await page.click("form.filters button[type=submit]")
         await expect(rows.locator("td.sla")).to_have_text(["30 m left"])
+        await page.select_option("select[name=sla]", "ok")
+        await page.click("form.filters button[type=submit]")
+        await expect(rows.locator("td.sla")).to_have_text(["4 h 12 m left"])
         await page.close()  # no poll may race the server's shutdown
     assert offline_browser.console_errors == []
 
