@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 from collections.abc import Iterable
 
 import orjson
@@ -19,7 +20,14 @@ from pydantic import SecretStr
 
 from shared.errors import PermanentError
 
-__all__ = ["PiiCipher"]
+__all__ = ["PiiCipher", "digests_equal"]
+
+
+def digests_equal(expected: str, presented: str) -> bool:
+    """Constant-time equality of a digest we computed and one a request presented. Compared as bytes:
+    ``hmac.compare_digest`` raises TypeError on ``str`` with non-ASCII characters, which a forged header or
+    cookie may carry (lone surrogates included)."""
+    return hmac.compare_digest(expected.encode(), presented.encode("utf-8", "surrogatepass"))
 
 
 def _fernet(secret: str) -> Fernet:

@@ -17,6 +17,8 @@ from collections.abc import Callable
 
 import httpx
 
+from shared.crypto import digests_equal
+
 __all__ = ["SIGNATURE_HEADER", "TIMESTAMP_HEADER", "WebhookSender", "sign", "verify"]
 
 log = logging.getLogger(__name__)
@@ -37,7 +39,7 @@ def verify(
     """What a receiver does: fresh timestamp and a matching signature (constant-time)."""
     if abs(now - timestamp) > tolerance_s:
         return False
-    return hmac.compare_digest(sign(secret, timestamp, body), signature)
+    return digests_equal(sign(secret, timestamp, body), signature)
 
 
 class WebhookSender:

@@ -89,3 +89,9 @@ def test_keys_are_peppered_hashes() -> None:
 def test_a_webhook_url_needs_a_secret() -> None:
     with pytest.raises(ValueError, match="SECRET"):
         ApiSettings(sla_webhook_url="http://127.0.0.1:9/hook")
+
+
+def test_a_webhook_signature_with_non_ascii_is_refused_not_raised() -> None:
+    good = sign("secret", 1_000, b"{}")
+    assert verify("secret", 1_000, b"{}", good, now=1_000.0, tolerance_s=300)
+    assert not verify("secret", 1_000, b"{}", "v1=" + "é" * 64, now=1_000.0, tolerance_s=300)

@@ -19,6 +19,8 @@ from datetime import datetime, timedelta
 
 import orjson
 
+from shared.crypto import digests_equal
+
 __all__ = ["COOKIE", "CSRF_HEADER", "SessionToken", "csrf_matches", "issue", "open_cookie", "session_secret"]
 
 COOKIE = "console_session"
@@ -61,7 +63,7 @@ def open_cookie(value: str | None, *, now: datetime, secret: bytes) -> SessionTo
     if not value or value.count(".") != 1:
         return None
     payload, signature = value.split(".")
-    if not hmac.compare_digest(_sign(secret, payload.encode()), signature):
+    if not digests_equal(_sign(secret, payload.encode("utf-8", "surrogatepass")), signature):
         return None
     try:
         doc = orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
@@ -77,4 +79,4 @@ def open_cookie(value: str | None, *, now: datetime, secret: bytes) -> SessionTo
 
 def csrf_matches(token: SessionToken, presented: str | None, *, secret: bytes) -> bool:
     """Constant-time check of a presented CSRF token against the session's."""
-    return bool(presented) and hmac.compare_digest(token.csrf(secret), presented or "")
+    return bool(presented) and digests_equal(token.csrf(secret), presented or "")

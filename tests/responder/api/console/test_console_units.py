@@ -107,3 +107,13 @@ def test_presence_names_the_others_until_they_go_quiet() -> None:
     assert seen.visit(ticket, "bo", NOW + timedelta(seconds=5)) == ["ana"]
     assert seen.visit(ticket, "bo", NOW + timedelta(seconds=30)) == []
     assert seen.visit(uuid.uuid4(), "ana", NOW) == []
+
+
+def test_a_spoofed_cookie_or_csrf_header_with_non_ascii_or_nul_is_refused_not_raised() -> None:
+    # hmac.compare_digest raises TypeError on str with non-ASCII characters: a forged header was a 500.
+    value, token = cookies.issue(key_id=uuid.uuid4(), now=NOW, secret=SECRET)
+    payload, _ = value.split(".")
+    for signature in ("é" * 64, "\x00" * 64, "\udcff", "\ud800"):
+        assert cookies.open_cookie(f"{payload}.{signature}", now=NOW, secret=SECRET) is None
+        assert cookies.open_cookie(f"{signature}.{signature}", now=NOW, secret=SECRET) is None
+        assert not cookies.csrf_matches(token, signature, secret=SECRET)
