@@ -36,6 +36,7 @@ _COMMON: tuple[tuple[bytes, bytes], ...] = (
     (b"x-frame-options", b"DENY"),
     (b"cross-origin-opener-policy", b"same-origin"),
 )
+_COMMON_NAMES = frozenset(name for name, _ in _COMMON)
 
 
 def page_policy(html: bytes) -> str:
@@ -79,7 +80,7 @@ class _Response:
 
     async def _forward(self, message: Message) -> None:
         if message["type"] == "http.response.start":
-            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in dict(_COMMON)]
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _COMMON_NAMES]
             headers.extend(_COMMON)
             message = {**message, "headers": headers}
             if _header(headers, b"content-security-policy") is not None:
