@@ -83,9 +83,17 @@ async def database_exists(admin_url: str, name: str) -> bool:
     return found is not None
 
 
-async def create_database(admin_url: str, name: str, *, exist_ok: bool = False) -> str:
-    """Create database ``name`` and return its SQLAlchemy asyncpg URL."""
+async def create_database(
+    admin_url: str, name: str, *, exist_ok: bool = False, template: str | None = None
+) -> str:
+    """Create database ``name`` (a copy of ``template`` when given) and return its SQLAlchemy asyncpg URL.
+
+    Copying a migrated template is a file copy on the server, far cheaper than running the migrations again;
+    the template must have no open sessions while it is copied.
+    """
     statement = f"CREATE DATABASE {_quoted(name)}"
+    if template is not None:
+        statement += f" TEMPLATE {_quoted(template)}"
     conn = await asyncpg.connect(_dsn(admin_url))
     try:
         await conn.execute(statement)

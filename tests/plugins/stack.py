@@ -26,7 +26,8 @@ __all__ = [
 ]
 
 DatabaseFactory = Callable[..., Awaitable[str]]
-"""``await fresh_database(prefix="t")`` -> SQLAlchemy asyncpg URL of a new, empty database."""
+"""``await fresh_database(prefix="t")`` -> SQLAlchemy asyncpg URL of a new, empty database
+(``template="name"``: a copy of that database instead of an empty one)."""
 
 # A test that uses any of these (directly or through another fixture) is an integration test (tests/conftest.py).
 STACK_FIXTURES = frozenset(
@@ -88,10 +89,10 @@ async def fresh_database(database_admin_url: str) -> AsyncIterator[DatabaseFacto
     """Factory for uniquely named empty databases; all of them are dropped when the test ends."""
     created: list[str] = []
 
-    async def make(prefix: str = "t") -> str:
+    async def make(prefix: str = "t", template: str | None = None) -> str:
         name = f"{prefix}_{uuid.uuid4().hex[:12]}"
         created.append(name)
-        return await create_database(database_admin_url, name)
+        return await create_database(database_admin_url, name, template=template)
 
     yield make
     for name in created:
