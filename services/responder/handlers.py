@@ -20,6 +20,8 @@ from services.responder.outbox import repository as outbox_repo
 from services.responder.outbox.rows import outbox_row
 from services.responder.replies import aliases
 from services.responder.replies.compose import ReplyComposer, ReplyDraft
+from services.responder.shipments import repository as shipments
+from services.responder.shipments.milestones import milestones_of
 from services.responder.tables import OrderContextRow, Ticket
 from services.responder.tickets import repository, threads, timeline, transitions
 from shared.crypto import PiiCipher
@@ -96,10 +98,13 @@ async def handle_complaints(
 
 
 async def handle_order_context(event: OrderContextUpdated, *, session: AsyncSession) -> None:
-    """Keep the order context; tickets of the order get a timeline entry."""
+    """Keep the order context and its tracking milestones; tickets of the order get a timeline entry."""
     await repository.upsert_order_context(session, event=event)
     if not event.order_id:
         return
+    await shipments.record_milestones(
+        session, seller_id=event.seller_id, order_id=event.order_id, milestones=milestones_of(event)
+    )
     for ticket_id in await repository.ticket_ids_for_order(
         session, seller_id=event.seller_id, order_id=event.order_id
     ):
