@@ -62,6 +62,7 @@ async def run(settings: ResponderServiceSettings, stop: asyncio.Event, health: H
             poll_interval_s=settings.responder.sender_poll_interval_s,
             lease=timedelta(seconds=settings.responder.sender_lease_s),
             budget=BudgetPolicy.from_settings(settings.responder),
+            identical_cap=settings.responder.identical_message_cap,
         ),
         # One logical sender per seller across replicas: SP-API pacing and the daily budget hold (ownership.py).
         ownership=SellerOwnership(db, release_after_s=settings.responder.sender_seller_release_s)
