@@ -15,7 +15,13 @@ from services.responder.shipments.milestones import DELIVERED, Milestone
 from services.responder.shipments.tables import OrderMilestone
 from services.responder.tables import OrderContextRow, Ticket
 
-__all__ = ["ShipmentFacts", "milestones_of_order", "record_milestones", "stalled_candidates"]
+__all__ = [
+    "ShipmentFacts",
+    "milestones_of_order",
+    "open_proactive_ticket",
+    "record_milestones",
+    "stalled_candidates",
+]
 
 _MILESTONES = cast(Table, OrderMilestone.__table__)
 
@@ -136,3 +142,20 @@ async def _last_milestone(session: AsyncSession, *, seller_id: str, order_id: st
         .limit(1)
     )
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def open_proactive_ticket(session: AsyncSession, *, ticket: Ticket) -> bool:
+    """Insert the order's ticket unless the order has one (the buyer's own thread key, so a later message
+    joins it); True when this call opened it."""
+    values = {c.key: getattr(ticket, c.key) for c in _TICKET_COLUMNS if getattr(ticket, c.key) is not None}
+    stmt = (
+        insert(_TICKETS)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[_TICKETS.c.seller_id, _TICKETS.c.thread_key])
+        .returning(_TICKETS.c.id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+_TICKETS = cast(Table, Ticket.__table__)
+_TICKET_COLUMNS = [c for c in _TICKETS.columns if c.key != "summary_doc"]
