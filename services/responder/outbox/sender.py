@@ -266,6 +266,8 @@ class OutboxSender:
         held = await self._identical.over_cap(session, claimed=rows, now=now)
         for row in held:
             await hold_row(session, row, cap=self._identical.cap, now=now)
+        # The budget counted these rows as claimed; the next check counts what really went out.
+        self._budget.forget({row.seller_id for row in held})
         return held
 
     async def _deliver(self, item: _Claimed) -> None:
