@@ -46,7 +46,9 @@ async def run(settings: ResponderServiceSettings, stop: asyncio.Event, health: H
         settings.responder.pii_encryption_key, settings.responder.pii_encryption_keys_old
     )
     composer = ReplyComposer(responder=settings.responder)
-    deps = ResponderDeps(cipher=cipher, composer=composer)
+    deps = ResponderDeps(
+        cipher=cipher, composer=composer, identical_cap=settings.responder.identical_message_cap
+    )
     spapi_http = spapi_http_client(settings.spapi)
     spapi = SpApiClient(settings.spapi, http=spapi_http)
     email: Transport = (

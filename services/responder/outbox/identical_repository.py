@@ -6,7 +6,7 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from sqlalchemy import Table, delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
@@ -16,26 +16,31 @@ from services.responder.outbox.identical_tables import IdenticalBodyCount
 from services.responder.tables import Ticket
 from services.responder.tickets.transitions import ESCALATED
 
-__all__ = ["add", "counts", "escalate_ticket", "prune"]
+__all__ = ["Counted", "add", "counts", "escalate_ticket", "prune"]
 
 _COUNTS = cast(Table, IdenticalBodyCount.__table__)
+Counted = Literal["sent", "queued"]
 
 
 async def counts(
-    session: AsyncSession, *, day: date, keys: Sequence[tuple[str, str]]
+    session: AsyncSession, *, day: date, keys: Sequence[tuple[str, str]], of: Counted = "sent"
 ) -> Counter[tuple[str, str]]:
-    """Rows sent today per (seller, digest)."""
+    """Today's ``sent`` (or ``queued``) rows per (seller, digest)."""
     c = IdenticalBodyCount
-    stmt = select(c.seller_id, c.body_digest, c.sent).where(
+    column = c.sent if of == "sent" else c.queued
+    stmt = select(c.seller_id, c.body_digest, column).where(
         c.day == day, tuple_(c.seller_id, c.body_digest).in_(list(dict.fromkeys(keys)))
     )
     return Counter({(s, d): n for s, d, n in (await session.execute(stmt)).all()})
 
 
-async def add(session: AsyncSession, *, day: date, counts: Counter[tuple[str, str]]) -> None:
-    """Raise today's counts (a row per key, created on first use)."""
+async def add(
+    session: AsyncSession, *, day: date, counts: Counter[tuple[str, str]], of: Counted = "sent"
+) -> None:
+    """Raise today's ``sent`` (or ``queued``) counts, a row per key created on first use; keys in a stable
+    order, so two transactions raising the same rows never wait on each other in a cycle."""
     rows: list[dict[str, Any]] = [
-        {"seller_id": s, "day": day, "body_digest": d, "sent": n} for (s, d), n in sorted(counts.items()) if n
+        {"seller_id": s, "day": day, "body_digest": d, of: n} for (s, d), n in sorted(counts.items()) if n
     ]
     if not rows:
         return
@@ -43,7 +48,7 @@ async def add(session: AsyncSession, *, day: date, counts: Counter[tuple[str, st
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[_COUNTS.c.seller_id, _COUNTS.c.day, _COUNTS.c.body_digest],
-            set_={"sent": _COUNTS.c.sent + stmt.excluded.sent},
+            set_={of: _COUNTS.c[of] + stmt.excluded[of]},
         )
     )
 

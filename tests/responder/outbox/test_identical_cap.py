@@ -9,11 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.responder.handlers import ResponderDeps, handle_complaints
 from services.responder.outbox.identical import body_digest, normalise_body, rows_over_cap
 from services.responder.outbox.sender import OutboxSender, SenderConfig
 from services.responder.outbox.transports.smtp import SmtpTransport
-from services.responder.settings import MailSettings
-from shared.db.session import Database
+from services.responder.replies.compose import ReplyComposer
+from services.responder.settings import MailSettings, ResponderSettings
+from shared.db.session import Database, unit_of_work
 from shared.stack.smtp import SmtpServer
 from tests.responder.exactly_once_support import (
     CIPHER,
@@ -105,3 +107,42 @@ async def test_two_sender_replicas_share_one_count(db: Database, smtp_server: Sm
     async with db.sessions() as session:
         rows = await outbox_rows(session, seller_ids=[seller])
     assert Counter(r.status for r in rows) == Counter({"sent": 4, "held": 2})
+
+
+async def _queue(db: Database, seller: str, count: int, *, cap: int) -> None:
+    """Complaints through the responder's handler with the cap set, each in its own transaction."""
+    handler_deps = ResponderDeps(
+        cipher=CIPHER, composer=ReplyComposer(responder=ResponderSettings()), identical_cap=cap
+    )
+    for _ in range(count):
+        async with unit_of_work(db) as session:
+            event = classified(seller_id=seller, order_id=new_order_id())
+            await handle_complaints([event], session=session, deps=handler_deps, now=datetime.now(UTC))
+
+
+@pytest.mark.integration
+async def test_a_text_at_the_cap_is_queued_in_the_templates_other_wordings_before_any_is_held(
+    db: Database, smtp_server: SmtpServer
+) -> None:
+    seller = _seller()
+    clock = [datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)]
+    sender = _sender(db, smtp_server, clock, cap=2)
+    await _queue(db, seller, 2, cap=2)
+    assert await sender.tick() == 2  # the main text, twice: at the cap now
+    await _queue(db, seller, 4, cap=2)  # two in the second wording, two in the third
+    assert await sender.tick() == 4
+    await _queue(db, seller, 1, cap=2)  # every wording at the cap: queued as it is, held by the sender
+    assert await sender.tick() == 0
+    async with db.sessions() as session:
+        rows = await outbox_rows(session, seller_ids=[seller])
+    assert [(r.template_version, r.status) for r in rows] == [
+        ("1", "sent"),
+        ("1", "sent"),
+        ("1+v1", "sent"),
+        ("1+v1", "sent"),
+        ("1+v2", "sent"),
+        ("1+v2", "sent"),
+        ("1", "held"),
+    ]
+    bodies = {r.template_version: CIPHER.decrypt(r.body_enc) or "" for r in rows}
+    assert len({body_digest(b) for b in bodies.values()}) == 3  # three different texts

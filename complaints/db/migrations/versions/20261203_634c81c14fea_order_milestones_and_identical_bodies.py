@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("body_digest", sa.String(length=64), nullable=False),
         sa.Column("sent", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("queued", sa.Integer(), server_default="0", nullable=False),
         sa.PrimaryKeyConstraint("seller_id", "day", "body_digest", name=op.f("pk_outbox_identical_bodies")),
     )
 
