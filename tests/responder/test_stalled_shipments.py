@@ -49,7 +49,9 @@ def _tracking(seller: str, order: str, code: str, at: datetime, carrier: str = "
     )
 
 
-def _order(seller: str, order: str, *, latest_delivery: datetime, at: datetime) -> OrderContextUpdated:
+def _order(
+    seller: str, order: str, *, latest_delivery: datetime, at: datetime, fulfillment: str = "MFN"
+) -> OrderContextUpdated:
     key = f"order:{order}"
     return OrderContextUpdated(
         event_id=event_id_for(key),
@@ -62,6 +64,7 @@ def _order(seller: str, order: str, *, latest_delivery: datetime, at: datetime) 
         source=SignalSource.SQS,
         notification_type="ORDER_CHANGE",
         order_status="Shipped",
+        fulfillment_type=fulfillment,
         latest_delivery_date=latest_delivery,
     )
 
@@ -87,7 +90,7 @@ async def test_stalled_orders_get_one_proactive_ticket_and_a_draft_the_buyer_joi
     sellers = new_sellers(state, 1)
     seller = next(iter(sellers))
     now = datetime.now(UTC)
-    silent, late, delivered, moving, slow_carrier = (new_order_id() for _ in range(5))
+    silent, late, delivered, moving, slow_carrier, untracked, fba = (new_order_id() for _ in range(7))
     state.add_order(silent, seller)
     state.add_order(late, seller, actions=["confirmDeliveryDetails"])  # no unexpectedProblem on offer
     await apply(
@@ -100,6 +103,17 @@ async def test_stalled_orders_get_one_proactive_ticket_and_a_draft_the_buyer_joi
         _tracking(seller, delivered, "DELIVERED", now - timedelta(days=6)),
         _tracking(seller, moving, "IN_TRANSIT", now - timedelta(hours=20)),
         _tracking(seller, slow_carrier, "IN_TRANSIT", now - timedelta(days=6), carrier="DHL"),
+        # no tracking notifications at all: nothing says it stalled
+        _order(seller, untracked, latest_delivery=now - timedelta(days=2), at=now - timedelta(days=7)),
+        # fulfilled by Amazon: Amazon answers for the delivery
+        _order(
+            seller,
+            fba,
+            latest_delivery=now - timedelta(days=2),
+            at=now - timedelta(days=7),
+            fulfillment="AFN",
+        ),
+        _tracking(seller, fba, "IN_TRANSIT", now - timedelta(days=6)),
     )
     settings = ResponderSettings(stalled_after_days=4, stalled_after_days_by={"DHL": 10})
     start = len(state.requests)

@@ -79,8 +79,11 @@ async def stalled_candidates(
     session: AsyncSession, *, moved_before: datetime, now: datetime, horizon: datetime, limit: int
 ) -> list[ShipmentFacts]:
     """Undelivered orders without a ticket of their own whose tracking has not moved since ``moved_before``
-    (the loosest threshold; the caller applies each carrier's) or whose latest delivery date has passed;
-    only orders heard of since ``horizon``."""
+    (the loosest threshold; the caller applies each carrier's) or whose latest delivery date has passed.
+
+    Only orders with tracking milestones (a seller whose orders carry no tracking notifications would
+    otherwise see every order past its delivery date as stalled), not fulfilled by Amazon (Amazon answers for
+    FBA deliveries), heard of since ``horizon``."""
     o, m = OrderContextRow, OrderMilestone
     last = (
         select(
@@ -97,20 +100,15 @@ async def stalled_candidates(
     )
     stmt = (
         select(o, last.c.last_at)
-        .join(last, and_(last.c.seller_id == o.seller_id, last.c.order_id == o.order_id), isouter=True)
+        .join(last, and_(last.c.seller_id == o.seller_id, last.c.order_id == o.order_id))
         .where(
             o.last_event_at >= horizon,
+            func.coalesce(o.fulfillment_type, "") != "AFN",
             func.coalesce(o.tracking_milestone, "") != DELIVERED,
             ~delivered,
             ~has_ticket,
             or_(o.order_status.is_(None), o.order_status.notin_(("Canceled", "Cancelled", "Pending"))),
-            or_(
-                last.c.last_at < moved_before,
-                and_(
-                    o.latest_delivery_date < now,
-                    or_(last.c.last_at.is_not(None), o.order_status == "Shipped"),
-                ),
-            ),
+            or_(last.c.last_at < moved_before, o.latest_delivery_date < now),
         )
         .order_by(o.seller_id, o.order_id)
         .limit(limit)
