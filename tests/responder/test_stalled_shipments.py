@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from services.responder.settings import ResponderSettings
+from services.responder.shipments.milestones import milestones_of
 from services.responder.shipments.repository import ShipmentFacts
 from services.responder.shipments.stalled import StalledRule, stalled_reason
 from services.responder.tables import OutboxMessage, Ticket
@@ -159,3 +160,32 @@ async def test_stalled_orders_get_one_proactive_ticket_and_a_draft_the_buyer_joi
         same = list((await session.execute(select(Ticket).where(Ticket.order_id == silent))).scalars())
     assert [t.id for t in same] == [ticket.id]
     assert same[0].message_count == 1
+
+
+def test_milestones_from_a_notification_are_bounded_deduplicated_and_ordered() -> None:
+    at = datetime(2030, 1, 5, 9, tzinfo=UTC)
+    history: list[object] = [
+        {"code": "in_transit", "occurredAt": (at - timedelta(days=1)).isoformat()},
+        {"code": "SHIPPED", "occurredAt": (at - timedelta(days=2)).isoformat()},
+        {"code": "SHIPPED", "occurredAt": (at - timedelta(days=2)).isoformat()},  # repeated
+        {"code": "LOST", "occurredAt": "not a time"},
+        {"code": "LOST", "occurredAt": "2030-01-05T09:00:00"},  # no zone: which instant is unknown
+        {"code": "", "occurredAt": at.isoformat()},
+        "not an object",
+        {"code": "X" * 500, "occurredAt": (at - timedelta(hours=1)).isoformat()},
+    ]
+    history += [
+        {"code": "IN_TRANSIT", "occurredAt": (at - timedelta(days=30, minutes=i)).isoformat()}
+        for i in range(500)
+    ]
+    event = _tracking("S", "O", "DELIVERED", at)
+    event = event.model_copy(update={"details": {"occurredAt": at.isoformat(), "milestoneHistory": history}})
+    found = milestones_of(event)
+    assert [m.code for m in found if m.occurred_at >= at - timedelta(days=2)] == [
+        "SHIPPED",
+        "IN_TRANSIT",
+        "X" * 64,
+        "DELIVERED",
+    ]
+    assert len(found) <= 201  # the latest plus at most 200 of the history
+    assert all(m.tracking_number == TRACKING for m in found)
