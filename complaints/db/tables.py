@@ -7,6 +7,8 @@ from services.ingest import tables as ingest_tables
 from services.responder import tables as responder_tables
 from services.responder.api import tables as api_tables
 from services.responder.buyers import tables as buyer_tables
+from services.responder.outbox import identical_tables
+from services.responder.shipments import tables as shipment_tables
 from shared.db import idempotency
 from shared.db.base import Base
 
@@ -16,6 +18,8 @@ __all__ = [
     "buyer_tables",
     "classifier_tables",
     "idempotency",
+    "identical_tables",
     "ingest_tables",
     "responder_tables",
+    "shipment_tables",
 ]

@@ -17,6 +17,7 @@ from services.responder.outbox.transports.ses import SesTransport
 from services.responder.outbox.transports.smtp import SmtpTransport
 from services.responder.replies.compose import ReplyComposer
 from services.responder.settings import ResponderServiceSettings
+from services.responder.workers.stalled import StalledCheck, run_stalled_checks
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
 from shared.decoding import decode_amazon_event, decode_classified
@@ -45,7 +46,9 @@ async def run(settings: ResponderServiceSettings, stop: asyncio.Event, health: H
         settings.responder.pii_encryption_key, settings.responder.pii_encryption_keys_old
     )
     composer = ReplyComposer(responder=settings.responder)
-    deps = ResponderDeps(cipher=cipher, composer=composer)
+    deps = ResponderDeps(
+        cipher=cipher, composer=composer, identical_cap=settings.responder.identical_message_cap
+    )
     spapi_http = spapi_http_client(settings.spapi)
     spapi = SpApiClient(settings.spapi, http=spapi_http)
     email: Transport = (
@@ -62,6 +65,7 @@ async def run(settings: ResponderServiceSettings, stop: asyncio.Event, health: H
             poll_interval_s=settings.responder.sender_poll_interval_s,
             lease=timedelta(seconds=settings.responder.sender_lease_s),
             budget=BudgetPolicy.from_settings(settings.responder),
+            identical_cap=settings.responder.identical_message_cap,
         ),
         # One logical sender per seller across replicas: SP-API pacing and the daily budget hold (ownership.py).
         ownership=SellerOwnership(db, release_after_s=settings.responder.sender_seller_release_s)
@@ -83,12 +87,26 @@ async def run(settings: ResponderServiceSettings, stop: asyncio.Event, health: H
     consumer_task = asyncio.create_task(loop.run(), name="consumer")
     sender_stop = asyncio.Event()
     sender_task = asyncio.create_task(sender.run(sender_stop), name="sender")
+    tasks = [consumer_task, sender_task]
+    if settings.responder.stalled_check_enabled:
+        check = StalledCheck(
+            db=db, actions=spapi, composer=composer, settings=settings.responder, cipher=cipher
+        )
+        interval = settings.responder.stalled_check_interval_s
+        tasks.append(
+            asyncio.create_task(
+                run_stalled_checks(
+                    check, interval_s=interval, stop=sender_stop, clock=lambda: datetime.now(UTC)
+                ),
+                name="stalled-shipments",
+            )
+        )
     try:
-        await wait_stop_or_crash(stop, consumer_task, sender_task)
+        await wait_stop_or_crash(stop, *tasks)
     finally:
         loop.stop()
         sender_stop.set()
-        await asyncio.gather(consumer_task, sender_task, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         await spapi.aclose()
         await spapi_http.aclose()
         await producer.stop()

@@ -78,26 +78,29 @@ def lint_reply(
 
 @app.command("lint-templates")
 def lint_templates() -> None:
-    """Render every shipped template with sample variables and lint it for its channel and language."""
+    """Render every shipped template (and each of its other wordings) with sample variables and lint it for
+    its channel and language."""
     failed = False
     for info in list_templates():
-        reply = render_reply(
-            category=info.category,
-            channel=info.channel,
-            buyer_locale=info.language,
-            marketplace_id=None,
-            variables=sample_variables(info.language),
-        )
-        ok = reply.lint.ok and reply.template_id == info.template_id
-        failed = failed or not ok
-        _emit(
-            {
-                "id": info.template_id,
-                "version": info.version,
-                "ok": ok,
-                "violations": [v.as_dict() for v in reply.lint.violations],
-            }
-        )
+        for variant in range(len(info.variants) + 1):
+            reply = render_reply(
+                category=info.category,
+                channel=info.channel,
+                buyer_locale=info.language,
+                marketplace_id=None,
+                variables=sample_variables(info.language),
+                variant=variant,
+            )
+            ok = reply.lint.ok and reply.template_id == info.template_id and reply.variant == variant
+            failed = failed or not ok
+            _emit(
+                {
+                    "id": info.template_id + (f"+v{variant}" if variant else ""),
+                    "version": info.version,
+                    "ok": ok,
+                    "violations": [v.as_dict() for v in reply.lint.violations],
+                }
+            )
     if failed:
         raise typer.Exit(code=1)
 

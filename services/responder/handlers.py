@@ -8,18 +8,25 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responder.buyers.repository import record_buyer_events
+from services.responder.outbox import identical_repository as identical_repo
 from services.responder.outbox import repository as outbox_repo
+from services.responder.outbox.budget import budget_day
+from services.responder.outbox.identical import body_digest
 from services.responder.outbox.rows import outbox_row
 from services.responder.replies import aliases
 from services.responder.replies.compose import ReplyComposer, ReplyDraft
+from services.responder.shipments import repository as shipments
+from services.responder.shipments.milestones import milestones_of
 from services.responder.tables import OrderContextRow, Ticket
 from services.responder.tickets import repository, threads, timeline, transitions
 from shared.crypto import PiiCipher
@@ -54,6 +61,7 @@ class ResponderDeps:
 
     cipher: PiiCipher
     composer: ReplyComposer
+    identical_cap: int | None = None  # RESPONDER_IDENTICAL_MESSAGE_CAP: texts at it are reworded (variants)
 
 
 async def handle_batch(
@@ -90,16 +98,21 @@ async def handle_complaints(
             await asyncio.sleep(0)  # let the consumer's heartbeat run during a long batch
         _apply_complaint(event, session=session, deps=deps, cache=cache)
     await session.flush()  # tickets first: outbox and timeline rows reference them
+    if deps.identical_cap is not None:
+        await _reword_identical(session, cache, deps=deps, now=now)
     await _queue_replies(session, cache, now=now)
     await repository.add_timelines(session, entries=cache.entries)
     await record_buyer_events(session, events=complaints)  # the buyers API's history, same transaction
 
 
 async def handle_order_context(event: OrderContextUpdated, *, session: AsyncSession) -> None:
-    """Keep the order context; tickets of the order get a timeline entry."""
+    """Keep the order context and its tracking milestones; tickets of the order get a timeline entry."""
     await repository.upsert_order_context(session, event=event)
     if not event.order_id:
         return
+    await shipments.record_milestones(
+        session, seller_id=event.seller_id, order_id=event.order_id, milestones=milestones_of(event)
+    )
     for ticket_id in await repository.ticket_ids_for_order(
         session, seller_id=event.seller_id, order_id=event.order_id
     ):
@@ -121,6 +134,8 @@ class _Reply:
     ticket: Ticket
     draft: ReplyDraft
     values: dict[str, Any]
+    event: ComplaintClassified
+    recompose: Callable[[int], ReplyDraft | None]  # the same reply in the template's n-th other wording
 
 
 def _apply_complaint(
@@ -199,12 +214,25 @@ def _apply_complaint(
         cache.entries.append((ticket.id, refused))
 
     order = cache.orders.get((event.seller_id, event.order_id)) if event.order_id else None
-    draft = deps.composer.compose(
-        event, order=order, thread=key, buyer_alias=alias.target, alias_changed=alias.changed
+    compose = partial(
+        deps.composer.compose,
+        event,
+        order=order,
+        thread=key,
+        buyer_alias=alias.target,
+        alias_changed=alias.changed,
     )
+    draft = compose()
     if draft is None:
         return
-    values = outbox_row(
+    values = _row_values(draft, ticket=ticket, event=event, cipher=deps.cipher)
+    cache.replies.append(_Reply(ticket, draft, values, event, lambda n: compose(variant=n)))
+
+
+def _row_values(
+    draft: ReplyDraft, *, ticket: Ticket, event: ComplaintClassified, cipher: PiiCipher
+) -> dict[str, Any]:
+    return outbox_row(
         draft.reply,
         key=draft.idempotency_key,
         ticket_id=ticket.id,
@@ -212,9 +240,60 @@ def _apply_complaint(
         marketplace_id=event.marketplace_id,
         order_id=event.order_id,
         created_by="auto",
-        cipher=deps.cipher,
+        cipher=cipher,
     )
-    cache.replies.append(_Reply(ticket, draft, values))
+
+
+MAX_VARIANTS = 5
+"""Other wordings tried for a text at the identical-message cap."""
+
+
+async def _reword_identical(
+    session: AsyncSession, cache: _BatchCache, *, deps: ResponderDeps, now: datetime
+) -> None:
+    """Automatic replies whose text was queued ``identical_cap`` times today take the template's next wording
+    still under the cap (the ``queued`` counts, raised here in the batch's transaction, so concurrent consumers
+    wait for each other's row). Rows queued today may be sent tomorrow (the budget): the sender's own count
+    under the seller's lock is the exact guard, and holds for a person what gets past."""
+    cap = deps.identical_cap
+    pending = [i for i, r in enumerate(cache.replies) if r.draft.reply.status == "pending"]
+    if cap is None or not pending:
+        return
+    day = budget_day(now)[0].date()
+    digests = {
+        i: (cache.replies[i].event.seller_id, body_digest(cache.replies[i].draft.reply.body)) for i in pending
+    }
+    queued = await identical_repo.counts(session, day=day, keys=list(digests.values()), of="queued")
+    used: Counter[tuple[str, str]] = Counter()
+    for i in pending:
+        reply = cache.replies[i]
+        if queued[digests[i]] + used[digests[i]] < cap:
+            used[digests[i]] += 1
+            continue
+        others = _other_wordings(reply)
+        keys = [(reply.event.seller_id, body_digest(d.reply.body)) for d in others]
+        known = await identical_repo.counts(session, day=day, keys=keys, of="queued") if keys else Counter()
+        chosen = next(((d, k) for d, k in zip(others, keys, strict=True) if known[k] + used[k] < cap), None)
+        if chosen is None:
+            used[digests[i]] += 1  # no wording left under the cap: the sender holds it for a person
+            continue
+        draft, key = chosen
+        used[key] += 1
+        values = _row_values(draft, ticket=reply.ticket, event=reply.event, cipher=deps.cipher)
+        cache.replies[i] = _Reply(reply.ticket, draft, values, reply.event, reply.recompose)
+    await identical_repo.add(session, day=day, counts=used, of="queued")
+
+
+def _other_wordings(reply: _Reply) -> list[ReplyDraft]:
+    """The reply's other wordings that would still be sent as they are (pending)."""
+    out: list[ReplyDraft] = []
+    for n in range(1, MAX_VARIANTS + 1):
+        draft = reply.recompose(n)
+        if draft is None or draft.reply.template_version == reply.draft.reply.template_version:
+            break  # the template has no n-th wording: render_reply fell back to the main text
+        if draft.reply.status == "pending":
+            out.append(draft)
+    return out
 
 
 async def _queue_replies(session: AsyncSession, cache: _BatchCache, *, now: datetime) -> None:

@@ -112,6 +112,24 @@ class ResponderSettings(BaseSettings):
         description="A replica keeps a seller this long after its last work: longer than Amazon needs to "
         "refill the burst (5 tokens at 1/s), so the next owner's fresh rate limiter cannot overrun it.",
     )
+    identical_message_cap: int = Field(
+        default=50,
+        ge=1,
+        description="Automatic messages with the same normalised body a seller sends per UTC day; the next "
+        "one is held (status 'held') for a person instead of sent as-is.",
+    )
+    stalled_check_interval_s: float = Field(
+        default=900.0, gt=0, description="How often the stalled-shipment check runs (0 < s)."
+    )
+    stalled_check_enabled: bool = True
+    stalled_after_days: float = Field(
+        default=4.0, gt=0, description="Days without a new tracking milestone after which a shipment stalls."
+    )
+    stalled_after_days_by: dict[str, float] = Field(
+        default_factory=dict,
+        description="Overrides of stalled_after_days per 'CARRIER', 'MARKETPLACE' or 'CARRIER|MARKETPLACE' "
+        '(the most specific wins), e.g. {"UPS|ATVPDKIKX0DER": 3}.',
+    )
 
 
 class ResponderServiceSettings(ServiceSettings):

@@ -128,7 +128,8 @@ class OutboxMessage(Base):
     """A reply to send, committed with the ticket change; the sender delivers it exactly once or says unknown.
 
     Status: draft (escalated or agent-held), blocked (linter said no), pending, sending (claimed; a crash
-    here means the outcome is unknown), sent, unknown (never re-sent automatically), failed (permanent).
+    here means the outcome is unknown), sent, unknown (never re-sent automatically), failed (permanent), held
+    (an automatic text past the identical-message cap: waits for a person, outbox/identical.py).
     """
 
     __tablename__ = "outbox_messages"

@@ -19,7 +19,7 @@ from services.responder.api.fastlane import TicketReadsLane
 from services.responder.api.keystore import KeyStore
 from services.responder.api.metrics import RequestMetrics
 from services.responder.api.ratelimit import TokenBuckets
-from services.responder.api.routes import buyers, replies, stats, templates, tickets
+from services.responder.api.routes import buyers, evidence, replies, stats, templates, tickets
 from services.responder.api.runtime import ApiRuntime
 from services.responder.settings import ResponderApiServiceSettings
 from services.responder.workers.runner import background_tasks
@@ -108,7 +108,7 @@ def create_app(
     )
     install_error_handlers(app)
     app.add_middleware(RequestMetrics)
-    for module in (tickets, replies, stats, buyers, templates):
+    for module in (tickets, evidence, replies, stats, buyers, templates):
         app.include_router(module.router)  # each router carries the /v1 prefix in its route paths
     install_console(app)  # /console: server-rendered pages on the same services
     app.include_router(health_router(state))

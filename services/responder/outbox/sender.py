@@ -30,10 +30,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from prometheus_client import Counter as Metric
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responder.outbox import lease_repository as lease_repo
 from services.responder.outbox import repository as outbox_repo
 from services.responder.outbox.budget import BudgetPolicy, SendBudget, defer_to_next_day
+from services.responder.outbox.identical import IdenticalCap, hold_row
 from services.responder.outbox.outcomes import Outcome, RetryPolicy, prepare_failure, send_outcome
 from services.responder.outbox.ownership import SellerOwnership
 from services.responder.outbox.recorder import OutcomeRecorder
@@ -52,6 +54,7 @@ log = logging.getLogger(__name__)
 
 SENT = Metric("outbox_messages_total", "Outbox outcomes", ["channel", "outcome"])
 DEFERRED = Metric("outbox_deferred_total", "Rows deferred to the next day by the daily send budget")
+HELD = Metric("outbox_held_total", "Rows held for a person by the identical-message cap")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,7 @@ class SenderConfig:
     loop_error_pause_s: float = 1.0
     record_delay_s: float = 0.02  # outcomes wait at most this long to be recorded together (recorder.py)
     budget: BudgetPolicy = field(default_factory=BudgetPolicy)
+    identical_cap: int | None = 50  # automatic messages with one text per seller and day (None: no cap)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +112,7 @@ class OutboxSender:
         self._config = config
         self._clock = clock
         self._budget = SendBudget(config.budget)
+        self._identical = IdenticalCap(config.identical_cap, cipher) if config.identical_cap else None
         self._retry = RetryPolicy(config.max_attempts, config.backoff_s, config.backoff_max_s)
         self._in_flight: Counter[str] = Counter()
         self._own: set[uuid.UUID] = set()  # rows this sender is sending now: never expired under its feet
@@ -238,14 +243,32 @@ class OutboxSender:
             for row in deferred:
                 _unclaim(row)
                 await defer_to_next_day(session, row, now=now)
-            claimed = [_Claimed(row, row.ticket_id, row.attempts) for row in kept if row not in deferred]
+            sendable = [row for row in kept if row not in deferred]
+            held = await self._hold_identical(session, sendable, now=now)
+            claimed = [_Claimed(row, row.ticket_id, row.attempts) for row in sendable if row not in held]
         if deferred:
             DEFERRED.inc(len(deferred))
             log.warning("sender.budget_deferred", extra={"rows": len(deferred)})
+        if held:
+            HELD.inc(len(held))
+            log.warning("sender.identical_held", extra={"rows": len(held)})
         for item in claimed:
             self._in_flight[item.row.seller_id] += 1
             self._own.add(item.row.id)
         return claimed
+
+    async def _hold_identical(
+        self, session: AsyncSession, rows: list[OutboxMessage], *, now: datetime
+    ) -> list[OutboxMessage]:
+        """Hold the rows past the identical-message cap (counted under the budget lock, in this transaction)."""
+        if self._identical is None or not rows:
+            return []
+        held = await self._identical.over_cap(session, claimed=rows, now=now)
+        for row in held:
+            await hold_row(session, row, cap=self._identical.cap, now=now)
+        # The budget counted these rows as claimed; the next check counts what really went out.
+        self._budget.forget({row.seller_id for row in held})
+        return held
 
     async def _deliver(self, item: _Claimed) -> None:
         seller = item.row.seller_id

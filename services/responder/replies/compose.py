@@ -88,8 +88,9 @@ class ReplyComposer:
         locale: str | None,
         event: ComplaintClassified,
         order: OrderContextRow | None,
+        variant: int = 0,
     ) -> RenderedReply:
-        """Render one template (the seller's override first)."""
+        """Render one template (the seller's override first; ``variant``: another wording of it)."""
         return render_reply(
             category=category,
             channel=channel,
@@ -97,6 +98,7 @@ class ReplyComposer:
             marketplace_id=event.marketplace_id,
             variables=self.variables(event, order),
             overrides=self._overrides.get(event.seller_id),
+            variant=variant,
         )
 
     def rerender(self, message: OutboundMessage, *, action: str, locale: str) -> str | None:
@@ -126,11 +128,14 @@ class ReplyComposer:
         thread: str,
         buyer_alias: str | None,
         alias_changed: bool = False,
+        variant: int = 0,
     ) -> ReplyDraft | None:
         """The reply to queue, or None when nothing needs saying.
 
         ``buyer_alias`` is the ticket's buyer alias (the only address an e-mail reply goes to); ``alias_changed``
-        says this message came from another alias, which holds the reply for a human.
+        says this message came from another alias, which holds the reply for a human. ``variant`` asks for the
+        template's n-th other wording (the identical-message cap); the idempotency key stays the main text's, so
+        a thread never gets the same reply twice in two wordings.
         """
         milestones = (order.tracking_milestone,) if order and order.tracking_milestone else ()
         decision = decide_reply(
@@ -151,6 +156,7 @@ class ReplyComposer:
                 locale=s.language_hint or event.language,
                 event=event,
                 order=order,
+                variant=variant,
             )
         except (TemplateVariableError, TemplateNotFoundError) as exc:
             rendered = None
@@ -186,7 +192,7 @@ class ReplyComposer:
             body=rendered.text if rendered else "",
             headers=headers,
             template_id=template_id,
-            template_version=version,
+            template_version=f"{version}+v{rendered.variant}" if rendered and rendered.variant else version,
             language=rendered.language if rendered else None,
             fallback=rendered.fallback if rendered else None,
             lint=lint,

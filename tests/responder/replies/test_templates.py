@@ -36,12 +36,19 @@ def test_catalogue_has_every_channel_category_and_language() -> None:
     on_disk = {
         str(p.relative_to(TEMPLATE_DIR).with_suffix("")).replace("messaging/", "messaging:", 1)
         for p in TEMPLATE_DIR.rglob("*.j2")
+        if p.relative_to(TEMPLATE_DIR).parts[0] != "variants"  # other wordings of these, see below
     }
     assert on_disk == ids
+    variants = {
+        p.parent.relative_to(TEMPLATE_DIR / "variants") for p in (TEMPLATE_DIR / "variants").rglob("*.j2")
+    }
+    assert {str(v).replace("messaging/", "messaging:", 1) for v in variants} <= ids  # no orphan wording
     for t in TEMPLATES:
         assert int(t.version) >= 1
         assert (t.subject is not None) == (t.channel == "email"), t.template_id
         check_template_source(t.source)
+        for source in t.variants:
+            check_template_source(source)
         if t.subject:
             check_template_source(t.subject)
 

@@ -11,8 +11,8 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from services.responder.api import stats_service, tickets_service
+from services.responder.api.console import evidence, tickets
 from services.responder.api.console import session as cookies
-from services.responder.api.console import tickets
 from services.responder.api.console.auth import (
     ConsoleCaller,
     ConsoleSessionDep,
@@ -52,6 +52,7 @@ def install(app: FastAPI) -> None:
     """Add the console's routes, its static files and its answers to a missing session or CSRF token."""
     app.include_router(router)
     app.include_router(tickets.router)
+    app.include_router(evidence.router)
     app.state.console_presence = Presence()  # who has which ticket open, in this process
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
 

@@ -109,6 +109,7 @@ class RenderedReply:
     source: Literal["repo", "override"]
     override_rejected: str | None
     lint: LintResult
+    variant: int = 0  # 0: the main text; n: the template's n-th other wording
 
 
 def _tidy(text: str) -> str:
@@ -146,8 +147,12 @@ def render_reply(
     marketplace_id: str | None,
     variables: Mapping[str, object],
     overrides: Mapping[str, str | TemplateOverride] | None = None,
+    variant: int = 0,
 ) -> RenderedReply:
-    """Render the reply for a category and channel in the best available language, seller override first."""
+    """Render the reply for a category and channel in the best available language, seller override first.
+
+    ``variant`` n > 0 picks the repo template's n-th other wording when it has one (else its main text); a
+    seller's override has no variants."""
     email = channel == "email"
     catalog = repo_templates()
     requested = language_of_locale(buyer_locale)
@@ -186,12 +191,24 @@ def render_reply(
                 rejected = "lint: " + ", ".join(sorted(result.rule_ids))
         if repo is None:
             continue
+        chosen = variant if 0 < variant <= len(repo.variants) else 0
+        source = repo.variants[chosen - 1] if chosen else repo.source
         try:
-            text, subject = _render(repo.source, repo.subject, ctx, email=email)
+            text, subject = _render(source, repo.subject, ctx, email=email)
         except TemplateError as exc:
             raise TemplateVariableError(f"{repo.template_id}: {exc}") from None
         result = lint(text, channel=channel, locale=lang, order_id=order_id, subject=subject)
         return RenderedReply(
-            text, subject, repo.template_id, repo.version, lang, fallback, requested, "repo", rejected, result
+            text,
+            subject,
+            repo.template_id,
+            repo.version,
+            lang,
+            fallback,
+            requested,
+            "repo",
+            rejected,
+            result,
+            chosen,
         )
     raise TemplateNotFoundError(f"no template for {channel}/{category}")

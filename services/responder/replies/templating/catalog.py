@@ -57,6 +57,7 @@ class TemplateInfo:
     version: str
     source: str
     subject: str | None
+    variants: tuple[str, ...] = ()  # other wordings of the same reply (the identical-message cap's spread)
 
 
 @lru_cache(maxsize=1)
@@ -71,9 +72,23 @@ def repo_templates() -> Mapping[str, TemplateInfo]:
         source = (TEMPLATE_DIR / (template_id.replace(":", "/") + ".j2")).read_text(encoding="utf-8")
         subject = entry.get("subject") or subjects.get(channel, {}).get(lang)
         catalog[template_id] = TemplateInfo(
-            template_id, channel, category, lang, str(entry["version"]), source, subject
+            template_id,
+            channel,
+            category,
+            lang,
+            str(entry["version"]),
+            source,
+            subject,
+            _variants(template_id),
         )
     return catalog
+
+
+def _variants(template_id: str) -> tuple[str, ...]:
+    """Sources of ``variants/<template path>/<n>.j2``, by n (2, 3, ...): the same reply in other words."""
+    folder = TEMPLATE_DIR / "variants" / template_id.replace(":", "/")
+    files = sorted(folder.glob("*.j2"), key=lambda f: int(f.stem) if f.stem.isdigit() else 0)
+    return tuple(f.read_text(encoding="utf-8") for f in files if f.stem.isdigit())
 
 
 def list_templates() -> tuple[TemplateInfo, ...]:

@@ -1,0 +1,1 @@
+"""Shipment tracking kept per order (milestone history) and the stalled-shipment check."""
