@@ -22,13 +22,13 @@ from shared.cleaning import bound_key, clean_json, clean_line, clean_text
 
 __all__ = [
     "AmazonEvent",
-    "HelpdeskUpdateReceived",
     "AnyEvent",
     "BuyerActivity",
     "BuyerActivityKind",
     "ComplaintClassified",
     "ComplaintSignalReceived",
     "EventBase",
+    "HelpdeskUpdateReceived",
     "NotificationReceived",
     "OrderContextUpdated",
     "Priority",
@@ -249,10 +249,13 @@ class HelpdeskUpdateReceived(EventBase):
     remote_ticket_id: int = Field(ge=1)
     remote_status: _Id16 | None = None
     remote_updated_at: AwareDatetime | None = Field(
-        default=None, description="The remote ticket's updated_at: an older update than one applied is ignored."
+        default=None,
+        description="The remote ticket's updated_at: an older update than one applied is ignored.",
     )
     comment_id: int | None = Field(default=None, ge=1)
-    comment_public: bool = Field(default=False, description="A public comment is a reply meant for the buyer.")
+    comment_public: bool = Field(
+        default=False, description="A public comment is a reply meant for the buyer."
+    )
     author_id: int | None = None
     text: _Text32k = Field(default="", description="The comment's text (PII: travels sealed).")
     pii_sealed: str | None = Field(

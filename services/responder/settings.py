@@ -141,16 +141,21 @@ class HelpdeskSettings(BaseSettings):
     model_config = section_config("HELPDESK_")
 
     zendesk: dict[str, ZendeskAccount] = Field(
-        default_factory=dict, description="seller_id -> Zendesk account (JSON); sellers not listed do not sync"
+        default_factory=dict,
+        description="seller_id -> Zendesk account (JSON); sellers not listed do not sync",
     )
     interval_s: float = Field(default=1.0, gt=0)
     batch: int = Field(default=50, ge=1)
     timeout_s: float = Field(default=15.0, gt=0)
     backoff_s: float = Field(default=5.0, gt=0)
     backoff_max_s: float = Field(default=300.0, gt=0, description="Longest wait between two attempts.")
-    lease_s: float = Field(default=120.0, gt=0, description="A change still 'sending' after this is re-checked.")
+    lease_s: float = Field(
+        default=120.0, gt=0, description="A change still 'sending' after this is re-checked."
+    )
     give_up_after_s: float = Field(
-        default=3 * 86400.0, gt=0, description="A change Zendesk keeps refusing as transient fails after this."
+        default=3 * 86400.0,
+        gt=0,
+        description="A change Zendesk keeps refusing as transient fails after this.",
     )
 
 
