@@ -72,6 +72,13 @@ class IngestSettings(BaseSettings):
     auth_failure_global_burst: float = Field(
         default=200.0, ge=1, description="Failed API-key checks the process allows at once, all clients."
     )
+    zendesk_webhook_secrets: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="seller_id -> signing secret of the seller's Zendesk webhook (JSON).",
+    )
+    zendesk_webhook_tolerance_s: float = Field(
+        default=300.0, gt=0, description="Replay window: a signature timestamp further from now is refused."
+    )
     seen_retention_days: int = Field(
         default=90,
         ge=1,
