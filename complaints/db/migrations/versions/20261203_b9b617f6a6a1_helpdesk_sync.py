@@ -27,9 +27,11 @@ BEGIN
     FROM tickets t JOIN helpdesk_accounts a ON a.seller_id = t.seller_id
     WHERE t.id = NEW.ticket_id;
     RETURN NULL;
-END $$;
+END $$
+"""
+_CREATE_TRIGGER = """
 CREATE TRIGGER helpdesk_sync_enqueue AFTER INSERT ON ticket_events
-    FOR EACH ROW EXECUTE FUNCTION helpdesk_sync_enqueue();
+    FOR EACH ROW EXECUTE FUNCTION helpdesk_sync_enqueue()
 """
 
 
@@ -81,6 +83,7 @@ def upgrade() -> None:
         postgresql_where=sa.text("status IN ('pending', 'sending')"),
     )
     op.execute(_TRIGGER)
+    op.execute(_CREATE_TRIGGER)
 
 
 def downgrade() -> None:
