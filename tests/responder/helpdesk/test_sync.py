@@ -166,3 +166,24 @@ async def test_sellers_without_an_account_queue_nothing(db: Database, zendesk: Z
     await apply(db, classified(seller_id="A9OTHERSELLER"))
     await sync.aclose()
     assert await _rows(db) == []
+
+
+async def test_a_note_whose_answer_was_lost_is_found_again_not_written_twice(
+    db: Database, zendesk: ZendeskHandle
+) -> None:
+    clock = Clock()
+    sync = make_sync(db, zendesk.base_url, clock)
+    await sync.start()
+    first = classified(text="Broken on arrival.")
+    await apply(db, first)
+    await drain(sync)
+    await apply(db, classified(order_id=first.order_id or "", text="Photos attached, it is cracked."))
+    zendesk.state.faults.append(ZendeskFault(502, applied=True))  # the note lands, the answer is a 502
+    assert await sync.tick() == 1
+    clock.advance(301)
+    await drain(sync, between=lambda: clock.advance(301))
+    await sync.aclose()
+
+    bodies = _bodies(_only_ticket(zendesk))
+    assert sum("Photos attached" in b for b in bodies) == 1
+    assert {r.status for r in await _rows(db)} == {"sent"}
