@@ -34,12 +34,13 @@ def _update(
     status: str | None = None,
     at: datetime = _T0,
     seller_id: str = SELLER,
+    dedup_suffix: str = "",
 ) -> HelpdeskUpdateReceived:
     dedup = (
         f"zendesk:{seller_id}:comment:{comment_id}"
         if comment_id
         else f"zendesk:{seller_id}:status:{status}:{at}"
-    )
+    ) + dedup_suffix
     return HelpdeskUpdateReceived(
         event_id=event_id_for(dedup),
         occurred_at=at,
