@@ -21,6 +21,7 @@ __all__ = [
     "link_for_update",
     "load_change",
     "mark_remote_seen",
+    "prune_sent",
     "record_outcome",
     "release_stale",
     "save_link",
@@ -163,3 +164,15 @@ async def mark_remote_seen(
     link.remote_status = status or link.remote_status
     link.remote_updated_at = updated_at
     await session.flush()
+
+
+async def prune_sent(session: AsyncSession, *, before: datetime, limit: int = 5000) -> int:
+    """Forget up to ``limit`` changes sent before ``before`` (failed ones stay for a human)."""
+    doomed = (
+        select(HelpdeskSyncRow.id)
+        .where(HelpdeskSyncRow.status == "sent", HelpdeskSyncRow.sent_at < before)
+        .limit(limit)
+        .scalar_subquery()
+    )
+    result = await session.execute(delete(HelpdeskSyncRow).where(HelpdeskSyncRow.id.in_(doomed)))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -35,6 +35,8 @@ __all__ = ["ZendeskSync"]
 log = logging.getLogger(__name__)
 
 _MAX_ERROR = 500
+_KEEP_SENT = timedelta(days=7)
+_PRUNE_EVERY = timedelta(hours=1)
 
 
 class _OverBudget(Exception):
@@ -87,6 +89,7 @@ class ZendeskSync:
                     timeout_s=settings.timeout_s,
                 )
         self._budget = MinuteBudget({s: a.requests_per_minute for s, a in self._accounts.items()})
+        self._next_prune: datetime | None = None
 
     async def start(self) -> None:
         """Register the configured sellers, so their ticket changes are queued from now on."""
@@ -99,9 +102,14 @@ class ZendeskSync:
             await client.aclose()
 
     async def tick(self) -> int:
-        """Release stale claims, claim due changes (one per ticket), deliver them. Returns changes handled."""
+        """Release stale claims, claim due changes (one per ticket), deliver them. Returns changes handled.
+
+        Once an hour, changes sent more than a week ago are forgotten."""
         now = self._clock()
         async with unit_of_work(self._db) as session:
+            if self._next_prune is None or now >= self._next_prune:
+                self._next_prune = now + _PRUNE_EVERY
+                await repo.prune_sent(session, before=now - _KEEP_SENT)
             await repo.release_stale(session, before=now - timedelta(seconds=self._settings.lease_s))
             claimed = await repo.claim_heads(
                 session, sellers=sorted(self._accounts), now=now, limit=self._settings.batch

@@ -187,3 +187,17 @@ async def test_a_note_whose_answer_was_lost_is_found_again_not_written_twice(
     bodies = _bodies(_only_ticket(zendesk))
     assert sum("Photos attached" in b for b in bodies) == 1
     assert {r.status for r in await _rows(db)} == {"sent"}
+
+
+async def test_changes_sent_a_week_ago_are_forgotten(db: Database, zendesk: ZendeskHandle) -> None:
+    clock = Clock()
+    sync = make_sync(db, zendesk.base_url, clock)
+    await sync.start()
+    await apply(db, classified())
+    await drain(sync)
+    sent = len(await _rows(db))
+    assert sent > 0
+    clock.advance(8 * 86400)
+    await sync.tick()
+    await sync.aclose()
+    assert await _rows(db) == []
