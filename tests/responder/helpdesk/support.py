@@ -15,10 +15,9 @@ from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
 from shared.events import ComplaintClassified
 
-__all__ = ["CIPHER", "ORDER_FIELD", "SELLER", "SLA_FIELD", "Clock", "apply", "drain", "make_sync"]
+__all__ = ["CIPHER", "ORDER_FIELD", "SLA_FIELD", "Clock", "apply", "drain", "make_sync"]
 
 CIPHER = PiiCipher("test-key")
-SELLER = "A2SELLER"  # the seller of tests.responder.support.classified
 ORDER_FIELD = 360001
 SLA_FIELD = 360002
 
@@ -38,9 +37,15 @@ class Clock:
 
 
 def make_sync(
-    db: Database, base_url: str, clock: Clock, *, per_minute: int = 100, email: str = "sync@seller.example"
+    db: Database,
+    base_url: str,
+    clock: Clock,
+    *,
+    seller: str,
+    per_minute: int = 100,
+    email: str = "sync@seller.example",
 ) -> ZendeskSync:
-    """The sync for SELLER against ``base_url`` (the stand-in's default credentials)."""
+    """The sync for ``seller`` against ``base_url`` (the stand-in's default credentials)."""
     account = ZendeskAccount(
         subdomain="acme",
         email=email,
@@ -50,7 +55,7 @@ def make_sync(
         sla_due_field_id=SLA_FIELD,
         requests_per_minute=per_minute,
     )
-    settings = HelpdeskSettings(zendesk={SELLER: account}, backoff_s=5.0, backoff_max_s=300.0, timeout_s=5.0)
+    settings = HelpdeskSettings(zendesk={seller: account}, backoff_s=5.0, backoff_max_s=300.0, timeout_s=5.0)
     return ZendeskSync(db=db, settings=settings, cipher=CIPHER, clock=clock)
 
 
