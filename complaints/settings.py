@@ -11,6 +11,7 @@ from pydantic import Field
 from services.classifier.settings import ClassifierServiceSettings, ClassifierSettings
 from services.ingest.settings import IngestServiceSettings, IngestSettings
 from services.responder.settings import (
+    HelpdeskSettings,
     MailSettings,
     ResponderApiServiceSettings,
     ResponderServiceSettings,
@@ -38,6 +39,7 @@ class Settings(ServiceSettings):
     mail: MailSettings = Field(default_factory=MailSettings)
     responder: ResponderSettings = Field(default_factory=ResponderSettings)
     pii: PiiSettings = Field(default_factory=PiiSettings)
+    helpdesk: HelpdeskSettings = Field(default_factory=HelpdeskSettings)
 
     def required_secrets(self) -> RequiredSecrets:
         """Every secret some service uses."""

@@ -28,6 +28,7 @@ __all__ = [
     "ComplaintClassified",
     "ComplaintSignalReceived",
     "EventBase",
+    "HelpdeskUpdateReceived",
     "NotificationReceived",
     "OrderContextUpdated",
     "Priority",
@@ -61,6 +62,7 @@ class SignalSource(StrEnum):
     REPORT = "report"
     API = "api"
     DEMO = "demo"
+    HELPDESK = "helpdesk"
 
 
 class SignalKind(StrEnum):
@@ -235,8 +237,38 @@ class NotificationReceived(EventBase):
     payload: _JsonDoc = Field(default_factory=dict)
 
 
+class HelpdeskUpdateReceived(EventBase):
+    """A seller's helpdesk (Zendesk) said something about one of our tickets: an agent's comment, a status.
+
+    Travels on the raw topic keyed by seller, so one seller's updates stay in order; ``dedup_key`` is the
+    comment id (a reply) or the remote ticket, status and update time (a status change)."""
+
+    event_type: Literal["HelpdeskUpdateReceived"] = "HelpdeskUpdateReceived"
+    helpdesk: _Id16 = Field(description="zendesk")
+    ticket_id: uuid.UUID = Field(description="Our ticket (the remote ticket's external_id).")
+    remote_ticket_id: int = Field(ge=1)
+    remote_status: _Id16 | None = None
+    remote_updated_at: AwareDatetime | None = Field(
+        default=None,
+        description="The remote ticket's updated_at: an older update than one applied is ignored.",
+    )
+    comment_id: int | None = Field(default=None, ge=1)
+    comment_public: bool = Field(
+        default=False, description="A public comment is a reply meant for the buyer."
+    )
+    author_id: int | None = None
+    text: _Text32k = Field(default="", description="The comment's text (PII: travels sealed).")
+    pii_sealed: str | None = Field(
+        default=None, description="Kafka wire form only: the sealed PII fields (see ComplaintSignalReceived)."
+    )
+
+
 AmazonEvent = Annotated[
-    ComplaintSignalReceived | OrderContextUpdated | SellerAccountStatusChanged | NotificationReceived,
+    ComplaintSignalReceived
+    | OrderContextUpdated
+    | SellerAccountStatusChanged
+    | NotificationReceived
+    | HelpdeskUpdateReceived,
     Field(discriminator="event_type"),
 ]
 

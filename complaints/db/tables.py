@@ -9,6 +9,7 @@ from services.responder.api import tables as api_tables
 from services.responder.buyers import tables as buyer_tables
 from services.responder.outbox import identical_tables
 from services.responder.shipments import tables as shipment_tables
+from services.responder.helpdesk import tables as helpdesk_tables
 from shared.db import idempotency
 from shared.db.base import Base
 
@@ -17,6 +18,7 @@ __all__ = [
     "api_tables",
     "buyer_tables",
     "classifier_tables",
+    "helpdesk_tables",
     "idempotency",
     "identical_tables",
     "ingest_tables",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -25,6 +26,13 @@ from services.ingest.deps import IngestDeps
 from services.ingest.handlers import InboundInput, InputResult, ParseFn, handle_inputs
 from services.ingest.intake import Parsed
 from services.ingest.parse import SpApiNotification, decode_sqs_body
+from services.ingest.parse.zendesk import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    SignatureRefused,
+    parse_zendesk_webhook,
+    verify_zendesk,
+)
 from shared.auth_throttle import AuthFailures
 from shared.errors import ValidationError
 from shared.events import SignalSource
@@ -32,12 +40,21 @@ from shared.health import HealthState, health_router
 from shared.http_limits import BodyLimit
 from shared.http_security import SecurityHeaders
 
-__all__ = ["EVENTBRIDGE_PATH", "INBOUND_EMAIL_PATH", "create_app", "ingest_router"]
+__all__ = [
+    "EVENTBRIDGE_PATH",
+    "INBOUND_EMAIL_PATH",
+    "ZENDESK_PATH",
+    "create_app",
+    "ingest_router",
+    "zendesk_router",
+]
 
 log = logging.getLogger(__name__)
 
 EVENTBRIDGE_PATH = "/v1/eventbridge"
 INBOUND_EMAIL_PATH = "/v1/inbound-email"
+ZENDESK_PATH = "/v1/zendesk/{seller_id}/webhook"
+_SELLER_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _MAIL_TYPES = frozenset({"message/rfc822", "application/octet-stream"})
 _RETRY_AFTER_S = "5"
 
@@ -47,6 +64,7 @@ def create_app(*, deps: IngestDeps, health: HealthState) -> FastAPI:
     app = FastAPI(title="complaints ingest", openapi_url=None, docs_url=None, redoc_url=None)
     app.include_router(health_router(health))
     app.include_router(ingest_router(deps))
+    app.include_router(zendesk_router(deps))
     limits = deps.settings
     app.add_middleware(
         BodyLimit,
@@ -168,6 +186,69 @@ def ingest_router(deps: IngestDeps) -> APIRouter:
             headers={"http.path": INBOUND_EMAIL_PATH, "http.content_type": content_type},
         )
         return await _handle(item, parse_mail, deps)
+
+    return router
+
+
+def zendesk_router(deps: IngestDeps) -> APIRouter:
+    """POST /v1/zendesk/{seller_id}/webhook: the seller's Zendesk webhook, signed with its own secret.
+
+    A missing or wrong signature, an unknown seller or a timestamp outside the replay window: 401 (429 once a
+    client failed too often), not kept. A signed body that is not an update we understand: 400, kept on the
+    rejected topic with the reason. A comment delivered again: 202, published once (dedup key).
+    """
+    router = APIRouter()
+    settings = deps.settings
+    failures = AuthFailures(
+        per_client=settings.auth_failure_burst, global_burst=settings.auth_failure_global_burst
+    )
+
+    def refuse(request: Request, reason: str) -> JSONResponse:
+        client = request.client.host if request.client else "unknown"
+        wait = failures.blocked(client)
+        if wait > 0:
+            return JSONResponse(
+                {"error": "too many failed authentications"},
+                status_code=429,
+                headers={"Retry-After": failures.retry_after(wait)},
+            )
+        failures.failed(client)
+        return JSONResponse({"error": reason}, status_code=401)
+
+    @router.post(ZENDESK_PATH, status_code=202)
+    async def zendesk(seller_id: str, request: Request) -> JSONResponse:
+        body = await _body(request)
+        secret = settings.zendesk_webhook_secrets.get(seller_id) if _SELLER_ID.fullmatch(seller_id) else None
+        if secret is None:
+            return refuse(request, "unknown seller or no webhook secret configured")
+        received_at = datetime.now(UTC)
+        try:
+            verify_zendesk(
+                secret.get_secret_value(),
+                timestamp=request.headers.get(TIMESTAMP_HEADER, ""),
+                signature=request.headers.get(SIGNATURE_HEADER, ""),
+                body=body,
+                now=received_at,
+                tolerance_s=settings.zendesk_webhook_tolerance_s,
+            )
+        except SignatureRefused as exc:
+            log.warning("ingest.zendesk_refused", extra={"seller_id": seller_id, "reason": str(exc)})
+            return refuse(request, str(exc))
+        key = uuid.uuid4().hex
+        item = InboundInput(
+            key=key,
+            body=body,
+            received_at=received_at,
+            correlation_id=f"zendesk:{key}",
+            source="zendesk",
+            headers={"http.path": request.url.path[:200], "zendesk.seller_id": seller_id},
+        )
+
+        async def parse(item: InboundInput) -> Parsed:
+            event = parse_zendesk_webhook(item.body, seller_id=seller_id, received_at=item.received_at)
+            return Parsed((event,))
+
+        return await _handle(item, parse, deps)
 
     return router
 

@@ -23,6 +23,10 @@ SQS_MAX_RETENTION_DAYS = 14
 """The longest an SQS queue keeps a message, so the longest a redelivery can come after the first one."""
 
 
+MIN_WEBHOOK_SECRET_CHARS = 16
+"""Zendesk's generated signing secrets are far longer; a short one is a typo or a placeholder."""
+
+
 class IngestSettings(BaseSettings):
     """INGEST_*: sources, the inbound HTTP endpoints, report backfill and seller maps."""
 
@@ -72,6 +76,13 @@ class IngestSettings(BaseSettings):
     auth_failure_global_burst: float = Field(
         default=200.0, ge=1, description="Failed API-key checks the process allows at once, all clients."
     )
+    zendesk_webhook_secrets: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="seller_id -> signing secret of the seller's Zendesk webhook (JSON).",
+    )
+    zendesk_webhook_tolerance_s: float = Field(
+        default=300.0, gt=0, description="Replay window: a signature timestamp further from now is refused."
+    )
     seen_retention_days: int = Field(
         default=90,
         ge=1,
@@ -90,6 +101,18 @@ class IngestSettings(BaseSettings):
                 "a key pruned earlier lets a redelivered input through twice"
             )
         return self
+
+    @field_validator("zendesk_webhook_secrets")
+    @classmethod
+    def _no_weak_webhook_secrets(cls, secrets: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        # Anyone could sign with an empty or short secret.
+        if any(
+            len(secret.get_secret_value().strip()) < MIN_WEBHOOK_SECRET_CHARS for secret in secrets.values()
+        ):
+            raise ValueError(
+                f"INGEST_ZENDESK_WEBHOOK_SECRETS: every secret needs {MIN_WEBHOOK_SECRET_CHARS}+ characters"
+            )
+        return secrets
 
     @field_validator("eventbridge_api_keys")
     @classmethod

@@ -1,4 +1,5 @@
-"""Responder handlers: classified complaints become tickets and queued replies; order context is kept.
+"""Responder handlers: classified complaints become tickets and queued replies; order context and helpdesk
+updates (helpdesk/inbound.py) are applied.
 
 The consumer loop owns the transaction. A processed-event key is written in the same transaction as the ticket
 change and the outbox row, so a redelivered event changes nothing and queues nothing.
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responder.buyers.repository import record_buyer_events
 from services.responder.outbox import identical_repository as identical_repo
+from services.responder.helpdesk.inbound import handle_helpdesk_update
 from services.responder.outbox import repository as outbox_repo
 from services.responder.outbox.budget import budget_day
 from services.responder.outbox.identical import body_digest
@@ -31,7 +33,7 @@ from services.responder.tables import OrderContextRow, Ticket
 from services.responder.tickets import repository, threads, timeline, transitions
 from shared.crypto import PiiCipher
 from shared.db.idempotency import fresh_events
-from shared.events import AmazonEvent, ComplaintClassified, OrderContextUpdated
+from shared.events import AmazonEvent, ComplaintClassified, HelpdeskUpdateReceived, OrderContextUpdated
 from shared.kafka.typed import Consumed
 
 __all__ = [
@@ -51,7 +53,7 @@ ResponderInput = ComplaintClassified | AmazonEvent
 YIELD_EVERY = 50
 """Complaints applied between two yields to the event loop (a long batch must not starve the heartbeat)."""
 
-KEPT_AMAZON_EVENTS = frozenset({"OrderContextUpdated"})
+KEPT_AMAZON_EVENTS = frozenset({"OrderContextUpdated", "HelpdeskUpdateReceived"})
 """The ``event_type`` of the raw topic's events this consumer applies (the others are not even decoded)."""
 
 
@@ -68,7 +70,11 @@ async def handle_batch(
     records: Sequence[Consumed[ResponderInput]], *, session: AsyncSession, deps: ResponderDeps, now: datetime
 ) -> None:
     """Apply a batch of classified complaints and order-context events, in order."""
-    events = [r.event for r in records if isinstance(r.event, ComplaintClassified | OrderContextUpdated)]
+    events = [
+        r.event
+        for r in records
+        if isinstance(r.event, ComplaintClassified | OrderContextUpdated | HelpdeskUpdateReceived)
+    ]
     todo = await fresh_events(session, consumer=CONSUMER, events=events)
     # Context events of the batch are applied first, so a complaint still sees the newest order context.
     for event in todo:
@@ -77,6 +83,10 @@ async def handle_batch(
     await handle_complaints(
         [e for e in todo if isinstance(e, ComplaintClassified)], session=session, deps=deps, now=now
     )
+    # Helpdesk updates last: a buyer's message of the same batch is on the ticket before an agent's answer.
+    for event in todo:
+        if isinstance(event, HelpdeskUpdateReceived):
+            await handle_helpdesk_update(event, session=session, cipher=deps.cipher, now=now)
 
 
 async def handle_complaints(

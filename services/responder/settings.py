@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings
 
 from shared.abuse import DEFAULT_ABUSIVE_THRESHOLD
@@ -21,10 +21,12 @@ from shared.settings import (
 
 __all__ = [
     "AbuseFlagSettings",
+    "HelpdeskSettings",
     "MailSettings",
     "ResponderApiServiceSettings",
     "ResponderServiceSettings",
     "ResponderSettings",
+    "ZendeskAccount",
 ]
 
 
@@ -132,6 +134,49 @@ class ResponderSettings(BaseSettings):
     )
 
 
+class ZendeskAccount(BaseModel):
+    """One seller's Zendesk: where, who (API token auth), which custom fields carry order and SLA due time."""
+
+    subdomain: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    email: str = Field(min_length=3, max_length=254, description="The agent the API token belongs to.")
+    api_token: SecretStr
+    base_url: str | None = Field(default=None, description="Instead of https://<subdomain>.zendesk.com.")
+    order_field_id: int | None = Field(default=None, description="Custom field for the Amazon order id.")
+    sla_due_field_id: int | None = Field(default=None, description="Custom field for the SLA due time.")
+    requests_per_minute: int = Field(
+        default=100, ge=1, description="Our budget, below the plan's limit (Team 200/min) for other tools."
+    )
+
+    @property
+    def api_url(self) -> str:
+        """The account's base URL."""
+        return (self.base_url or f"https://{self.subdomain}.zendesk.com").rstrip("/")
+
+
+class HelpdeskSettings(BaseSettings):
+    """HELPDESK_*: the optional per-seller Zendesk sync, run by the API process."""
+
+    model_config = section_config("HELPDESK_")
+
+    zendesk: dict[str, ZendeskAccount] = Field(
+        default_factory=dict,
+        description="seller_id -> Zendesk account (JSON); sellers not listed do not sync",
+    )
+    interval_s: float = Field(default=1.0, gt=0)
+    batch: int = Field(default=50, ge=1)
+    timeout_s: float = Field(default=15.0, gt=0)
+    backoff_s: float = Field(default=5.0, gt=0)
+    backoff_max_s: float = Field(default=300.0, gt=0, description="Longest wait between two attempts.")
+    lease_s: float = Field(
+        default=120.0, gt=0, description="A change still 'sending' after this is re-checked."
+    )
+    give_up_after_s: float = Field(
+        default=3 * 86400.0,
+        gt=0,
+        description="A change Zendesk keeps refusing as transient fails after this.",
+    )
+
+
 class ResponderServiceSettings(ServiceSettings):
     """Everything `complaints responder` (tickets and the outbox sender) reads."""
 
@@ -156,6 +201,7 @@ class ResponderApiServiceSettings(ServiceSettings):
     classifier: AbuseFlagSettings = Field(
         default_factory=AbuseFlagSettings, description="Only abusive_threshold: the buyer view's flag."
     )
+    helpdesk: HelpdeskSettings = Field(default_factory=HelpdeskSettings)
 
     def required_secrets(self) -> RequiredSecrets:
         """The API key pepper and the PII key ring; not the classifier's salt nor the LWA secret."""

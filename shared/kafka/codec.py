@@ -49,6 +49,8 @@ SEALED_FIELDS: dict[str, frozenset[str]] = {
     ),
     # The classifier's reasons quote the buyer's text (matched phrases and features).
     "ComplaintClassified": frozenset({"reasons"}),
+    # An agent's words to the buyer, which may quote the buyer.
+    "HelpdeskUpdateReceived": frozenset({"text"}),
 }
 """Per ``event_type``: the fields that travel sealed. Other events carry no buyer PII."""
 

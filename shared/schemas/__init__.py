@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from shared.events import (
     ComplaintClassified,
     ComplaintSignalReceived,
+    HelpdeskUpdateReceived,
     NotificationReceived,
     OrderContextUpdated,
     SellerAccountStatusChanged,
@@ -27,6 +28,7 @@ EXPORTED: tuple[type[BaseModel], ...] = (
     NotificationReceived,
     ComplaintClassified,
     SlaAlertRaised,
+    HelpdeskUpdateReceived,
 )
 
 

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
-import httpx
 import pytest
-import uvicorn
 from aiokafka.errors import KafkaConnectionError
 
-from services.ingest.deps import IngestDeps
-from services.ingest.http import EVENTBRIDGE_PATH, INBOUND_EMAIL_PATH, create_app
+from services.ingest.http import EVENTBRIDGE_PATH, INBOUND_EMAIL_PATH
 from shared.decoding import decode_amazon_event
 from shared.events import ComplaintSignalReceived, OrderContextUpdated, SignalSource
-from shared.health import HealthState, QuietServer
 from shared.kafka.codec import SEALED_HEADER, SEALED_RAW
 from shared.kafka.producer import EventProducer
 from shared.settings import KafkaSettings
 from shared.stack.ports import LOOPBACK, free_port
 from tests.ingest.fakes import UnackedProducer
+from tests.ingest.http_serving import serving
 from tests.ingest.kafka_read import header, read_all
 from tests.ingest.payloads import eventbridge_event, order_change, relay_mail
 from tests.ingest.support import API_KEY, CODEC, DepsFactory, Topics
@@ -29,32 +23,6 @@ from tests.ingest.support import API_KEY, CODEC, DepsFactory, Topics
 pytestmark = pytest.mark.integration
 
 KEY_HEADER = {"x-api-key": API_KEY}
-
-
-@asynccontextmanager
-async def serving(deps: IngestDeps) -> AsyncIterator[httpx.AsyncClient]:
-    """The ingest app on a loopback port, and a client for it."""
-    config = uvicorn.Config(
-        create_app(deps=deps, health=HealthState()),
-        host=LOOPBACK,
-        port=0,
-        log_config=None,
-        access_log=False,
-        lifespan="off",
-    )
-    server = QuietServer(config)
-    task = asyncio.create_task(server.serve())
-    while True:
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        async with httpx.AsyncClient(base_url=f"http://{LOOPBACK}:{port}", trust_env=False) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def test_eventbridge_event_is_published_before_the_2xx(

@@ -8,9 +8,9 @@ from pydantic import ValidationError as SettingsError
 
 from services.ingest.http import EVENTBRIDGE_PATH, INBOUND_EMAIL_PATH, create_app
 from shared.health import HealthState
+from tests.ingest.http_serving import serving
 from tests.ingest.payloads import eventbridge_event, order_change
 from tests.ingest.support import API_KEY, DepsFactory, ingest_settings
-from tests.ingest.test_http import serving
 from tests.shared.raw_http import raw_request, serve_asgi
 
 pytestmark = pytest.mark.integration

@@ -1,4 +1,4 @@
-"""Background tasks of the API process: SLA alerts (Kafka + webhook) and the PII retention loop."""
+"""Background tasks of the API process: SLA alerts (Kafka + webhook), the PII retention loop and the Zendesk sync."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import logging
 from aiokafka.errors import KafkaError
 
 from services.responder.api.runtime import ApiRuntime
+from services.responder.helpdesk.sync import ZendeskSync
 from services.responder.workers.alerts import run_sla_alerts
 from services.responder.workers.retention import run_retention
 from services.responder.workers.webhook import WebhookSender
@@ -77,4 +78,8 @@ def background_tasks(runtime: ApiRuntime, stop: asyncio.Event) -> list[asyncio.T
                 name="pii-retention",
             )
         )
+    helpdesk = runtime.settings.helpdesk
+    if helpdesk.zendesk:
+        sync = ZendeskSync(db=runtime.db, settings=helpdesk, cipher=runtime.cipher, clock=runtime.clock)
+        tasks.append(asyncio.create_task(sync.run(stop), name="zendesk-sync"))
     return tasks
