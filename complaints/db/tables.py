@@ -7,9 +7,9 @@ from services.ingest import tables as ingest_tables
 from services.responder import tables as responder_tables
 from services.responder.api import tables as api_tables
 from services.responder.buyers import tables as buyer_tables
+from services.responder.helpdesk import tables as helpdesk_tables
 from services.responder.outbox import identical_tables
 from services.responder.shipments import tables as shipment_tables
-from services.responder.helpdesk import tables as helpdesk_tables
 from shared.db import idempotency
 from shared.db.base import Base
 

@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responder.buyers.repository import record_buyer_events
-from services.responder.outbox import identical_repository as identical_repo
 from services.responder.helpdesk.inbound import handle_helpdesk_update
+from services.responder.outbox import identical_repository as identical_repo
 from services.responder.outbox import repository as outbox_repo
 from services.responder.outbox.budget import budget_day
 from services.responder.outbox.identical import body_digest
