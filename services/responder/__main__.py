@@ -15,8 +15,10 @@ from services.responder.outbox.transports import Transport
 from services.responder.outbox.transports.messaging import MessagingTransport, spapi_http_client
 from services.responder.outbox.transports.ses import SesTransport
 from services.responder.outbox.transports.smtp import SmtpTransport
+from services.responder.outbox.transports.solicitation import SolicitationTransport
 from services.responder.replies.compose import ReplyComposer
 from services.responder.settings import ResponderServiceSettings
+from services.responder.solicitations.repository import CHANNEL as SOLICITATION_CHANNEL
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
 from shared.decoding import decode_amazon_event, decode_classified
@@ -45,7 +47,11 @@ async def run(settings: ResponderServiceSettings, stop: asyncio.Event, health: H
         settings.responder.pii_encryption_key, settings.responder.pii_encryption_keys_old
     )
     composer = ReplyComposer(responder=settings.responder)
-    deps = ResponderDeps(cipher=cipher, composer=composer)
+    deps = ResponderDeps(
+        cipher=cipher,
+        composer=composer,
+        solicitation_day=settings.responder.solicitation_day if settings.responder.solicit_reviews else None,
+    )
     spapi_http = spapi_http_client(settings.spapi)
     spapi = SpApiClient(settings.spapi, http=spapi_http)
     email: Transport = (
@@ -55,7 +61,11 @@ async def run(settings: ResponderServiceSettings, stop: asyncio.Event, health: H
     )
     sender = OutboxSender(
         db=db,
-        transports={"email": email, "messaging": MessagingTransport(spapi, composer)},
+        transports={
+            "email": email,
+            "messaging": MessagingTransport(spapi, composer),
+            SOLICITATION_CHANNEL: SolicitationTransport(spapi),
+        },
         cipher=cipher,
         config=SenderConfig(
             batch=settings.responder.sender_batch,

@@ -10,7 +10,7 @@ import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +20,8 @@ from services.responder.outbox import repository as outbox_repo
 from services.responder.outbox.rows import outbox_row
 from services.responder.replies import aliases
 from services.responder.replies.compose import ReplyComposer, ReplyDraft
+from services.responder.solicitations import repository as solicitation_repo
+from services.responder.solicitations.schedule import decide
 from services.responder.tables import OrderContextRow, Ticket
 from services.responder.tickets import repository, threads, timeline, transitions
 from shared.crypto import PiiCipher
@@ -54,6 +56,8 @@ class ResponderDeps:
 
     cipher: PiiCipher
     composer: ReplyComposer
+    solicitation_day: int | None = None
+    """Ask for a review this many days after the earliest delivery (clamped into Amazon's window); None: off."""
 
 
 async def handle_batch(
@@ -65,7 +69,9 @@ async def handle_batch(
     # Context events of the batch are applied first, so a complaint still sees the newest order context.
     for event in todo:
         if isinstance(event, OrderContextUpdated):
-            await handle_order_context(event, session=session)
+            await handle_order_context(
+                event, session=session, solicitation_day=deps.solicitation_day, now=now
+            )
     await handle_complaints(
         [e for e in todo if isinstance(e, ComplaintClassified)], session=session, deps=deps, now=now
     )
@@ -95,15 +101,51 @@ async def handle_complaints(
     await record_buyer_events(session, events=complaints)  # the buyers API's history, same transaction
 
 
-async def handle_order_context(event: OrderContextUpdated, *, session: AsyncSession) -> None:
-    """Keep the order context; tickets of the order get a timeline entry."""
+async def handle_order_context(
+    event: OrderContextUpdated,
+    *,
+    session: AsyncSession,
+    solicitation_day: int | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Keep the order context; tickets of the order get a timeline entry; with ``solicitation_day`` the
+    order's review request is scheduled (or skipped) from the merged context."""
     await repository.upsert_order_context(session, event=event)
     if not event.order_id:
         return
+    if solicitation_day is not None:
+        await _schedule_solicitation(
+            session, seller_id=event.seller_id, order_id=event.order_id, day=solicitation_day, now=now
+        )
     for ticket_id in await repository.ticket_ids_for_order(
         session, seller_id=event.seller_id, order_id=event.order_id
     ):
         await repository.add_timeline(session, ticket_id=ticket_id, entry=timeline.context_entry(event))
+
+
+async def _schedule_solicitation(
+    session: AsyncSession, *, seller_id: str, order_id: str, day: int, now: datetime | None
+) -> None:
+    # The merged row, not the event: an older notification arriving late cannot undo a cancellation. Only
+    # order facts decide; tickets, complaints and returns are deliberately not read (no selective asking).
+    order = await solicitation_repo.order_facts(session, seller_id=seller_id, order_id=order_id)
+    if order is None:
+        return
+    decision = decide(
+        order_status=order.order_status,
+        marketplace_id=order.marketplace_id,
+        earliest_delivery=order.earliest_delivery_date,
+        latest_delivery=order.latest_delivery_date,
+        now=now or datetime.now(UTC),
+        day=day,
+    )
+    await solicitation_repo.apply_decision(
+        session,
+        seller_id=seller_id,
+        order_id=order_id,
+        marketplace_id=order.marketplace_id,
+        decision=decision,
+    )
 
 
 @dataclass(slots=True)

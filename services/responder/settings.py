@@ -106,6 +106,17 @@ class ResponderSettings(BaseSettings):
         description="Each seller is served by one sender replica at a time (PostgreSQL advisory locks); turn "
         "off only with a single replica: the SP-API pacing and the budget cache assume one sender per seller.",
     )
+    solicit_reviews: bool = Field(
+        default=False,
+        description="Ask every eligible order for a review and seller feedback (Solicitations API), once.",
+    )
+    solicitation_day: int = Field(
+        default=7,
+        ge=0,
+        le=60,
+        description="Days after the earliest delivery date to ask; clamped into Amazon's window (day 5 after "
+        "the earliest to day 30 after the latest delivery date). The same for every order.",
+    )
     sender_seller_release_s: float = Field(
         default=10.0,
         gt=0,

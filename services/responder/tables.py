@@ -128,7 +128,8 @@ class OutboxMessage(Base):
     """A reply to send, committed with the ticket change; the sender delivers it exactly once or says unknown.
 
     Status: draft (escalated or agent-held), blocked (linter said no), pending, sending (claimed; a crash
-    here means the outcome is unknown), sent, unknown (never re-sent automatically), failed (permanent).
+    here means the outcome is unknown), sent, unknown (never re-sent automatically), failed (permanent),
+    skipped (a solicitation Amazon's rules leave out: the reason is the first word of ``last_error``).
     """
 
     __tablename__ = "outbox_messages"
@@ -147,11 +148,14 @@ class OutboxMessage(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
     idempotency_key: Mapped[str] = mapped_column(String(512), nullable=False, unique=True)
-    ticket_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    # None for a solicitation: it belongs to an order, not to a ticket
+    ticket_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), index=True
+    )
     seller_id: Mapped[str] = mapped_column(String(64), nullable=False)
     marketplace_id: Mapped[str | None] = mapped_column(String(32))
     order_id: Mapped[str | None] = mapped_column(String(32))
-    channel: Mapped[str] = mapped_column(String(16), nullable=False)  # email | messaging
+    channel: Mapped[str] = mapped_column(String(16), nullable=False)  # email | messaging | solicitation
     action: Mapped[str | None] = mapped_column(String(64))  # messaging action name
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     template_id: Mapped[str | None] = mapped_column(String(128))
@@ -167,6 +171,7 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(128), nullable=False, server_default="auto")
     not_before: Mapped[datetime | None] = mapped_column(Timestamp)
+    expires_at: Mapped[datetime | None] = mapped_column(Timestamp)  # claimed later: skipped, never sent
     claimed_at: Mapped[datetime | None] = mapped_column(Timestamp)
     sent_at: Mapped[datetime | None] = mapped_column(Timestamp)
     created_at: Mapped[datetime] = created_at_column()

@@ -26,7 +26,7 @@ __all__ = ["OutcomeRecorder"]
 @dataclass(slots=True)
 class _Pending:
     outcome: outbox_repo.SendOutcome
-    ticket_id: uuid.UUID
+    ticket_id: uuid.UUID | None  # None: a solicitation, which changes no ticket
     done: asyncio.Future[bool] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
@@ -52,7 +52,7 @@ class OutcomeRecorder:
     async def record(
         self,
         outbox_id: uuid.UUID,
-        ticket_id: uuid.UUID,
+        ticket_id: uuid.UUID | None,
         *,
         status: str,
         error: str | None,
@@ -97,8 +97,9 @@ class OutcomeRecorder:
         seen: Counter[uuid.UUID] = Counter()
         waves: list[list[_Pending]] = []
         for pending in batch:
-            n = seen[pending.ticket_id]
-            seen[pending.ticket_id] += 1
+            key = pending.ticket_id or pending.outcome[0]  # a row without a ticket waits for nobody
+            n = seen[key]
+            seen[key] += 1
             if n == len(waves):
                 waves.append([])
             waves[n].append(pending)

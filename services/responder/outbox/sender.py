@@ -34,7 +34,7 @@ from prometheus_client import Counter as Metric
 from services.responder.outbox import lease_repository as lease_repo
 from services.responder.outbox import repository as outbox_repo
 from services.responder.outbox.budget import BudgetPolicy, SendBudget, defer_to_next_day
-from services.responder.outbox.outcomes import Outcome, RetryPolicy, prepare_failure, send_outcome
+from services.responder.outbox.outcomes import Outcome, RetryPolicy, expired, prepare_failure, send_outcome
 from services.responder.outbox.ownership import SellerOwnership
 from services.responder.outbox.recorder import OutcomeRecorder
 from services.responder.outbox.transports import (
@@ -76,7 +76,7 @@ class SenderConfig:
 @dataclass(frozen=True, slots=True)
 class _Claimed:
     row: OutboxMessage  # detached, still encrypted: decrypted per row when it is sent
-    ticket_id: uuid.UUID
+    ticket_id: uuid.UUID | None  # None: a solicitation
     attempts: int
 
     @property
@@ -172,7 +172,7 @@ class OutboxSender:
             ]
             if not stale:
                 return 0
-            for ticket_id in sorted({t for _, t in stale}):
+            for ticket_id in sorted({t for _, t in stale if t is not None}):
                 await outbox_repo.lock_ticket(session, ticket_id)
             expired = await outbox_repo.expire_claims(
                 session, ids=[i for i, _ in stale], before=now - self._config.lease
@@ -266,6 +266,9 @@ class OutboxSender:
 
     async def _attempt(self, item: _Claimed) -> Outcome:
         """Build and send one row; every failure of this row becomes its outcome, never the loop's."""
+        too_late = expired(item.row.expires_at, now=self._clock())
+        if too_late is not None:
+            return too_late
         try:
             transport = self._transports.get(item.row.channel)
             if transport is None:
