@@ -51,6 +51,7 @@ async def run(settings: ResponderServiceSettings, stop: asyncio.Event, health: H
         cipher=cipher,
         composer=composer,
         solicitation_day=settings.responder.solicitation_day if settings.responder.solicit_reviews else None,
+        webhooks=tuple(settings.responder.webhooks),
     )
     spapi_http = spapi_http_client(settings.spapi)
     spapi = SpApiClient(settings.spapi, http=spapi_http)
@@ -77,6 +78,7 @@ async def run(settings: ResponderServiceSettings, stop: asyncio.Event, health: H
         ownership=SellerOwnership(db, release_after_s=settings.responder.sender_seller_release_s)
         if settings.responder.sender_exclusive_sellers
         else None,
+        webhooks=settings.responder.webhooks,
     )
 
     async def on_batch(records: Sequence[Consumed[ResponderInput]]) -> None:

@@ -20,10 +20,13 @@ from services.responder.outbox import repository as outbox_repo
 from services.responder.outbox.rows import outbox_row
 from services.responder.replies import aliases
 from services.responder.replies.compose import ReplyComposer, ReplyDraft
+from services.responder.settings import WebhookSubscription
 from services.responder.solicitations import repository as solicitation_repo
 from services.responder.solicitations.schedule import decide
 from services.responder.tables import OrderContextRow, Ticket
 from services.responder.tickets import repository, threads, timeline, transitions
+from services.responder.webhooks import events as webhook_events
+from services.responder.webhooks import repository as webhook_repo
 from shared.crypto import PiiCipher
 from shared.db.idempotency import fresh_events
 from shared.events import AmazonEvent, ComplaintClassified, OrderContextUpdated
@@ -58,6 +61,8 @@ class ResponderDeps:
     composer: ReplyComposer
     solicitation_day: int | None = None
     """Ask for a review this many days after the earliest delivery (clamped into Amazon's window); None: off."""
+    webhooks: tuple[WebhookSubscription, ...] = ()
+    """Subscriptions of ticket.created / ticket.updated (their rows are written with the ticket change)."""
 
 
 async def handle_batch(
@@ -98,6 +103,13 @@ async def handle_complaints(
     await session.flush()  # tickets first: outbox and timeline rows reference them
     await _queue_replies(session, cache, now=now)
     await repository.add_timelines(session, entries=cache.entries)
+    if deps.webhooks:
+        changed = [
+            webhook_events.ticket_changed(ticket, created=created, cause=cause, now=now)
+            for ticket, created, cause in cache.changes
+        ]
+        rows = webhook_events.delivery_rows(changed, deps.webhooks)
+        await webhook_repo.insert_deliveries(session, rows=rows)
     await record_buyer_events(session, events=complaints)  # the buyers API's history, same transaction
 
 
@@ -156,6 +168,7 @@ class _BatchCache:
     orders: dict[tuple[str, str], OrderContextRow]
     replies: list[_Reply] = field(default_factory=list)
     entries: list[tuple[uuid.UUID, timeline.Entry]] = field(default_factory=list)  # timeline, one statement
+    changes: list[tuple[Ticket, bool, uuid.UUID]] = field(default_factory=list)  # (ticket, created, cause)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +185,7 @@ def _apply_complaint(
     signal = event.signal
     key = threads.thread_key(event)
     ticket = cache.tickets.get((event.seller_id, key))
+    created = ticket is None
     change = threads.apply_signal(
         status=ticket.status if ticket else None,
         priority=ticket.priority if ticket else None,
@@ -202,6 +216,7 @@ def _apply_complaint(
             ),
         )
         cache.tickets[(event.seller_id, key)] = ticket
+    cache.changes.append((ticket, created, event.event_id))
     ticket.status = change.status
     ticket.priority = change.priority
     ticket.category = change.category

@@ -133,7 +133,7 @@ async def record_send_outcomes(
             sent_at=case((sql_cast(given.c.status, String) == "sent", now), else_=None),
             updated_at=func.now(),
         )
-        .returning(*_OUTCOME, o.status, o.last_error)
+        .returning(*_OUTCOME, o.status, o.last_error, o.seller_id, o.order_id)
     )
     return (await session.execute(stmt)).all()
 

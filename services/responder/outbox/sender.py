@@ -25,7 +25,7 @@ import contextlib
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -41,6 +41,7 @@ from services.responder.outbox.transports import (
     Transport,
     decrypt_row,
 )
+from services.responder.settings import WebhookSubscription
 from services.responder.tables import OutboxMessage
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
@@ -87,7 +88,8 @@ class _Claimed:
 class OutboxSender:
     """Delivers outbox rows through the transport of their channel.
 
-    With ``ownership`` it serves only the sellers it holds; ``run`` gives them up when it returns (a caller
+    ``webhooks``: subscriptions that receive ``reply.sent`` (queued with the outcome). With ``ownership`` it
+    serves only the sellers it holds; ``run`` gives them up when it returns (a caller
     driving ``tick`` itself closes the ownership). Without it, it serves every seller: one sender only.
     """
 
@@ -100,6 +102,7 @@ class OutboxSender:
         config: SenderConfig,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         ownership: SellerOwnership | None = None,
+        webhooks: Sequence[WebhookSubscription] = (),
     ) -> None:
         self._db = db
         self._ownership = ownership
@@ -111,7 +114,7 @@ class OutboxSender:
         self._retry = RetryPolicy(config.max_attempts, config.backoff_s, config.backoff_max_s)
         self._in_flight: Counter[str] = Counter()
         self._own: set[uuid.UUID] = set()  # rows this sender is sending now: never expired under its feet
-        self._recorder = OutcomeRecorder(db, clock=clock, delay_s=config.record_delay_s)
+        self._recorder = OutcomeRecorder(db, clock=clock, delay_s=config.record_delay_s, webhooks=webhooks)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Keep sends in flight until ``stop``; messages in flight are finished and recorded before returning."""
