@@ -10,9 +10,9 @@ import logging
 from aiokafka.errors import KafkaError
 
 from services.responder.api.runtime import ApiRuntime
+from services.responder.webhooks.delivery import DeliveryPolicy, WebhookDispatcher, run_webhook_deliveries
 from services.responder.workers.alerts import run_sla_alerts
 from services.responder.workers.retention import run_retention
-from services.responder.webhooks.delivery import DeliveryPolicy, WebhookDispatcher, run_webhook_deliveries
 from services.responder.workers.webhook import WebhookSender
 from shared.kafka.producer import EventProducer
 
