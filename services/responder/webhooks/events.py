@@ -24,6 +24,7 @@ class WebhookEvent:
     event_type: str
     seller_id: str
     body: str
+    at: datetime  # when it happened by the caller's clock: due from then
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -39,13 +40,13 @@ def _event(event_type: str, key: str, *, seller_id: str, now: datetime, data: di
         "seller_id": seller_id,
         "data": data,
     }
-    return WebhookEvent(
-        event_id, event_type, seller_id, json.dumps(body, separators=(",", ":"), sort_keys=True)
-    )
+    text = json.dumps(body, separators=(",", ":"), sort_keys=True)
+    return WebhookEvent(event_id, event_type, seller_id, text, now)
 
 
-def ticket_changed(ticket: Ticket, *, created: bool, cause: uuid.UUID, now: datetime) -> WebhookEvent:
-    """``ticket.created`` (once per ticket) or ``ticket.updated`` (once per ticket and causing event)."""
+def ticket_changed(ticket: Ticket, *, created: bool, cause: uuid.UUID | str, now: datetime) -> WebhookEvent:
+    """``ticket.created`` (once per ticket) or ``ticket.updated`` (once per ticket and cause: the buyer signal's
+    event id, or ``v<version>`` for a change made through the API)."""
     data = {
         "ticket": {
             "id": str(ticket.id),
@@ -100,6 +101,7 @@ def delivery_rows(
             "event_type": event.event_type,
             "seller_id": event.seller_id,
             "body": event.body,
+            "not_before": event.at,
         }
         for event in events
         for sub in subscriptions
