@@ -7,13 +7,15 @@ Real PostgreSQL, the session's stand-in over loopback HTTP (its Solicitations wi
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import SecretStr
 
+from services.responder.outbox import repository as outbox_repo
 from services.responder.tables import OutboxMessage
-from shared.db.session import Database
+from shared.db.session import Database, unit_of_work
 from shared.events import SignalKind
 from shared.settings import DatabaseSettings
 from shared.spapi.calls import RetryPolicy
@@ -28,6 +30,7 @@ from tests.responder.exactly_once_support import (
 )
 from tests.responder.solicitations.support import (
     DAY,
+    FAST,
     apply_context,
     order_change,
     sender,
@@ -243,3 +246,49 @@ async def test_only_the_skips_amazon_allows_and_each_without_a_post(
     asked = {r.seller_id for r in state.requests if r.operation == GET}
     assert seller in asked  # opted_out was looked up, and Amazon did not offer it
     assert not [s for s in state.solicitations if s.seller_id == seller]
+
+
+async def test_a_crash_after_the_claim_leaves_an_unknown_that_is_never_sent(
+    db: Database, standin: StandinHandle
+) -> None:
+    state = standin.state
+    sellers = new_sellers(state, 1)
+    (seller,) = sellers
+    order = new_order_id()
+    earliest, latest = _due_now()
+    state.add_order(order, seller, earliest_delivery=earliest, latest_delivery=latest)
+    await apply_context(db, order_change(seller, order, earliest=earliest, latest=latest))
+    # A sender claimed it a minute ago and died before recording anything.
+    async with unit_of_work(db) as session:
+        claimed = await outbox_repo.claim_due(
+            session,
+            now=datetime.now(UTC) - timedelta(minutes=1),
+            limit=10,
+            per_seller=10,
+            exclude=[],
+            only=[seller],
+        )
+        assert [row.order_id for row in claimed] == [order]
+    async with spapi_client(standin, sellers) as client:
+        restarted = sender(db, client, replace(FAST, lease=timedelta(seconds=30)))
+        assert await restarted.tick() == 0
+    row = (await solicitation_rows(db, [order]))[order]
+    assert (row.status, row.last_error) == ("unknown", outbox_repo.STALE)
+    assert not [r for r in state.requests if r.seller_id == seller and r.operation in (GET, POST)]
+
+
+async def test_new_delivery_dates_move_a_pending_request_and_nothing_else(db: Database) -> None:
+    seller, order = "A2XRESCHEDULE", new_order_id()
+    earliest = datetime.now(UTC) + 2 * D
+    await apply_context(db, order_change(seller, order, earliest=earliest))
+    first = (await solicitation_rows(db, [order]))[order]
+    assert (first.status, first.not_before) == ("pending", earliest + DAY * D)
+    later = earliest + 3 * D
+    await apply_context(db, order_change(seller, order, earliest=later, latest=later + D))
+    moved = (await solicitation_rows(db, [order]))[order]
+    assert (moved.id, moved.status, moved.not_before, moved.expires_at) == (
+        first.id,
+        "pending",
+        later + DAY * D,
+        later + D + 30 * D,
+    )
