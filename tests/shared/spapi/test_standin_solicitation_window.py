@@ -56,8 +56,7 @@ async def test_solicitation_is_listed_and_accepted_only_inside_the_window(
     assert posted == {order_id: 201 if offered else 403 for order_id, (_, _, offered) in CASES.items()}
     assert sorted(s.order_id for s in state.solicitations) == sorted(o for o, c in CASES.items() if c[2])
 
-
-async def test_admin_api_seeds_the_delivery_dates(standin: StandinHandle, http: httpx.AsyncClient) -> None:
+    # the admin API seeds the same dates
     spec = {
         "order_id": "111-0000000-0000020",
         "seller_id": "S1",
