@@ -56,6 +56,23 @@ async def test_solicitation_is_listed_and_accepted_only_inside_the_window(
     assert posted == {order_id: 201 if offered else 403 for order_id, (_, _, offered) in CASES.items()}
     assert sorted(s.order_id for s in state.solicitations) == sorted(o for o, c in CASES.items() if c[2])
 
+    # the usage plan: burst 5 per seller and operation, then 429 until a token refills (1/s); others unaffected
+    state.rate_limiting = True
+    state.set_rate_limit("createProductReviewAndSellerFeedbackSolicitation", rate=0.001, burst=5)
+    state.add_seller("S2", "Atzr|s2")
+    other = {"x-amz-access-token": await access_token(http, standin, "Atzr|s2")}
+    statuses = []
+    for i in range(7):
+        order_id = f"111-0000001-00000{i:02d}"
+        state.add_order(order_id, "S2" if i == 6 else "S1")
+        post = await http.post(
+            PATH.format(order_id) + "/solicitations/productReviewAndSellerFeedback",
+            params={"marketplaceIds": US},
+            headers=other if i == 6 else headers,
+        )
+        statuses.append(post.status_code)
+    assert statuses == [201] * 5 + [429, 201]
+
     # the admin API seeds the same dates
     spec = {
         "order_id": "111-0000000-0000020",
