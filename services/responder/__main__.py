@@ -51,6 +51,7 @@ async def run(settings: ResponderServiceSettings, stop: asyncio.Event, health: H
         cipher=cipher,
         composer=composer,
         solicitation_day=settings.responder.solicitation_day if settings.responder.solicit_reviews else None,
+        solicitation_sellers=frozenset(settings.responder.solicitation_sellers),
         webhooks=tuple(settings.responder.webhooks),
     )
     spapi_http = spapi_http_client(settings.spapi)

@@ -61,6 +61,8 @@ class ResponderDeps:
     composer: ReplyComposer
     solicitation_day: int | None = None
     """Ask for a review this many days after the earliest delivery (clamped into Amazon's window); None: off."""
+    solicitation_sellers: frozenset[str] = frozenset()
+    """Sellers whose orders are asked (empty: every seller)."""
     webhooks: tuple[WebhookSubscription, ...] = ()
     """Subscriptions of ticket.created / ticket.updated (their rows are written with the ticket change)."""
 
@@ -74,9 +76,10 @@ async def handle_batch(
     # Context events of the batch are applied first, so a complaint still sees the newest order context.
     for event in todo:
         if isinstance(event, OrderContextUpdated):
-            await handle_order_context(
-                event, session=session, solicitation_day=deps.solicitation_day, now=now
-            )
+            day = deps.solicitation_day
+            if deps.solicitation_sellers and event.seller_id not in deps.solicitation_sellers:
+                day = None
+            await handle_order_context(event, session=session, solicitation_day=day, now=now)
     await handle_complaints(
         [e for e in todo if isinstance(e, ComplaintClassified)], session=session, deps=deps, now=now
     )

@@ -138,6 +138,11 @@ class ResponderSettings(BaseSettings):
         default=False,
         description="Ask every eligible order for a review and seller feedback (Solicitations API), once.",
     )
+    solicitation_sellers: list[str] = Field(
+        default_factory=list,
+        description="With solicit_reviews: only these sellers' orders (empty: every seller's). Per seller, "
+        "never per buyer: all of a seller's orders are treated alike.",
+    )
     solicitation_day: int = Field(
         default=7,
         ge=0,

@@ -56,10 +56,19 @@ def order_change(
     )
 
 
-async def apply_context(db: Database, *events: OrderContextUpdated, now: datetime | None = None) -> None:
-    """One consumer batch of context events through the responder's handler, with review requests on."""
+async def apply_context(
+    db: Database,
+    *events: OrderContextUpdated,
+    now: datetime | None = None,
+    only: frozenset[str] = frozenset(),
+) -> None:
+    """One consumer batch of context events through the responder's handler, with review requests on
+    (``only``: for these sellers only)."""
     deps = ResponderDeps(
-        cipher=CIPHER, composer=ReplyComposer(responder=ResponderSettings()), solicitation_day=DAY
+        cipher=CIPHER,
+        composer=ReplyComposer(responder=ResponderSettings()),
+        solicitation_day=DAY,
+        solicitation_sellers=only,
     )
     records = [Consumed(e, AMAZON_EVENTS, 0, i, None, ()) for i, e in enumerate(events)]
     async with unit_of_work(db) as session:

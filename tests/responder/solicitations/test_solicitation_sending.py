@@ -281,7 +281,9 @@ async def _crash_after_the_claim_leaves_an_unknown_that_is_never_sent(
 async def _new_delivery_dates_move_a_pending_request(db: Database) -> None:
     seller, order = "A2XRESCHEDULE", new_order_id()
     earliest = datetime.now(UTC) + 2 * D
-    await apply_context(db, order_change(seller, order, earliest=earliest))
+    await apply_context(db, order_change(seller, order, earliest=earliest), only=frozenset({"A2XOTHER"}))
+    assert await solicitation_rows(db, [order]) == {}  # a seller not opted in is never asked
+    await apply_context(db, order_change(seller, order, earliest=earliest), only=frozenset({seller}))
     first = (await solicitation_rows(db, [order]))[order]
     assert (first.status, first.not_before) == ("pending", earliest + DAY * D)
     later = earliest + 3 * D
