@@ -15,9 +15,11 @@ from services.responder.outbox.transports import Transport
 from services.responder.outbox.transports.messaging import MessagingTransport, spapi_http_client
 from services.responder.outbox.transports.ses import SesTransport
 from services.responder.outbox.transports.smtp import SmtpTransport
+from services.responder.outbox.transports.solicitation import SolicitationTransport
 from services.responder.replies.compose import ReplyComposer
 from services.responder.settings import ResponderServiceSettings
 from services.responder.workers.stalled import StalledCheck, run_stalled_checks
+from services.responder.solicitations.repository import CHANNEL as SOLICITATION_CHANNEL
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
 from shared.decoding import decode_amazon_event, decode_classified
@@ -47,7 +49,12 @@ async def run(settings: ResponderServiceSettings, stop: asyncio.Event, health: H
     )
     composer = ReplyComposer(responder=settings.responder)
     deps = ResponderDeps(
-        cipher=cipher, composer=composer, identical_cap=settings.responder.identical_message_cap
+        cipher=cipher,
+        composer=composer,
+        identical_cap=settings.responder.identical_message_cap,
+        solicitation_day=settings.responder.solicitation_day if settings.responder.solicit_reviews else None,
+        solicitation_sellers=frozenset(settings.responder.solicitation_sellers),
+        webhooks=tuple(settings.responder.webhooks),
     )
     spapi_http = spapi_http_client(settings.spapi)
     spapi = SpApiClient(settings.spapi, http=spapi_http)
@@ -58,7 +65,11 @@ async def run(settings: ResponderServiceSettings, stop: asyncio.Event, health: H
     )
     sender = OutboxSender(
         db=db,
-        transports={"email": email, "messaging": MessagingTransport(spapi, composer)},
+        transports={
+            "email": email,
+            "messaging": MessagingTransport(spapi, composer),
+            SOLICITATION_CHANNEL: SolicitationTransport(spapi),
+        },
         cipher=cipher,
         config=SenderConfig(
             batch=settings.responder.sender_batch,
@@ -71,6 +82,7 @@ async def run(settings: ResponderServiceSettings, stop: asyncio.Event, health: H
         ownership=SellerOwnership(db, release_after_s=settings.responder.sender_seller_release_s)
         if settings.responder.sender_exclusive_sellers
         else None,
+        webhooks=settings.responder.webhooks,
     )
 
     async def on_batch(records: Sequence[Consumed[ResponderInput]]) -> None:

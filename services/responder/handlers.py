@@ -12,7 +12,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -29,8 +29,13 @@ from services.responder.replies import aliases
 from services.responder.replies.compose import ReplyComposer, ReplyDraft
 from services.responder.shipments import repository as shipments
 from services.responder.shipments.milestones import milestones_of
+from services.responder.settings import WebhookSubscription
+from services.responder.solicitations import repository as solicitation_repo
+from services.responder.solicitations.schedule import decide
 from services.responder.tables import OrderContextRow, Ticket
 from services.responder.tickets import repository, threads, timeline, transitions
+from services.responder.webhooks import events as webhook_events
+from services.responder.webhooks import repository as webhook_repo
 from shared.crypto import PiiCipher
 from shared.db.idempotency import fresh_events
 from shared.events import AmazonEvent, ComplaintClassified, HelpdeskUpdateReceived, OrderContextUpdated
@@ -64,6 +69,12 @@ class ResponderDeps:
     cipher: PiiCipher
     composer: ReplyComposer
     identical_cap: int | None = None  # RESPONDER_IDENTICAL_MESSAGE_CAP: texts at it are reworded (variants)
+    solicitation_day: int | None = None
+    """Ask for a review this many days after the earliest delivery (clamped into Amazon's window); None: off."""
+    solicitation_sellers: frozenset[str] = frozenset()
+    """Sellers whose orders are asked (empty: every seller)."""
+    webhooks: tuple[WebhookSubscription, ...] = ()
+    """Subscriptions of ticket.created / ticket.updated (their rows are written with the ticket change)."""
 
 
 async def handle_batch(
@@ -79,7 +90,10 @@ async def handle_batch(
     # Context events of the batch are applied first, so a complaint still sees the newest order context.
     for event in todo:
         if isinstance(event, OrderContextUpdated):
-            await handle_order_context(event, session=session)
+            day = deps.solicitation_day
+            if deps.solicitation_sellers and event.seller_id not in deps.solicitation_sellers:
+                day = None
+            await handle_order_context(event, session=session, solicitation_day=day, now=now)
     await handle_complaints(
         [e for e in todo if isinstance(e, ComplaintClassified)], session=session, deps=deps, now=now
     )
@@ -112,21 +126,64 @@ async def handle_complaints(
         await _reword_identical(session, cache, deps=deps, now=now)
     await _queue_replies(session, cache, now=now)
     await repository.add_timelines(session, entries=cache.entries)
+    if deps.webhooks:
+        changed = [
+            webhook_events.ticket_changed(ticket, created=created, cause=cause, now=now)
+            for ticket, created, cause in cache.changes
+        ]
+        rows = webhook_events.delivery_rows(changed, deps.webhooks)
+        await webhook_repo.insert_deliveries(session, rows=rows)
     await record_buyer_events(session, events=complaints)  # the buyers API's history, same transaction
 
 
-async def handle_order_context(event: OrderContextUpdated, *, session: AsyncSession) -> None:
-    """Keep the order context and its tracking milestones; tickets of the order get a timeline entry."""
+async def handle_order_context(
+    event: OrderContextUpdated,
+    *,
+    session: AsyncSession,
+    solicitation_day: int | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Keep the order context and its tracking milestones; tickets of the order get a timeline entry; with
+    ``solicitation_day`` the order's review request is scheduled (or skipped) from the merged context."""
     await repository.upsert_order_context(session, event=event)
     if not event.order_id:
         return
     await shipments.record_milestones(
         session, seller_id=event.seller_id, order_id=event.order_id, milestones=milestones_of(event)
     )
+    if solicitation_day is not None:
+        await _schedule_solicitation(
+            session, seller_id=event.seller_id, order_id=event.order_id, day=solicitation_day, now=now
+        )
     for ticket_id in await repository.ticket_ids_for_order(
         session, seller_id=event.seller_id, order_id=event.order_id
     ):
         await repository.add_timeline(session, ticket_id=ticket_id, entry=timeline.context_entry(event))
+
+
+async def _schedule_solicitation(
+    session: AsyncSession, *, seller_id: str, order_id: str, day: int, now: datetime | None
+) -> None:
+    # The merged row, not the event: an older notification arriving late cannot undo a cancellation. Only
+    # order facts decide; tickets, complaints and returns are deliberately not read (no selective asking).
+    order = await solicitation_repo.order_facts(session, seller_id=seller_id, order_id=order_id)
+    if order is None:
+        return
+    decision = decide(
+        order_status=order.order_status,
+        marketplace_id=order.marketplace_id,
+        earliest_delivery=order.earliest_delivery_date,
+        latest_delivery=order.latest_delivery_date,
+        now=now or datetime.now(UTC),
+        day=day,
+    )
+    await solicitation_repo.apply_decision(
+        session,
+        seller_id=seller_id,
+        order_id=order_id,
+        marketplace_id=order.marketplace_id,
+        decision=decision,
+    )
 
 
 @dataclass(slots=True)
@@ -137,6 +194,7 @@ class _BatchCache:
     orders: dict[tuple[str, str], OrderContextRow]
     replies: list[_Reply] = field(default_factory=list)
     entries: list[tuple[uuid.UUID, timeline.Entry]] = field(default_factory=list)  # timeline, one statement
+    changes: list[tuple[Ticket, bool, uuid.UUID]] = field(default_factory=list)  # (ticket, created, cause)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +213,7 @@ def _apply_complaint(
     signal = event.signal
     key = threads.thread_key(event)
     ticket = cache.tickets.get((event.seller_id, key))
+    created = ticket is None
     change = threads.apply_signal(
         status=ticket.status if ticket else None,
         priority=ticket.priority if ticket else None,
@@ -185,6 +244,7 @@ def _apply_complaint(
             ),
         )
         cache.tickets[(event.seller_id, key)] = ticket
+    cache.changes.append((ticket, created, event.event_id))
     ticket.status = change.status
     ticket.priority = change.priority
     ticket.category = change.category

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings
 
 from shared.abuse import DEFAULT_ABUSIVE_THRESHOLD
@@ -20,6 +20,7 @@ from shared.settings import (
 )
 
 __all__ = [
+    "WEBHOOK_EVENTS",
     "AbuseFlagSettings",
     "HelpdeskSettings",
     "MailSettings",
@@ -27,7 +28,34 @@ __all__ = [
     "ResponderServiceSettings",
     "ResponderSettings",
     "ZendeskAccount",
+    "WebhookSubscription",
 ]
+
+WebhookEvent = Literal["ticket.created", "ticket.updated", "reply.sent"]
+WEBHOOK_EVENTS: tuple[WebhookEvent, ...] = ("ticket.created", "ticket.updated", "reply.sent")
+
+
+class WebhookSubscription(BaseModel):
+    """A receiver of signed ticket and reply events (``RESPONDER_WEBHOOKS``, a JSON list of these)."""
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    url: str = Field(pattern=r"^https?://", max_length=2048)
+    secret: SecretStr = Field(
+        description="HMAC-SHA256 key of X-Complaints-Signature; at least 16 characters."
+    )
+    events: list[WebhookEvent] = Field(default_factory=lambda: list(WEBHOOK_EVENTS), min_length=1)
+    sellers: list[str] = Field(default_factory=list, description="Only these sellers' events (empty: all).")
+
+    @field_validator("secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("a webhook secret needs at least 16 characters")
+        return value
+
+    def wants(self, event_type: str, seller_id: str) -> bool:
+        """Whether this subscription receives ``event_type`` of ``seller_id``."""
+        return event_type in self.events and (not self.sellers or seller_id in self.sellers)
 
 
 class AbuseFlagSettings(BaseSettings):
@@ -107,6 +135,26 @@ class ResponderSettings(BaseSettings):
         default=True,
         description="Each seller is served by one sender replica at a time (PostgreSQL advisory locks); turn "
         "off only with a single replica: the SP-API pacing and the budget cache assume one sender per seller.",
+    )
+    solicit_reviews: bool = Field(
+        default=False,
+        description="Ask every eligible order for a review and seller feedback (Solicitations API), once.",
+    )
+    solicitation_sellers: list[str] = Field(
+        default_factory=list,
+        description="With solicit_reviews: only these sellers' orders (empty: every seller's). Per seller, "
+        "never per buyer: all of a seller's orders are treated alike.",
+    )
+    solicitation_day: int = Field(
+        default=7,
+        ge=0,
+        le=60,
+        description="Days after the earliest delivery date to ask; clamped into Amazon's window (day 5 after "
+        "the earliest to day 30 after the latest delivery date). The same for every order.",
+    )
+    webhooks: list[WebhookSubscription] = Field(
+        default_factory=list,
+        description="Signed ticket.created / ticket.updated / reply.sent webhooks (name, url, secret, events).",
     )
     sender_seller_release_s: float = Field(
         default=10.0,

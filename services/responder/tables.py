@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import UUID
@@ -31,7 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from shared.db.base import Base
 from shared.db.types import JSON, JsonDoc, Timestamp, created_at_column, updated_at_column
 
-__all__ = ["OrderContextRow", "OutboxMessage", "Ticket", "TicketEvent"]
+__all__ = ["OrderContextRow", "OutboxMessage", "Ticket", "TicketEvent", "WebhookDelivery"]
 
 
 class OrderContextRow(Base):
@@ -129,7 +130,8 @@ class OutboxMessage(Base):
 
     Status: draft (escalated or agent-held), blocked (linter said no), pending, sending (claimed; a crash
     here means the outcome is unknown), sent, unknown (never re-sent automatically), failed (permanent), held
-    (an automatic text past the identical-message cap: waits for a person, outbox/identical.py).
+    (an automatic text past the identical-message cap: waits for a person, outbox/identical.py), skipped (a
+    solicitation Amazon's rules leave out: the reason is the first word of ``last_error``).
     """
 
     __tablename__ = "outbox_messages"
@@ -148,11 +150,14 @@ class OutboxMessage(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
     idempotency_key: Mapped[str] = mapped_column(String(512), nullable=False, unique=True)
-    ticket_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    # None for a solicitation: it belongs to an order, not to a ticket
+    ticket_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), index=True
+    )
     seller_id: Mapped[str] = mapped_column(String(64), nullable=False)
     marketplace_id: Mapped[str | None] = mapped_column(String(32))
     order_id: Mapped[str | None] = mapped_column(String(32))
-    channel: Mapped[str] = mapped_column(String(16), nullable=False)  # email | messaging
+    channel: Mapped[str] = mapped_column(String(16), nullable=False)  # email | messaging | solicitation
     action: Mapped[str | None] = mapped_column(String(64))  # messaging action name
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     template_id: Mapped[str | None] = mapped_column(String(128))
@@ -168,7 +173,35 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(128), nullable=False, server_default="auto")
     not_before: Mapped[datetime | None] = mapped_column(Timestamp)
+    expires_at: Mapped[datetime | None] = mapped_column(Timestamp)  # claimed later: skipped, never sent
     claimed_at: Mapped[datetime | None] = mapped_column(Timestamp)
     sent_at: Mapped[datetime | None] = mapped_column(Timestamp)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
+
+
+class WebhookDelivery(Base):
+    """One event for one webhook subscription, written in the transaction of the change it reports.
+
+    Status: pending (due at ``not_before``; a claim moves it by the lease, so a crash mid-POST delivers it
+    again with the same event id), sent, failed (refused with a 4xx, or attempts used up).
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("subscription", "event_id", name="uq_webhook_deliveries_subscription_event"),
+        Index("ix_webhook_deliveries_due", "not_before", postgresql_where=text("status = 'pending'")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    subscription: Mapped[str] = mapped_column(String(64), nullable=False)
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    event_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    seller_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)  # the exact bytes signed and sent, every attempt
+    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    not_before: Mapped[datetime] = mapped_column(Timestamp, nullable=False, server_default=func.now())
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    sent_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    created_at: Mapped[datetime] = created_at_column()

@@ -18,6 +18,7 @@ from services.responder.api.schemas.stats import (
     ReasonCount,
     ReturnReason,
     SlaOut,
+    SolicitationsOut,
     StatsCounts,
     StatsOut,
     StatsQuery,
@@ -49,6 +50,23 @@ def _counts(rows: list[tuple[str, datetime, str | None, int]], *, top: int) -> S
         marketplace=by_dim["marketplace"],
         asin=by_dim["asin"],
         sku=by_dim["sku"],
+    )
+
+
+async def _solicitations(session: AsyncSession, scope: repo.StatsScope) -> SolicitationsOut:
+    by_status: Counter[str] = Counter()
+    skipped: Counter[str] = Counter()
+    for status, reason, n in await repo.solicitation_counts(session, scope):
+        by_status[status] += int(n)
+        if status == "skipped":
+            skipped[reason or "unspecified"] += int(n)
+    return SolicitationsOut(
+        eligible=sum(by_status.values()) - by_status["skipped"],
+        sent=by_status["sent"],
+        pending=by_status["pending"] + by_status["sending"],
+        unknown=by_status["unknown"],
+        failed=by_status["failed"],
+        skipped=dict(sorted(skipped.items())),
     )
 
 
@@ -89,4 +107,5 @@ async def stats(session: AsyncSession, *, query: StatsQuery, caller: Principal, 
         returns_by_reason=[
             ReturnReason(reason=r, count=int(n)) for r, n in await repo.returns_by_reason(session, scope)
         ],
+        solicitations=await _solicitations(session, scope),
     )

@@ -18,9 +18,12 @@ from services.responder.api.runtime import ApiRuntime
 from services.responder.api.schemas.tickets import TicketDetail, TicketPatch, TicketQuery
 from services.responder.api.security import TICKETS_READ, Principal
 from services.responder.api.views import detail_json, detail_of, etag_of, page_json
+from services.responder.settings import WebhookSubscription
 from services.responder.tables import Ticket
 from services.responder.tickets import repository as responder_repo
 from services.responder.tickets import timeline
+from services.responder.webhooks import events as webhook_events
+from services.responder.webhooks import repository as webhook_repo
 from shared.crypto import PiiCipher
 
 __all__ = [
@@ -185,8 +188,10 @@ async def change_ticket(
     if_match: str | None,
     caller: Principal,
     now: datetime,
+    webhooks: Sequence[WebhookSubscription] = (),
 ) -> Ticket:
-    """Apply a PATCH under optimistic concurrency; every changed field becomes a timeline entry."""
+    """Apply a PATCH under optimistic concurrency; every changed field becomes a timeline entry, and the change
+    a ``ticket.updated`` webhook for ``webhooks`` that want it (same transaction)."""
     ticket = await load_ticket(session, ticket_id=ticket_id, caller=caller, for_update=True)
     try:
         current = matches_if_match(if_match, ticket.version)
@@ -211,4 +216,8 @@ async def change_ticket(
     if changes:
         await session.flush()
         await session.refresh(ticket, attribute_names=["updated_at"])  # set by the database on update
+        if webhooks:
+            event = webhook_events.ticket_changed(ticket, created=False, cause=f"v{ticket.version}", now=now)
+            rows = webhook_events.delivery_rows([event], webhooks)
+            await webhook_repo.insert_deliveries(session, rows=rows)
     return ticket

@@ -100,6 +100,8 @@ async def defer_to_next_day(session: AsyncSession, row: OutboxMessage, *, now: d
     """Keep an unclaimed row pending until the next budget day, and say so on the ticket's timeline."""
     row.not_before = budget_day(now)[1]
     row.last_error = "daily send budget reached; deferred to the next day"
+    if row.ticket_id is None:
+        return  # a solicitation has no timeline
     entry = timeline.deferred_entry(outbox_id=row.id, not_before=row.not_before, now=now)
     await repository.add_timeline(session, ticket_id=row.ticket_id, entry=entry)
 

@@ -1,7 +1,8 @@
 """What one send attempt came to: the outcome the sender records on the row.
 
 ``prepare_failure``: the row could not be decrypted or built, so nothing left: a transient cause is retried,
-anything else fails the row for good with the reason. ``send_outcome``: the transport's classified errors
+anything else fails the row for good with the reason. ``expired``: a row claimed after its ``expires_at``
+(a solicitation past Amazon's window) is skipped without calling the transport. ``send_outcome``: the transport's classified errors
 (transports/__init__.py) map to pending / unknown / failed; an unclassified exception may have sent, so it is
 ``unknown`` and never re-sent.
 """
@@ -13,15 +14,29 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from services.responder.outbox.transports import OutboundMessage, OutcomeUnknown, Throttled, Transport
+from services.responder.outbox.transports import (
+    OutboundMessage,
+    OutcomeUnknown,
+    Skipped,
+    Throttled,
+    Transport,
+)
 from shared.errors import ComplaintsError, PermanentError, RetryableError, classify_failure
 
-__all__ = ["Outcome", "RetryPolicy", "prepare_failure", "send_outcome"]
+__all__ = ["OUTSIDE_WINDOW", "Outcome", "RetryPolicy", "expired", "prepare_failure", "send_outcome"]
 
 Outcome = tuple[str, str | None, datetime | None]
 """(status, error recorded on the row, not before)."""
 
 _MAX_ERROR = 500
+OUTSIDE_WINDOW = "outside_window"
+
+
+def expired(expires_at: datetime | None, *, now: datetime) -> Outcome | None:
+    """``skipped`` when the row's last moment has passed (None: still sendable)."""
+    if expires_at is None or now <= expires_at:
+        return None
+    return "skipped", f"{OUTSIDE_WINDOW}: claimed after {expires_at.isoformat()}", None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +86,8 @@ async def send_outcome(
         await transport.send(message)
     except OutcomeUnknown as exc:
         return "unknown", str(exc)[:_MAX_ERROR], None
+    except Skipped as exc:
+        return "skipped", f"{exc.code}: {exc}"[:_MAX_ERROR], None
     except PermanentError as exc:
         return "failed", f"{exc.code}: {exc}"[:_MAX_ERROR], None
     except RetryableError as exc:

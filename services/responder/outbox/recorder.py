@@ -5,7 +5,8 @@ written in one transaction: the tickets locked in id order, every row updated wi
 still 'sending': a row whose lease expired meanwhile is 'unknown' already and stays so), the tickets and their
 timelines after. Each caller still awaits its own row's commit, so nothing about a row changes for the
 sender: a failure of the batch is the failure of each of its rows (they stay 'sending' and end 'unknown').
-Two outcomes for one ticket in a batch are applied one after the other, in the order they came.
+Two outcomes for one ticket in a batch are applied one after the other, in the order they came. With webhook
+subscriptions, each reply recorded ``sent`` queues its ``reply.sent`` delivery in the same transaction.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.responder.outbox import repository as outbox_repo
+from services.responder.settings import WebhookSubscription
+from services.responder.webhooks import events as webhook_events
+from services.responder.webhooks import repository as webhook_repo
 from shared.db.session import Database, unit_of_work
 
 __all__ = ["OutcomeRecorder"]
@@ -26,7 +30,7 @@ __all__ = ["OutcomeRecorder"]
 @dataclass(slots=True)
 class _Pending:
     outcome: outbox_repo.SendOutcome
-    ticket_id: uuid.UUID
+    ticket_id: uuid.UUID | None  # None: a solicitation, which changes no ticket
     done: asyncio.Future[bool] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
@@ -40,8 +44,10 @@ class OutcomeRecorder:
         clock: Callable[[], datetime],
         max_batch: int = 200,
         delay_s: float = 0.02,
+        webhooks: Sequence[WebhookSubscription] = (),
     ) -> None:
         self._db = db
+        self._webhooks = tuple(webhooks)
         self._clock = clock
         self._max_batch = max_batch
         self._delay_s = delay_s
@@ -52,7 +58,7 @@ class OutcomeRecorder:
     async def record(
         self,
         outbox_id: uuid.UUID,
-        ticket_id: uuid.UUID,
+        ticket_id: uuid.UUID | None,
         *,
         status: str,
         error: str | None,
@@ -97,8 +103,9 @@ class OutcomeRecorder:
         seen: Counter[uuid.UUID] = Counter()
         waves: list[list[_Pending]] = []
         for pending in batch:
-            n = seen[pending.ticket_id]
-            seen[pending.ticket_id] += 1
+            key = pending.ticket_id or pending.outcome[0]  # a row without a ticket waits for nobody
+            n = seen[key]
+            seen[key] += 1
             if n == len(waves):
                 waves.append([])
             waves[n].append(pending)
@@ -111,4 +118,20 @@ class OutcomeRecorder:
                 rows = await outbox_repo.record_send_outcomes(session, [p.outcome for p in group], now=now)
                 await outbox_repo.record_on_tickets(session, rows, now=now)
                 recorded.update(row.id for row in rows)
+                if self._webhooks:
+                    sent = [
+                        webhook_events.reply_sent(
+                            outbox_id=row.id,
+                            ticket_id=row.ticket_id,
+                            seller_id=row.seller_id,
+                            order_id=row.order_id,
+                            channel=row.channel,
+                            created_by=row.created_by,
+                            now=now,
+                        )
+                        for row in rows
+                        if row.status == "sent" and row.ticket_id is not None
+                    ]
+                    deliveries = webhook_events.delivery_rows(sent, self._webhooks)
+                    await webhook_repo.insert_deliveries(session, rows=deliveries)
         return recorded

@@ -99,9 +99,9 @@ SendOutcome = tuple[uuid.UUID, str, str | None, datetime | None]
 """(outbox id, status, error, not before) of one finished send."""
 
 
-async def lock_tickets(session: AsyncSession, ticket_ids: Iterable[uuid.UUID]) -> None:
+async def lock_tickets(session: AsyncSession, ticket_ids: Iterable[uuid.UUID | None]) -> None:
     """Lock ticket rows for this transaction, in id order (two transactions locking sets cannot deadlock)."""
-    ids = sorted(set(ticket_ids))
+    ids = sorted({i for i in ticket_ids if i is not None})
     if ids:
         t = _TICKETS.c
         await session.execute(select(t.id).where(t.id.in_(ids)).order_by(t.id).with_for_update())
@@ -133,7 +133,7 @@ async def record_send_outcomes(
             sent_at=case((sql_cast(given.c.status, String) == "sent", now), else_=None),
             updated_at=func.now(),
         )
-        .returning(*_OUTCOME, o.status, o.last_error)
+        .returning(*_OUTCOME, o.status, o.last_error, o.seller_id, o.order_id)
     )
     return (await session.execute(stmt)).all()
 
@@ -141,8 +141,10 @@ async def record_send_outcomes(
 async def record_on_tickets(session: AsyncSession, rows: Sequence[Row[Any]], *, now: datetime) -> None:
     """``record_on_ticket`` for rows of distinct tickets, one statement per kind of change.
 
-    ``rows`` come from ``record_send_outcomes`` (their ``status`` and ``last_error`` are the outcome).
+    ``rows`` come from ``record_send_outcomes`` (their ``status`` and ``last_error`` are the outcome); rows
+    without a ticket (solicitations) change no ticket.
     """
+    rows = [row for row in rows if row.ticket_id is not None]
     t = _TICKETS.c
     tickets: dict[str, list[uuid.UUID]] = {}
     for row in rows:
@@ -185,6 +187,8 @@ async def record_on_ticket(
     session: AsyncSession, row: Row[Any], *, status: str, error: str | None, now: datetime
 ) -> None:
     """The ticket follows its reply: sent -> replied (first response), unknown or failed -> escalated."""
+    if row.ticket_id is None:
+        return  # a solicitation: no ticket follows it
     t = _TICKETS.c
     values: dict[str, Any] = {"version": t.version + 1, "updated_at": func.now()}
     if status == "sent":
@@ -247,7 +251,7 @@ async def claim_due(
 
 async def stale_claims(
     session: AsyncSession, *, before: datetime, seller_ids: Iterable[str] | None = None
-) -> list[tuple[uuid.UUID, uuid.UUID]]:
+) -> list[tuple[uuid.UUID, uuid.UUID | None]]:
     """(outbox id, ticket id) of rows left 'sending' since before ``before`` (of ``seller_ids`` if given)."""
     stmt = select(OutboxMessage.id, OutboxMessage.ticket_id).where(
         OutboxMessage.status == "sending", OutboxMessage.claimed_at < before

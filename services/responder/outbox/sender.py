@@ -25,7 +25,7 @@ import contextlib
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -36,13 +36,14 @@ from services.responder.outbox import lease_repository as lease_repo
 from services.responder.outbox import repository as outbox_repo
 from services.responder.outbox.budget import BudgetPolicy, SendBudget, defer_to_next_day
 from services.responder.outbox.identical import IdenticalCap, hold_row
-from services.responder.outbox.outcomes import Outcome, RetryPolicy, prepare_failure, send_outcome
+from services.responder.outbox.outcomes import Outcome, RetryPolicy, expired, prepare_failure, send_outcome
 from services.responder.outbox.ownership import SellerOwnership
 from services.responder.outbox.recorder import OutcomeRecorder
 from services.responder.outbox.transports import (
     Transport,
     decrypt_row,
 )
+from services.responder.settings import WebhookSubscription
 from services.responder.tables import OutboxMessage
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
@@ -80,7 +81,7 @@ class SenderConfig:
 @dataclass(frozen=True, slots=True)
 class _Claimed:
     row: OutboxMessage  # detached, still encrypted: decrypted per row when it is sent
-    ticket_id: uuid.UUID
+    ticket_id: uuid.UUID | None  # None: a solicitation
     attempts: int
 
     @property
@@ -91,7 +92,8 @@ class _Claimed:
 class OutboxSender:
     """Delivers outbox rows through the transport of their channel.
 
-    With ``ownership`` it serves only the sellers it holds; ``run`` gives them up when it returns (a caller
+    ``webhooks``: subscriptions that receive ``reply.sent`` (queued with the outcome). With ``ownership`` it
+    serves only the sellers it holds; ``run`` gives them up when it returns (a caller
     driving ``tick`` itself closes the ownership). Without it, it serves every seller: one sender only.
     """
 
@@ -104,6 +106,7 @@ class OutboxSender:
         config: SenderConfig,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         ownership: SellerOwnership | None = None,
+        webhooks: Sequence[WebhookSubscription] = (),
     ) -> None:
         self._db = db
         self._ownership = ownership
@@ -116,7 +119,7 @@ class OutboxSender:
         self._retry = RetryPolicy(config.max_attempts, config.backoff_s, config.backoff_max_s)
         self._in_flight: Counter[str] = Counter()
         self._own: set[uuid.UUID] = set()  # rows this sender is sending now: never expired under its feet
-        self._recorder = OutcomeRecorder(db, clock=clock, delay_s=config.record_delay_s)
+        self._recorder = OutcomeRecorder(db, clock=clock, delay_s=config.record_delay_s, webhooks=webhooks)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Keep sends in flight until ``stop``; messages in flight are finished and recorded before returning."""
@@ -177,7 +180,7 @@ class OutboxSender:
             ]
             if not stale:
                 return 0
-            for ticket_id in sorted({t for _, t in stale}):
+            for ticket_id in sorted({t for _, t in stale if t is not None}):
                 await outbox_repo.lock_ticket(session, ticket_id)
             expired = await outbox_repo.expire_claims(
                 session, ids=[i for i, _ in stale], before=now - self._config.lease
@@ -289,6 +292,9 @@ class OutboxSender:
 
     async def _attempt(self, item: _Claimed) -> Outcome:
         """Build and send one row; every failure of this row becomes its outcome, never the loop's."""
+        too_late = expired(item.row.expires_at, now=self._clock())
+        if too_late is not None:
+            return too_late
         try:
             transport = self._transports.get(item.row.channel)
             if transport is None:

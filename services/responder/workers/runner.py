@@ -1,4 +1,5 @@
-"""Background tasks of the API process: SLA alerts (Kafka + webhook), the PII retention loop and the Zendesk sync."""
+"""Background tasks of the API process: SLA alerts (Kafka + webhook), generic webhook deliveries, the PII
+retention loop and the Zendesk sync."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from aiokafka.errors import KafkaError
 
 from services.responder.api.runtime import ApiRuntime
 from services.responder.helpdesk.sync import ZendeskSync
+from services.responder.webhooks.delivery import DeliveryPolicy, WebhookDispatcher, run_webhook_deliveries
 from services.responder.workers.alerts import run_sla_alerts
 from services.responder.workers.retention import run_retention
 from services.responder.workers.webhook import WebhookSender
@@ -59,11 +61,34 @@ async def _alerts(runtime: ApiRuntime, stop: asyncio.Event) -> None:
             await webhook.aclose()
 
 
+async def _webhooks(runtime: ApiRuntime, stop: asyncio.Event) -> None:
+    api = runtime.api
+    senders = {
+        sub.name: WebhookSender(
+            url=sub.url,
+            secret=sub.secret.get_secret_value(),
+            max_attempts=1,  # the delivery rows keep the retry schedule
+            backoff_s=api.webhook_backoff_s,
+            timeout_s=api.webhook_timeout_s,
+        )
+        for sub in runtime.settings.responder.webhooks
+    }
+    policy = DeliveryPolicy(backoff_s=api.webhook_backoff_s)  # 10 attempts, backoff up to 10 minutes
+    dispatcher = WebhookDispatcher(db=runtime.db, senders=senders, policy=policy, clock=runtime.clock)
+    try:
+        await run_webhook_deliveries(dispatcher, interval_s=1.0, stop=stop)
+    finally:
+        for sender in senders.values():
+            await sender.aclose()
+
+
 def background_tasks(runtime: ApiRuntime, stop: asyncio.Event) -> list[asyncio.Task[None]]:
     """Start the enabled loops; each returns once ``stop`` is set."""
     tasks: list[asyncio.Task[None]] = []
     if runtime.api.sla_alerts_enabled:
         tasks.append(asyncio.create_task(_alerts(runtime, stop), name="sla-alerts"))
+    if runtime.settings.responder.webhooks:
+        tasks.append(asyncio.create_task(_webhooks(runtime, stop), name="webhook-deliveries"))
     if runtime.api.retention_enabled:
         tasks.append(
             asyncio.create_task(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter
@@ -31,6 +32,8 @@ class OrderSpec(BaseModel):
     buyer_locale: str = "en-US"
     actions: list[str] = Field(default_factory=lambda: sorted(DEFAULT_MESSAGE_ACTIONS))
     solicitation_allowed: bool = True
+    earliest_delivery: datetime | None = None
+    latest_delivery: datetime | None = None
 
 
 class ReportSpec(BaseModel):
@@ -91,6 +94,8 @@ def admin_router(state: StandinState) -> APIRouter:
             buyer_locale=spec.buyer_locale,
             actions=spec.actions,
             solicitation_allowed=spec.solicitation_allowed,
+            earliest_delivery=spec.earliest_delivery,
+            latest_delivery=spec.latest_delivery,
         )
 
     @router.post("/orders", status_code=204)

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from shared.stack.spapi_standin.bodies import MESSAGE_TYPES, MessageType, validate_body
 from shared.stack.spapi_standin.gateway import HAL, Caller, Gateway, content_type, error_response, json_object
 from shared.stack.spapi_standin.orders import find_order, hal_actions, single_marketplace
-from shared.stack.spapi_standin.state import RecordedMessage, RecordedSolicitation, StandinState
+from shared.stack.spapi_standin.state import Order, RecordedMessage, RecordedSolicitation, StandinState
 
 __all__ = ["NOT_ALLOWED", "SOLICITATION_NOT_AVAILABLE", "add_messaging_routes"]
 
@@ -124,6 +124,15 @@ def _solicited(state: StandinState, order_id: str) -> bool:
     return any(s.order_id == order_id for s in state.solicitations)
 
 
+def _offered(state: StandinState, order: Order) -> bool:
+    """Amazon lists the solicitation once per order, only inside the window, never to buyers who opted out."""
+    return (
+        order.solicitation_allowed
+        and order.in_solicitation_window(state.now())
+        and not _solicited(state, order.order_id)
+    )
+
+
 def _solicitation_actions(state: StandinState) -> Handler:
     async def handle(request: Request, caller: Caller) -> Response:
         order_id = request.path_params["amazonOrderId"]
@@ -133,7 +142,7 @@ def _solicitation_actions(state: StandinState) -> Handler:
         order = find_order(state, caller, order_id, marketplace)
         if isinstance(order, JSONResponse):
             return order
-        names = [SOLICITATION] if order.solicitation_allowed and not _solicited(state, order_id) else []
+        names = [SOLICITATION] if _offered(state, order) else []
         schema = {"$schema": "http://json-schema.org/draft-04/schema#", "type": "object", "properties": {}}
         body = hal_actions(
             f"/solicitations/v1/orders/{order_id}",
@@ -156,7 +165,9 @@ def _solicit(state: StandinState) -> Handler:
         order = find_order(state, caller, order_id, marketplace)
         if isinstance(order, JSONResponse):
             return order
-        if not order.solicitation_allowed or _solicited(state, order_id):
+        if not _offered(state, order):
+            # Outside the window Amazon documents only "an unexpected API error"; the stand-in answers the
+            # same refusal as for a second solicitation, which nothing may repeat.
             return error_response(403, "Unauthorized", SOLICITATION_NOT_AVAILABLE)
         state.solicitations.append(
             RecordedSolicitation(caller.seller_id, order_id, marketplace, state.now(), caller.request_id)

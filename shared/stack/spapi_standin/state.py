@@ -6,7 +6,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from shared.stack.spapi_standin.limits import DEFAULT_RATE_LIMITS, RateLimit, TokenBucket
@@ -16,6 +16,7 @@ __all__ = [
     "DEFAULT_CLIENT_ID",
     "DEFAULT_CLIENT_SECRET",
     "DEFAULT_MESSAGE_ACTIONS",
+    "SOLICITATION_WINDOW",
     "AccessToken",
     "Fault",
     "FaultKind",
@@ -44,10 +45,17 @@ DEFAULT_MESSAGE_ACTIONS: frozenset[str] = frozenset(
 
 FaultKind = Literal["status", "delay", "drop"]
 
+# Solicitations may be requested from 5 days after EarliestDeliveryDate to 30 days after LatestDeliveryDate
+# (developer-docs.amazon.com/sp-api/docs/set-up-the-solicitations-api, step 3; NOTES section 3).
+SOLICITATION_WINDOW = (timedelta(days=5), timedelta(days=30))
+
 
 @dataclass
 class Order:
-    """An order the stand-in knows: owner, marketplace, buyer locale and the message types it allows."""
+    """An order the stand-in knows: owner, marketplace, buyer locale and the message types it allows.
+
+    With delivery dates, a solicitation is offered only inside Amazon's window; without them, always.
+    """
 
     order_id: str
     seller_id: str
@@ -55,6 +63,15 @@ class Order:
     buyer_locale: str = "en-US"
     actions: set[str] = field(default_factory=lambda: set(DEFAULT_MESSAGE_ACTIONS))
     solicitation_allowed: bool = True
+    earliest_delivery: datetime | None = None
+    latest_delivery: datetime | None = None
+
+    def in_solicitation_window(self, now: datetime) -> bool:
+        """Whether ``now`` lies in the solicitation window (both ends included)."""
+        after, before = SOLICITATION_WINDOW
+        if self.earliest_delivery is not None and now < self.earliest_delivery + after:
+            return False
+        return self.latest_delivery is None or now <= self.latest_delivery + before
 
 
 @dataclass(frozen=True)
@@ -183,6 +200,8 @@ class StandinState:
         buyer_locale: str = "en-US",
         actions: Iterable[str] | None = None,
         solicitation_allowed: bool = True,
+        earliest_delivery: datetime | None = None,
+        latest_delivery: datetime | None = None,
     ) -> Order:
         """Seed (or replace) an order."""
         order = Order(
@@ -192,6 +211,8 @@ class StandinState:
             buyer_locale=buyer_locale,
             actions=set(DEFAULT_MESSAGE_ACTIONS if actions is None else actions),
             solicitation_allowed=solicitation_allowed,
+            earliest_delivery=earliest_delivery,
+            latest_delivery=latest_delivery,
         )
         self.orders[order_id] = order
         return order

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 
 from services.responder.api.security import STATS_READ
-from services.responder.tables import Ticket
-from shared.db.session import Database
+from services.responder.tables import OutboxMessage, Ticket
+from shared.db.session import Database, unit_of_work
 from tests.responder.api.conftest import Clock
 from tests.responder.api.helpers import T0, add_event, add_key, add_outbox, add_ticket, bearer
 
@@ -138,3 +138,51 @@ async def test_stats_buckets_and_range_checks(client: httpx.AsyncClient, db: Dat
         "/v1/stats", params={"from": T0.isoformat(), "to": (T0 - D).isoformat()}, headers=bearer(key)
     )
     assert (bad.status_code, bad.json()["error"]["code"]) == (400, "invalid_range")
+
+
+async def _solicitation(db: Database, seller: str, order: str, status: str, error: str | None = None) -> None:
+    async with unit_of_work(db) as session:
+        session.add(
+            OutboxMessage(
+                idempotency_key=f"solicitation:{seller}:{order}",
+                ticket_id=None,
+                seller_id=seller,
+                marketplace_id="ATVPDKIKX0DER",
+                order_id=order,
+                channel="solicitation",
+                action="productReviewAndSellerFeedback",
+                status=status,
+                last_error=error,
+                created_at=T0 + D,
+            )
+        )
+
+
+async def test_stats_count_review_requests_eligible_sent_and_skipped_by_reason(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    for i, (status, error) in enumerate(
+        [
+            ("sent", None),
+            ("sent", None),
+            ("pending", None),
+            ("unknown", "sender stopped mid-send; outcome unknown"),
+            ("skipped", "cancelled: decided when scheduling"),
+            ("skipped", "not_offered: Amazon does not offer a solicitation for this order now"),
+            ("skipped", "not_offered: Amazon refused the solicitation"),
+            ("skipped", "outside_window: claimed after 2026-04-01T00:00:00+00:00"),
+        ]
+    ):
+        await _solicitation(db, "SELLER-A", f"111-0000000-000000{i}", status, error)
+    await _solicitation(db, "SELLER-B", "111-0000000-0000099", "sent")  # another seller's: not counted
+    key = await add_key(db, sellers=["SELLER-A"], scopes=[STATS_READ])
+    params = {"from": T0.isoformat(), "to": (T0 + 3 * D).isoformat()}
+    s = (await client.get("/v1/stats", params=params, headers=bearer(key))).json()
+    assert s["solicitations"] == {
+        "eligible": 4,
+        "sent": 2,
+        "pending": 1,
+        "unknown": 1,
+        "failed": 0,
+        "skipped": {"cancelled": 1, "not_offered": 2, "outside_window": 1},
+    }

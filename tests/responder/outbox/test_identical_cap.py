@@ -10,11 +10,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.responder.handlers import ResponderDeps, handle_complaints
-from services.responder.outbox.identical import body_digest, normalise_body, rows_over_cap
+from services.responder.outbox.identical import IdenticalCap, body_digest, normalise_body, rows_over_cap
 from services.responder.outbox.sender import OutboxSender, SenderConfig
 from services.responder.outbox.transports.smtp import SmtpTransport
 from services.responder.replies.compose import ReplyComposer
 from services.responder.settings import MailSettings, ResponderSettings
+from services.responder.tables import OutboxMessage
 from shared.db.session import Database, unit_of_work
 from shared.stack.smtp import SmtpServer
 from tests.responder.exactly_once_support import (
@@ -143,3 +144,24 @@ async def test_a_text_at_the_cap_is_queued_in_the_templates_other_wordings_befor
     ]
     bodies = {r.template_version: CIPHER.decrypt(r.body_enc) or "" for r in rows}
     assert len({body_digest(b) for b in bodies.values()}) == 3  # three different texts
+
+
+@pytest.mark.integration
+async def test_rows_without_a_text_of_ours_such_as_review_requests_are_never_capped(db: Database) -> None:
+    # A solicitation row is automatic but carries no body (Amazon writes the text): before this check all of a
+    # seller's review requests hashed to the empty text, and the 51st of a day was held.
+    seller = _seller()
+    now = datetime.now(UTC)
+    rows = [
+        OutboxMessage(
+            id=uuid.uuid4(),
+            seller_id=seller,
+            created_by="auto",
+            channel="solicitation",
+            body_enc=None,
+            created_at=now + timedelta(seconds=i),
+        )
+        for i in range(3)
+    ]
+    async with unit_of_work(db) as session:
+        assert await IdenticalCap(1, CIPHER).over_cap(session, claimed=rows, now=now) == []

@@ -44,7 +44,9 @@ async def test_a_batch_records_each_outcome_on_its_row_ticket_and_timeline(db: D
     assert list(results) == [True, True, True]
     async with db.sessions() as session:
         rows = {r.id: r for r in (await session.execute(select(OutboxMessage))).scalars()}
-        tickets = {t.id: t for t in (await session.execute(select(Ticket))).scalars()}
+        tickets: dict[uuid.UUID | None, Ticket] = {
+            t.id: t for t in (await session.execute(select(Ticket))).scalars()
+        }
         kinds = {
             (e.ticket_id, e.kind, e.data.get("error"))
             for e in (await session.execute(select(TicketEvent))).scalars()

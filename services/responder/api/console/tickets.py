@@ -33,6 +33,7 @@ from services.responder.api.deps import (
     NowDep,
     RuntimeDep,
     SessionDep,
+    get_runtime,
 )
 from services.responder.api.errors import ApiError
 from services.responder.api.runtime import ApiRuntime
@@ -191,6 +192,7 @@ async def _change(
         if_match=etag_of(int(version)) if version.isdigit() else None,
         caller=caller.principal,
         now=now,
+        webhooks=(await get_runtime(request)).settings.responder.webhooks,
     )
     return RedirectResponse(f"/console/tickets/{ticket_id}", status_code=303)
 

@@ -25,6 +25,7 @@ __all__ = [
     "keyword_trends",
     "returns_by_reason",
     "sla_counts",
+    "solicitation_counts",
     "top_reasons_per_asin",
 ]
 
@@ -174,5 +175,15 @@ async def returns_by_reason(session: AsyncSession, scope: StatsScope) -> Sequenc
         "JOIN tickets t ON t.id = e.ticket_id "
         f"WHERE {_where(scope, 'e.occurred_at')} AND e.kind = 'signal' AND e.data->>'return_reason' IS NOT NULL "
         "GROUP BY 1 ORDER BY n DESC, reason"
+    )
+    return await _rows(session, sql, scope)
+
+
+async def solicitation_counts(session: AsyncSession, scope: StatsScope) -> Sequence[Any]:
+    """(status, skip reason or null, solicitations) of the review requests queued in the range."""
+    sql = (
+        "SELECT t.status, CASE WHEN t.status = 'skipped' THEN split_part(t.last_error, ':', 1) END AS reason, "
+        "count(*) AS n FROM outbox_messages t "
+        f"WHERE t.channel = 'solicitation' AND {_where(scope)} GROUP BY 1, 2 ORDER BY 1, 2"
     )
     return await _rows(session, sql, scope)

@@ -67,7 +67,13 @@ async def patch_ticket(
 ) -> TicketDetail:
     """Optimistic concurrency: If-Match is required (428 without, 412 when stale)."""
     ticket = await service.change_ticket(
-        session, ticket_id=ticket_id, patch=patch, if_match=if_match, caller=caller, now=now
+        session,
+        ticket_id=ticket_id,
+        patch=patch,
+        if_match=if_match,
+        caller=caller,
+        now=now,
+        webhooks=runtime.settings.responder.webhooks,
     )
     response.headers["ETag"] = etag_of(ticket.version)
     return await service.read_ticket(

@@ -18,6 +18,7 @@ __all__ = [
     "ReasonCount",
     "ReturnReason",
     "SlaOut",
+    "SolicitationsOut",
     "StatsCounts",
     "StatsOut",
     "StatsQuery",
@@ -109,6 +110,22 @@ class ReturnReason(Model):
     count: int
 
 
+class SolicitationsOut(Model):
+    """Review requests (Solicitations API) of orders first scheduled in the range.
+
+    ``eligible``: orders given a review request (everything not skipped); ``skipped``: by reason
+    (``cancelled``, ``not_offered``, ``outside_window``); ``pending``: waiting for their day or in flight;
+    ``unknown``: may or may not have reached Amazon, never re-sent.
+    """
+
+    eligible: int
+    sent: int
+    pending: int
+    unknown: int
+    failed: int
+    skipped: dict[str, int]
+
+
 class StatsOut(Model):
     """Everything GET /v1/stats answers."""
 
@@ -122,3 +139,4 @@ class StatsOut(Model):
     sla: SlaOut
     auto_reply: AutoReplyOut
     returns_by_reason: list[ReturnReason]
+    solicitations: SolicitationsOut

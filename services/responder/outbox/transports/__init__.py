@@ -4,6 +4,7 @@ send() returns normally      -> the message was accepted (sent)
 Throttled                    -> refused for rate reasons before anything happened: stays due, never given up
 RetryableError               -> certainly NOT accepted (refused before the payload went out): retry later
 OutcomeUnknown               -> the payload may have been accepted: never re-sent automatically
+Skipped                      -> Amazon's rules leave this one out (a solicitation not offered): nothing sent
 PermanentError               -> refused for good (bad address, not allowed for this order)
 """
 
@@ -14,9 +15,16 @@ from typing import Protocol
 from services.responder.replies.message import OutboundMessage
 from services.responder.tables import OutboxMessage
 from shared.crypto import PiiCipher
-from shared.errors import OutcomeUnknown, Throttled  # re-exported: defined in the one tree
+from shared.errors import OutcomeUnknown, PermanentError, Throttled  # re-exported: defined in the one tree
 
-__all__ = ["OutboundMessage", "OutcomeUnknown", "Throttled", "Transport", "decrypt_row"]
+__all__ = ["OutboundMessage", "OutcomeUnknown", "Skipped", "Throttled", "Transport", "decrypt_row"]
+
+
+class Skipped(PermanentError):
+    """Nothing was sent and nothing should be: the row ends ``skipped`` with ``code`` as its reason."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message, code=code)
 
 
 def decrypt_row(row: OutboxMessage, cipher: PiiCipher) -> OutboundMessage:

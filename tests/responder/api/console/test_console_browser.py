@@ -387,6 +387,19 @@ async def test_stats_page_draws_its_charts_from_the_sellers_figures(
         created_at=T0 - timedelta(days=10),
     )
     await add_ticket(db, category="not_received", created_at=T0 - timedelta(days=10))
+    async with unit_of_work(db) as session:  # one review request sent, one skipped: no ticket of their own
+        for order, status in (("111-0000000-0000001", "sent"), ("111-0000000-0000002", "skipped")):
+            session.add(
+                OutboxMessage(
+                    idempotency_key=f"solicitation:SELLER-A:{order}",
+                    seller_id="SELLER-A",
+                    order_id=order,
+                    channel="solicitation",
+                    status=status,
+                    last_error="cancelled: decided when scheduling" if status == "skipped" else None,
+                    created_at=T0 - timedelta(days=3),
+                )
+            )
     async with serve_asgi(served_app(app, api_settings)) as port:
         base = f"http://127.0.0.1:{port}"
         page = await offline_browser.context.new_page()
@@ -398,6 +411,8 @@ async def test_stats_page_draws_its_charts_from_the_sellers_figures(
         await expect(bars).to_have_count(3)
         await expect(page.locator("ul.legend li")).to_have_text(["defective", "not_received"])
         await expect(page.locator("#p50")).to_have_text("24.0 h")
+        await expect(page.locator("#reviews-sent")).to_have_text("1")
+        await expect(page.locator("#reviews-sent").locator("..")).to_contain_text("1 eligible, 1 skipped")
         await _shot(page, "stats")
         scan = await serious_violations(page)
     assert scan == []
