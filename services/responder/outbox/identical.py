@@ -73,8 +73,8 @@ class IdenticalCap:
         """The rows to hold; the others are counted as sent today (in this transaction)."""
         keyed: list[tuple[OutboxMessage, tuple[str, str]]] = []
         for row in sorted(claimed, key=lambda r: (r.created_at, r.id)):
-            if row.created_by != "auto":
-                continue
+            if row.created_by != "auto" or row.body_enc is None:
+                continue  # a person's text, or no text of ours at all (a review request: Amazon writes it)
             try:
                 body = self._cipher.decrypt(row.body_enc) or ""
             except PermanentError:

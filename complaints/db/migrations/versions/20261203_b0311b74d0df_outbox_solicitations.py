@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "b0311b74d0df"
-down_revision: str | None = "c1a4f2e8b6d3"
+down_revision: str | None = "b9b617f6a6a1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
