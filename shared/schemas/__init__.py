@@ -9,6 +9,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from shared.events import (
+    AccountHealthReported,
+    AsinComplaintSpikeDetected,
     ComplaintClassified,
     ComplaintSignalReceived,
     NotificationReceived,
@@ -27,6 +29,8 @@ EXPORTED: tuple[type[BaseModel], ...] = (
     NotificationReceived,
     ComplaintClassified,
     SlaAlertRaised,
+    AccountHealthReported,
+    AsinComplaintSpikeDetected,
 )
 
 
