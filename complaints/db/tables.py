@@ -7,6 +7,7 @@ from services.ingest import tables as ingest_tables
 from services.responder import tables as responder_tables
 from services.responder.api import tables as api_tables
 from services.responder.buyers import tables as buyer_tables
+from services.responder.health import tables as health_tables
 from shared.db import idempotency
 from shared.db.base import Base
 
@@ -15,6 +16,7 @@ __all__ = [
     "api_tables",
     "buyer_tables",
     "classifier_tables",
+    "health_tables",
     "idempotency",
     "ingest_tables",
     "responder_tables",

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responder.buyers.repository import record_buyer_events
+from services.responder.health.projection import record_health
 from services.responder.outbox import repository as outbox_repo
 from services.responder.outbox.rows import outbox_row
 from services.responder.replies import aliases
@@ -24,7 +25,7 @@ from services.responder.tables import OrderContextRow, Ticket
 from services.responder.tickets import repository, threads, timeline, transitions
 from shared.crypto import PiiCipher
 from shared.db.idempotency import fresh_events
-from shared.events import AmazonEvent, ComplaintClassified, OrderContextUpdated
+from shared.events import AccountHealthReported, AmazonEvent, ComplaintClassified, OrderContextUpdated
 from shared.kafka.typed import Consumed
 
 __all__ = [
@@ -39,12 +40,12 @@ __all__ = [
 CONSUMER = "responder"
 
 ResponderInput = ComplaintClassified | AmazonEvent
-"""What the responder consumes: classified complaints and Amazon events (it keeps order context only)."""
+"""What the responder consumes: classified complaints and Amazon events (order context, account health)."""
 
 YIELD_EVERY = 50
 """Complaints applied between two yields to the event loop (a long batch must not starve the heartbeat)."""
 
-KEPT_AMAZON_EVENTS = frozenset({"OrderContextUpdated"})
+KEPT_AMAZON_EVENTS = frozenset({"OrderContextUpdated", "AccountHealthReported"})
 """The ``event_type`` of the raw topic's events this consumer applies (the others are not even decoded)."""
 
 
@@ -59,8 +60,9 @@ class ResponderDeps:
 async def handle_batch(
     records: Sequence[Consumed[ResponderInput]], *, session: AsyncSession, deps: ResponderDeps, now: datetime
 ) -> None:
-    """Apply a batch of classified complaints and order-context events, in order."""
-    events = [r.event for r in records if isinstance(r.event, ComplaintClassified | OrderContextUpdated)]
+    """Apply a batch of classified complaints, order-context and account-health events, in order."""
+    kept = ComplaintClassified | OrderContextUpdated | AccountHealthReported
+    events = [r.event for r in records if isinstance(r.event, kept)]
     todo = await fresh_events(session, consumer=CONSUMER, events=events)
     # Context events of the batch are applied first, so a complaint still sees the newest order context.
     for event in todo:
@@ -68,6 +70,9 @@ async def handle_batch(
             await handle_order_context(event, session=session)
     await handle_complaints(
         [e for e in todo if isinstance(e, ComplaintClassified)], session=session, deps=deps, now=now
+    )
+    await record_health(  # Amazon's figures and our defect signals, same transaction
+        session, events=[e for e in todo if isinstance(e, ComplaintClassified | AccountHealthReported)]
     )
 
 

@@ -1,4 +1,4 @@
-"""Background tasks of the API process: SLA alerts (Kafka + webhook) and the PII retention loop."""
+"""Background tasks of the API process: SLA alerts and ASIN complaint spikes (Kafka + webhook), PII retention."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import logging
 from aiokafka.errors import KafkaError
 
 from services.responder.api.runtime import ApiRuntime
+from services.responder.health.spikes import SpikePolicy
 from services.responder.workers.alerts import run_sla_alerts
 from services.responder.workers.retention import run_retention
+from services.responder.workers.spikes import run_spike_alerts
 from services.responder.workers.webhook import WebhookSender
 from shared.kafka.producer import EventProducer
 
@@ -19,29 +21,40 @@ __all__ = ["background_tasks"]
 log = logging.getLogger(__name__)
 
 
-async def _alerts(runtime: ApiRuntime, stop: asyncio.Event) -> None:
-    api = runtime.api
+async def _started_producer(runtime: ApiRuntime, stop: asyncio.Event) -> EventProducer | None:
+    """A producer once the broker answers; None when ``stop`` came first."""
     producer = EventProducer(runtime.settings.kafka)
     while not stop.is_set():
         try:
             await producer.start()
-            break
+            return producer
         except (KafkaError, OSError) as exc:
             log.warning("sla.broker_unavailable", extra={"error": type(exc).__name__})
             await producer.stop()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=5.0)
-    if stop.is_set():
+    return None
+
+
+def _webhook(runtime: ApiRuntime) -> WebhookSender | None:
+    api = runtime.api
+    if not api.sla_webhook_url or api.sla_webhook_secret is None:
+        return None
+    return WebhookSender(
+        url=api.sla_webhook_url,
+        secret=api.sla_webhook_secret.get_secret_value(),
+        max_attempts=api.webhook_max_attempts,
+        backoff_s=api.webhook_backoff_s,
+        timeout_s=api.webhook_timeout_s,
+    )
+
+
+async def _alerts(runtime: ApiRuntime, stop: asyncio.Event) -> None:
+    api = runtime.api
+    producer = await _started_producer(runtime, stop)
+    if producer is None:
         return
-    webhook = None
-    if api.sla_webhook_url and api.sla_webhook_secret is not None:
-        webhook = WebhookSender(
-            url=api.sla_webhook_url,
-            secret=api.sla_webhook_secret.get_secret_value(),
-            max_attempts=api.webhook_max_attempts,
-            backoff_s=api.webhook_backoff_s,
-            timeout_s=api.webhook_timeout_s,
-        )
+    webhook = _webhook(runtime)
     try:
         await run_sla_alerts(
             db=runtime.db,
@@ -58,11 +71,38 @@ async def _alerts(runtime: ApiRuntime, stop: asyncio.Event) -> None:
             await webhook.aclose()
 
 
+async def _spikes(runtime: ApiRuntime, stop: asyncio.Event) -> None:
+    api = runtime.api
+    producer = await _started_producer(runtime, stop)
+    if producer is None:
+        return
+    webhook = _webhook(runtime)
+    policy = SpikePolicy(
+        baseline_days=api.spike_baseline_days, min_count=api.spike_min_count, alpha=api.spike_alpha
+    )
+    try:
+        await run_spike_alerts(
+            db=runtime.db,
+            publisher=producer,
+            policy=policy,
+            interval_s=api.spike_alert_interval_s,
+            stop=stop,
+            clock=runtime.clock,
+            webhook=webhook,
+        )
+    finally:
+        await producer.stop()
+        if webhook is not None:
+            await webhook.aclose()
+
+
 def background_tasks(runtime: ApiRuntime, stop: asyncio.Event) -> list[asyncio.Task[None]]:
     """Start the enabled loops; each returns once ``stop`` is set."""
     tasks: list[asyncio.Task[None]] = []
     if runtime.api.sla_alerts_enabled:
         tasks.append(asyncio.create_task(_alerts(runtime, stop), name="sla-alerts"))
+    if runtime.api.spike_alerts_enabled:
+        tasks.append(asyncio.create_task(_spikes(runtime, stop), name="asin-spikes"))
     if runtime.api.retention_enabled:
         tasks.append(
             asyncio.create_task(
