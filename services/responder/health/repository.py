@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responder.health.tables import AccountHealthRow, AsinSpikeRow, DefectSignalRow
@@ -146,7 +146,7 @@ async def latest_reports(
         select(r)
         .where(*_scoped(r, sellers, marketplaces), r.reported_at < before)
         .order_by(r.seller_id, r.marketplace_id, r.reported_at.desc(), r.event_id)
-        .distinct(r.seller_id, r.marketplace_id)
+        .ext(distinct_on(r.seller_id, r.marketplace_id))
     )
     return (await session.execute(stmt)).scalars().all()
 
