@@ -201,15 +201,21 @@ async def estimate_counts(
     ]
 
 
-_ASIN_DAYS = """
+# A complaint is a ticket with a signal that day: counted when the signal happened (a returns backfill of 30
+# days is spread over its 30 days), each ticket once a day (a thread of five messages is one complaint).
+_SIGNALS = """
+FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
+WHERE e.kind = 'signal' AND e.occurred_at >= :since AND e.occurred_at < :until
+  AND t.asin IS NOT NULL AND t.marketplace_id IS NOT NULL AND t.category <> 'none'
+"""
+_ASIN_DAYS = f"""
 SELECT t.seller_id, t.marketplace_id, t.asin,
-       count(*) FILTER (WHERE t.created_at >= :day) AS today,
-       count(*) FILTER (WHERE t.created_at < :day) AS baseline
-FROM tickets t
-WHERE t.created_at >= :since AND t.created_at < :until AND t.asin IS NOT NULL AND t.marketplace_id IS NOT NULL
-  AND t.category <> 'none'
+       count(DISTINCT t.id) FILTER (WHERE e.occurred_at >= :day) AS today,
+       count(DISTINCT (t.id, date_trunc('day', e.occurred_at, 'UTC'))) FILTER (WHERE e.occurred_at < :day)
+         AS baseline
+{_SIGNALS}
 GROUP BY 1, 2, 3
-HAVING count(*) FILTER (WHERE t.created_at >= :day) >= :min_count
+HAVING count(DISTINCT t.id) FILTER (WHERE e.occurred_at >= :day) >= :min_count
 ORDER BY 1, 2, 3
 """
 
@@ -217,7 +223,7 @@ ORDER BY 1, 2, 3
 async def asin_day_counts(
     session: AsyncSession, *, day: datetime, until: datetime, since: datetime, min_count: int
 ) -> list[AsinDay]:
-    """Per ASIN: complaint tickets opened on [day, until) and on [since, day); only ASINs with ``min_count``."""
+    """Per ASIN: complaints on [day, until) and over [since, day); only ASINs with ``min_count`` today."""
     rows = await session.execute(
         text(_ASIN_DAYS), {"day": day, "until": until, "since": since, "min_count": min_count}
     )
@@ -227,28 +233,24 @@ async def asin_day_counts(
 async def spike_details(
     session: AsyncSession, *, spike: AsinDay, day: datetime, until: datetime, top: int = 3, examples: int = 5
 ) -> tuple[list[tuple[str, int]], list[uuid.UUID]]:
-    """The ``top`` complaint reasons of the ASIN's tickets of the day, and a few of those tickets (newest)."""
-    excluded = " AND ".join(f"e->>'rule_id' NOT LIKE '{p}'" for p in _NOT_A_COMPLAINT_REASON)
-    where = (
-        "t.seller_id = :seller AND t.marketplace_id = :market AND t.asin = :asin "
-        "AND t.created_at >= :day AND t.created_at < :until AND t.category <> 'none'"
+    """The ``top`` complaint reasons of the ASIN's complaints of the day, and a few of them (newest)."""
+    excluded = " AND ".join(f"r->>'rule_id' NOT LIKE '{p}'" for p in _NOT_A_COMPLAINT_REASON)
+    ids = (
+        f"SELECT t.id, max(e.occurred_at) AS last {_SIGNALS} "
+        "AND t.seller_id = :seller AND t.marketplace_id = :market AND t.asin = :asin GROUP BY t.id"
     )
-    params = {"seller": spike.seller_id, "market": spike.marketplace_id, "asin": spike.asin, "day": day}
+    params = {"seller": spike.seller_id, "market": spike.marketplace_id, "asin": spike.asin, "since": day}
     params |= {"until": until, "top": top, "examples": examples}
     reasons = await session.execute(
         text(
-            f"SELECT e->>'rule_id' AS rule_id, count(DISTINCT t.id) AS n FROM tickets t "
-            f"CROSS JOIN LATERAL jsonb_array_elements(t.reasons) AS e "
-            f"WHERE {where} AND e->>'rule_id' IS NOT NULL AND {excluded} "
-            f"GROUP BY 1 ORDER BY n DESC, rule_id LIMIT :top"
+            f"WITH d AS ({ids}) SELECT r->>'rule_id' AS rule_id, count(DISTINCT t.id) AS n FROM d "
+            f"JOIN tickets t ON t.id = d.id CROSS JOIN LATERAL jsonb_array_elements(t.reasons) AS r "
+            f"WHERE r->>'rule_id' IS NOT NULL AND {excluded} GROUP BY 1 ORDER BY n DESC, rule_id LIMIT :top"
         ),
         params,
     )
-    ids = await session.execute(
-        text(f"SELECT t.id FROM tickets t WHERE {where} ORDER BY t.created_at DESC, t.id LIMIT :examples"),
-        params,
-    )
-    return [(str(r), int(n)) for r, n in reasons.all()], [uuid.UUID(str(i)) for (i,) in ids.all()]
+    found = await session.execute(text(f"{ids} ORDER BY last DESC, t.id LIMIT :examples"), params)
+    return [(str(r), int(n)) for r, n in reasons.all()], [uuid.UUID(str(i)) for i, _ in found.all()]
 
 
 async def spiked_on(session: AsyncSession, *, day: datetime) -> set[tuple[str, str, str]]:

@@ -22,7 +22,7 @@ from services.responder.handlers import ResponderDeps, handle_batch
 from services.responder.health.spikes import SpikePolicy
 from services.responder.replies.compose import ReplyComposer
 from services.responder.settings import ResponderSettings
-from services.responder.tables import OrderContextRow, Ticket
+from services.responder.tables import OrderContextRow, Ticket, TicketEvent
 from services.responder.workers.spikes import run_spike_alerts, spike_pass
 from services.responder.workers.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookSender, verify
 from shared.db.session import Database, unit_of_work
@@ -196,7 +196,13 @@ async def test_amazons_figures_beside_our_estimate_with_warnings(
     assert warnings == [("afn", 0.005), ("afn", 0.01), ("mfn", 0.01)]
 
 
-def _tickets(asin: str, *, per_day: int, days: int, today: int, now: datetime) -> list[Ticket]:
+def _complaints(
+    asin: str, *, per_day: int, days: int, today: int, now: datetime, written_now: bool = False
+) -> list[Ticket | TicketEvent]:
+    """Tickets with one signal each: ``per_day`` on each of the ``days`` before today, ``today`` today.
+
+    ``written_now``: every ticket is written today whatever its signal's time (a report backfill).
+    """
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
     stamps = [day - d * D + timedelta(hours=8, minutes=i) for d in range(1, days + 1) for i in range(per_day)]
     stamps += [day + timedelta(minutes=5 * i) for i in range(today)]
@@ -204,14 +210,19 @@ def _tickets(asin: str, *, per_day: int, days: int, today: int, now: datetime) -
         {"rule_id": "return.defective", "detail": "", "weight": None},
         {"rule_id": "text.feature", "detail": "'broken' -> defective", "weight": None},
     ]
-    return [
-        Ticket(
-            id=uuid.uuid4(), seller_id=SELLER, marketplace_id=US, thread_key=f"t:{uuid.uuid4()}", status="new",
-            priority="P3", category="defective", tags=[], reasons=reasons, message_count=1, version=1,
-            no_response_needed=False, ageing=False, asin=asin, created_at=at, updated_at=at,
-        )
-        for at in stamps
-    ]  # fmt: skip
+    rows: list[Ticket | TicketEvent] = []
+    for at in stamps:
+        ticket_id = uuid.uuid4()
+        created = day + timedelta(hours=1) if written_now else at
+        rows.append(
+            Ticket(
+                id=ticket_id, seller_id=SELLER, marketplace_id=US, thread_key=f"t:{ticket_id}", status="new",
+                priority="P3", category="defective", tags=[], reasons=reasons, message_count=1, version=1,
+                no_response_needed=False, ageing=False, asin=asin, created_at=created, updated_at=created,
+            )
+        )  # fmt: skip
+        rows.append(TicketEvent(ticket_id=ticket_id, kind="signal", occurred_at=at, data={"asin": asin}))
+    return rows
 
 
 async def _alerts_on_topic(bootstrap: str, asins: set[str]) -> list[dict[str, Any]]:
@@ -232,12 +243,19 @@ async def test_a_defect_batch_raises_one_spike_everywhere_and_noise_none(
     client: httpx.AsyncClient, db: Database, producer: EventProducer, kafka_bootstrap: str
 ) -> None:
     now = T0  # 09:00 UTC: the day so far is counted
-    batch_asin, quiet, busy = f"B0{uuid.uuid4().hex[:8].upper()}", "B0QUIET001", "B0BUSY0001"
+    batch_asin, quiet, busy, late = (
+        f"B0{uuid.uuid4().hex[:8].upper()}",
+        "B0QUIET001",
+        "B0BUSY0001",
+        "B0LATE0001",
+    )
     async with unit_of_work(db) as session:
         session.add_all(
-            _tickets(batch_asin, per_day=2, days=28, today=12, now=now)  # the defect batch
-            + _tickets(quiet, per_day=0, days=28, today=3, now=now)  # 0 -> 3: too few
-            + _tickets(busy, per_day=10, days=28, today=14, now=now)  # ordinary for a busy ASIN
+            _complaints(batch_asin, per_day=2, days=28, today=12, now=now)  # the defect batch
+            + _complaints(quiet, per_day=0, days=28, today=3, now=now)  # 0 -> 3: too few
+            + _complaints(busy, per_day=10, days=28, today=14, now=now)  # ordinary for a busy ASIN
+            # A returns backfill: 28 days of returns written today, one a day: spread over their days.
+            + _complaints(late, per_day=1, days=28, today=1, now=now, written_now=True)
         )
     metric = {"marketplace": US}
     before = REGISTRY.get_sample_value("asin_complaint_spikes_total", metric) or 0.0
@@ -274,7 +292,7 @@ async def test_a_defect_batch_raises_one_spike_everywhere_and_noise_none(
     ]  # bookkeeping reasons left out
     assert len(body["example_ticket_ids"]) == 5
     assert body["baseline_per_day"] == pytest.approx(57 / 30)
-    on_topic = await _alerts_on_topic(kafka_bootstrap, {batch_asin, quiet, busy})
+    on_topic = await _alerts_on_topic(kafka_bootstrap, {batch_asin, quiet, busy, late})
     assert [(d["asin"], d["event_id"]) for d in on_topic] == [(batch_asin, body["event_id"])]
     after = REGISTRY.get_sample_value("asin_complaint_spikes_total", metric) or 0.0
     assert after - before == 1

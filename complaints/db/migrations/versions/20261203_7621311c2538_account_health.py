@@ -2,7 +2,7 @@
 
 Three new tables of the responder, filled from events from now on (no backfill: Amazon's figures arrive with
 the next report, defect signals with the next complaints; the running estimate fills its 60-day window as
-they come). Downgrade drops them.
+they come), and a partial index on the timeline's signals by time for the spike pass. Downgrade drops them.
 
 Revision ID: 7621311c2538
 Revises: c1a4f2e8b6d3
@@ -98,9 +98,19 @@ def upgrade() -> None:
         sa.UniqueConstraint("seller_id", "marketplace_id", "asin", "day", name="uq_asin_spikes_day"),
     )
     op.create_index("ix_asin_spikes_seller_day", "asin_spikes", ["seller_id", "day"], unique=False)
+    op.create_index(
+        "ix_ticket_events_signal_time",
+        "ticket_events",
+        ["occurred_at"],
+        unique=False,
+        postgresql_where=sa.text("kind = 'signal'"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(
+        "ix_ticket_events_signal_time", table_name="ticket_events", postgresql_where=sa.text("kind = 'signal'")
+    )
     op.drop_index("ix_asin_spikes_seller_day", table_name="asin_spikes")
     op.drop_table("asin_spikes")
     op.drop_index("ix_health_defects_seller_time", table_name="health_defect_signals")
