@@ -31,6 +31,7 @@ __all__ = [
     "ComplaintSignalReceived",
     "EventBase",
     "NotificationReceived",
+    "OdrThresholdCrossed",
     "OrderContextUpdated",
     "OrderDefectFigures",
     "Priority",
@@ -378,6 +379,24 @@ class AsinComplaintSpikeDetected(EventBase):
     example_ticket_ids: Annotated[tuple[uuid.UUID, ...], _first(5)] = Field(default=(), max_length=5)
 
 
+class OdrThresholdCrossed(EventBase):
+    """Our running Order Defect Rate of a channel reached a threshold (0.005 or 0.01) while Amazon's last
+    reported figure is still below it; raised once per threshold and Amazon report."""
+
+    event_type: Literal["OdrThresholdCrossed"] = "OdrThresholdCrossed"
+    fulfillment: Literal["mfn", "afn"]
+    threshold: _Rate
+    estimate: _Rate
+    amazon_rate: _Rate | None = Field(
+        default=None, description="Amazon's last figure; null before any report."
+    )
+    amazon_reported_at: AwareDatetime | None = None
+    window_start: AwareDatetime
+    window_end: AwareDatetime
+    orders: _Count
+    defective_orders: _Count
+
+
 AnyEvent = (
     ComplaintSignalReceived
     | OrderContextUpdated
@@ -387,6 +406,7 @@ AnyEvent = (
     | ComplaintClassified
     | SlaAlertRaised
     | AsinComplaintSpikeDetected
+    | OdrThresholdCrossed
 )
 
 _AMAZON_EVENT: TypeAdapter[AmazonEvent] = TypeAdapter(AmazonEvent)

@@ -44,7 +44,7 @@ SLA_ALERTS = "tickets.sla-alerts.v1"
 """Pre-breach and breach alerts raised by the responder."""
 
 HEALTH_ALERTS = "account-health.alerts.v1"
-"""Account-health warnings raised by the responder: complaint spikes per ASIN."""
+"""Account-health warnings raised by the responder: complaint spikes per ASIN, ODR thresholds crossed early."""
 
 DEAD_LETTER_RETENTION_HOURS = 168
 """Dead-letter and rejected topics hold raw inputs (buyer mail included): kept a week for an operator to look

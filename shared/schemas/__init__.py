@@ -14,6 +14,7 @@ from shared.events import (
     ComplaintClassified,
     ComplaintSignalReceived,
     NotificationReceived,
+    OdrThresholdCrossed,
     OrderContextUpdated,
     SellerAccountStatusChanged,
     SlaAlertRaised,
@@ -31,6 +32,7 @@ EXPORTED: tuple[type[BaseModel], ...] = (
     SlaAlertRaised,
     AccountHealthReported,
     AsinComplaintSpikeDetected,
+    OdrThresholdCrossed,
 )
 
 

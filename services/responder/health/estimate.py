@@ -10,10 +10,12 @@ before Amazon's report says so.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-__all__ = ["ODR_THRESHOLDS", "ODR_WINDOW", "OdrEstimate", "OdrWarning", "odr_warnings"]
+__all__ = ["ODR_THRESHOLDS", "ODR_WINDOW", "OdrEstimate", "OdrWarning", "amazon_rate", "odr_warnings"]
 
 ODR_WINDOW = timedelta(days=60)
 ODR_THRESHOLDS = (0.005, 0.01)
@@ -58,3 +60,11 @@ def odr_warnings(estimate: OdrEstimate, *, amazon_rate: float | None) -> list[Od
         for t in ODR_THRESHOLDS
         if ours >= t and (amazon_rate is None or amazon_rate < t)
     ]
+
+
+def amazon_rate(order_defect_rates: Sequence[Mapping[str, Any]], channel: str) -> float | None:
+    """The channel's rate in a stored report's ``order_defect_rates`` (None when the report has none)."""
+    for figures in order_defect_rates:
+        if figures.get("fulfillment") == channel and isinstance(figures.get("rate"), int | float):
+            return float(figures["rate"])
+    return None

@@ -12,7 +12,7 @@ from sqlalchemy import and_, bindparam, select, text
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.responder.health.tables import AccountHealthRow, AsinSpikeRow, DefectSignalRow
+from services.responder.health.tables import AccountHealthRow, AsinSpikeRow, DefectSignalRow, OdrWarningRow
 from shared.events import AccountHealthReported
 
 __all__ = [
@@ -20,9 +20,11 @@ __all__ = [
     "Defect",
     "EstimateCounts",
     "add_defects",
+    "add_odr_warning",
     "add_reports",
     "add_spike",
     "asin_day_counts",
+    "defect_sellers",
     "estimate_counts",
     "latest_reports",
     "reports_in_range",
@@ -284,3 +286,17 @@ async def spikes_in_range(
         .limit(500)
     )
     return (await session.execute(stmt)).scalars().all()
+
+
+async def defect_sellers(session: AsyncSession, *, since: datetime) -> list[str]:
+    """Sellers with a defect seen since ``since`` (only they can have a running ODR above zero)."""
+    d = DefectSignalRow
+    rows = await session.execute(select(d.seller_id).where(d.occurred_at >= since).distinct())
+    return sorted(str(s) for (s,) in rows.all())
+
+
+async def add_odr_warning(session: AsyncSession, *, row: OdrWarningRow) -> bool:
+    """Record a warning; False when its key was already raised."""
+    values = {c.key: getattr(row, c.key) for c in OdrWarningRow.__table__.columns if c.key != "raised_at"}
+    stmt = insert(OdrWarningRow).values(values).on_conflict_do_nothing().returning(OdrWarningRow.dedup_key)
+    return (await session.execute(stmt)).first() is not None

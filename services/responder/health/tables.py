@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from shared.db.base import Base
 from shared.db.types import JSON, JsonDoc, Timestamp, created_at_column
 
-__all__ = ["AccountHealthRow", "AsinSpikeRow", "DefectSignalRow"]
+__all__ = ["AccountHealthRow", "AsinSpikeRow", "DefectSignalRow", "OdrWarningRow"]
 
 
 class AccountHealthRow(Base):
@@ -79,4 +79,19 @@ class AsinSpikeRow(Base):
     example_ticket_ids: Mapped[list[str]] = mapped_column(
         JSON, nullable=False, server_default=text("'[]'::jsonb")
     )
+    raised_at: Mapped[datetime] = created_at_column()
+
+
+class OdrWarningRow(Base):
+    """An ODR threshold our estimate crossed ahead of Amazon's report (the key makes the alert once)."""
+
+    __tablename__ = "odr_warnings"
+
+    dedup_key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    seller_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    marketplace_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    fulfillment: Mapped[str] = mapped_column(String(8), nullable=False)
+    threshold: Mapped[float] = mapped_column(Float, nullable=False)
+    estimate: Mapped[float] = mapped_column(Float, nullable=False)
+    amazon_rate: Mapped[float | None] = mapped_column(Float)
     raised_at: Mapped[datetime] = created_at_column()

@@ -1,4 +1,4 @@
-"""Background tasks of the API process: SLA alerts and ASIN complaint spikes (Kafka + webhook), PII retention."""
+"""Background tasks of the API process: SLA and account-health alerts (Kafka + webhook), PII retention."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from aiokafka.errors import KafkaError
 from services.responder.api.runtime import ApiRuntime
 from services.responder.health.spikes import SpikePolicy
 from services.responder.workers.alerts import run_sla_alerts
+from services.responder.workers.health_alerts import run_health_alerts
 from services.responder.workers.retention import run_retention
-from services.responder.workers.spikes import run_spike_alerts
 from services.responder.workers.webhook import WebhookSender
 from shared.kafka.producer import EventProducer
 
@@ -71,7 +71,7 @@ async def _alerts(runtime: ApiRuntime, stop: asyncio.Event) -> None:
             await webhook.aclose()
 
 
-async def _spikes(runtime: ApiRuntime, stop: asyncio.Event) -> None:
+async def _health(runtime: ApiRuntime, stop: asyncio.Event) -> None:
     api = runtime.api
     producer = await _started_producer(runtime, stop)
     if producer is None:
@@ -81,7 +81,7 @@ async def _spikes(runtime: ApiRuntime, stop: asyncio.Event) -> None:
         baseline_days=api.spike_baseline_days, min_count=api.spike_min_count, alpha=api.spike_alpha
     )
     try:
-        await run_spike_alerts(
+        await run_health_alerts(
             db=runtime.db,
             publisher=producer,
             policy=policy,
@@ -102,7 +102,7 @@ def background_tasks(runtime: ApiRuntime, stop: asyncio.Event) -> list[asyncio.T
     if runtime.api.sla_alerts_enabled:
         tasks.append(asyncio.create_task(_alerts(runtime, stop), name="sla-alerts"))
     if runtime.api.spike_alerts_enabled:
-        tasks.append(asyncio.create_task(_spikes(runtime, stop), name="asin-spikes"))
+        tasks.append(asyncio.create_task(_health(runtime, stop), name="health-alerts"))
     if runtime.api.retention_enabled:
         tasks.append(
             asyncio.create_task(

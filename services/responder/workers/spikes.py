@@ -1,17 +1,15 @@
-"""Complaint spikes per ASIN: once per ASIN and UTC day, to Kafka, /metrics and optionally the signed webhook.
+"""Complaint spikes per ASIN: once per ASIN and UTC day, to Kafka and /metrics (the loop, ``health_alerts``,
+then calls the signed webhook).
 
 A pass counts today's complaint tickets per ASIN against the ASIN's own baseline days
 (``services.responder.health.spikes``), records each new spike (its unique key makes the alert once per day),
 publishes ``AsinComplaintSpikeDetected`` (deterministic event ids: a pass repeated after a crash between
-publish and commit produces a duplicate consumers drop), commits, and only then calls the webhook.
+publish and commit produces a duplicate consumers drop) and commits.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from prometheus_client import Counter
@@ -20,13 +18,11 @@ from services.responder.health import repository as repo
 from services.responder.health.spikes import SpikePolicy, SpikeVerdict, judge
 from services.responder.health.tables import AsinSpikeRow
 from services.responder.workers.alerts import Publisher
-from services.responder.workers.webhook import WebhookSender
 from shared.db.session import Database, unit_of_work
-from shared.errors import RetryableError
 from shared.events import AsinComplaintSpikeDetected, SignalSource, SpikeReason, event_id_for
 from shared.topics import HEALTH_ALERTS
 
-__all__ = ["SPIKES", "run_spike_alerts", "spike_event", "spike_pass"]
+__all__ = ["SPIKES", "spike_event", "spike_pass"]
 
 log = logging.getLogger(__name__)
 
@@ -117,35 +113,3 @@ async def spike_pass(
             },
         )
     return raised
-
-
-async def run_spike_alerts(
-    *,
-    db: Database,
-    publisher: Publisher,
-    policy: SpikePolicy,
-    interval_s: float,
-    stop: asyncio.Event,
-    clock: Callable[[], datetime],
-    webhook: WebhookSender | None = None,
-) -> None:
-    """Run passes every ``interval_s`` until ``stop`` (the API process runs this)."""
-    while not stop.is_set():
-        raised: list[AsinComplaintSpikeDetected] = []
-        try:
-            raised = await spike_pass(db=db, publisher=publisher, now=clock(), policy=policy)
-        except RetryableError as exc:
-            log.warning("health.spike_pass_failed", extra={"error": exc.code})
-        except Exception as exc:  # noqa: BLE001  # one failed pass must not end the loop; the next one retries
-            log.error("health.spike_pass_failed", extra={"exc_type": type(exc).__name__})
-        if webhook is not None and raised:
-            await asyncio.gather(
-                *(
-                    webhook.deliver(
-                        e.model_dump_json().encode(), event_type=e.event_type, event_id=str(e.event_id)
-                    )
-                    for e in raised
-                )
-            )
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval_s)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,7 +23,9 @@ from services.responder.health.spikes import SpikePolicy
 from services.responder.replies.compose import ReplyComposer
 from services.responder.settings import ResponderSettings
 from services.responder.tables import OrderContextRow, Ticket, TicketEvent
-from services.responder.workers.spikes import run_spike_alerts, spike_pass
+from services.responder.workers.health_alerts import run_health_alerts
+from services.responder.workers.odr_warnings import odr_warning_pass
+from services.responder.workers.spikes import spike_pass
 from services.responder.workers.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookSender, verify
 from shared.db.session import Database, unit_of_work
 from shared.events import (
@@ -138,7 +140,7 @@ async def _orders(db: Database, now: datetime) -> None:
 
 
 async def test_amazons_figures_beside_our_estimate_with_warnings(
-    client: httpx.AsyncClient, db: Database
+    client: httpx.AsyncClient, db: Database, producer: EventProducer, kafka_bootstrap: str
 ) -> None:
     now = datetime.now(UTC)
     await _orders(db, now)
@@ -195,6 +197,23 @@ async def test_amazons_figures_beside_our_estimate_with_warnings(
     warnings = sorted((w["fulfillment"], w["threshold"]) for w in health["warnings"])
     assert warnings == [("afn", 0.005), ("afn", 0.01), ("mfn", 0.01)]
 
+    # The same warnings are raised as alerts, once (ahead of this Amazon report).
+    before = REGISTRY.get_sample_value("odr_warnings_total", {"marketplace": US, "threshold": "0.01"}) or 0.0
+    raised = await odr_warning_pass(db=db, publisher=producer, now=now + timedelta(minutes=1))
+    assert sorted((e.fulfillment, e.threshold, e.amazon_rate) for e in raised) == [
+        ("afn", 0.005, 0.0),
+        ("afn", 0.01, 0.0),
+        ("mfn", 0.01, 0.006),
+    ]
+    assert {(e.orders, e.defective_orders) for e in raised if e.fulfillment == "mfn"} == {(250, 3)}
+    assert await odr_warning_pass(db=db, publisher=producer, now=now + timedelta(minutes=5)) == []
+    after = REGISTRY.get_sample_value("odr_warnings_total", {"marketplace": US, "threshold": "0.01"}) or 0.0
+    assert after - before == 2
+    on_topic = await _on_topic(
+        kafka_bootstrap, lambda d: d.get("event_type") == "OdrThresholdCrossed", {SELLER}
+    )
+    assert sorted(d["event_id"] for d in on_topic) == sorted(str(e.event_id) for e in raised)
+
 
 def _complaints(
     asin: str, *, per_day: int, days: int, today: int, now: datetime, written_now: bool = False
@@ -225,15 +244,24 @@ def _complaints(
     return rows
 
 
-async def _alerts_on_topic(bootstrap: str, asins: set[str]) -> list[dict[str, Any]]:
-    consumer = AIOKafkaConsumer(HEALTH_ALERTS, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+async def _on_topic(
+    bootstrap: str, wanted: Callable[[dict[str, Any]], bool], sellers: set[str]
+) -> list[dict[str, Any]]:
+    """The alerts on the shared topic that ``wanted`` picks, read to the end (other tests publish there too)."""
+    consumer = AIOKafkaConsumer(
+        HEALTH_ALERTS, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
     await consumer.start()
     found: list[dict[str, Any]] = []
     try:
         async with asyncio.timeout(15):
             while not found:
-                for records in (await consumer.getmany(timeout_ms=200)).values():
-                    found += [d for d in (orjson.loads(r.value) for r in records) if d["asin"] in asins]
+                for records in (await consumer.getmany(timeout_ms=300)).values():
+                    docs = (orjson.loads(r.value) for r in records)
+                    found += [d for d in docs if d["seller_id"] in sellers and wanted(d)]
+            for records in (await consumer.getmany(timeout_ms=300)).values():  # what arrived with them
+                docs = (orjson.loads(r.value) for r in records)
+                found += [d for d in docs if d["seller_id"] in sellers and wanted(d)]
     finally:
         await consumer.stop()
     return found
@@ -264,7 +292,7 @@ async def test_a_defect_batch_raises_one_spike_everywhere_and_noise_none(
         webhook = WebhookSender(url=receiver.url, secret=SECRET, max_attempts=3, backoff_s=0.01, timeout_s=5)
         stop = asyncio.Event()
         task = asyncio.create_task(
-            run_spike_alerts(
+            run_health_alerts(
                 db=db, publisher=producer, policy=SpikePolicy(), interval_s=0.05, stop=stop,
                 clock=lambda: now, webhook=webhook,
             )
@@ -292,7 +320,8 @@ async def test_a_defect_batch_raises_one_spike_everywhere_and_noise_none(
     ]  # bookkeeping reasons left out
     assert len(body["example_ticket_ids"]) == 5
     assert body["baseline_per_day"] == pytest.approx(57 / 30)
-    on_topic = await _alerts_on_topic(kafka_bootstrap, {batch_asin, quiet, busy, late})
+    asins = {batch_asin, quiet, busy, late}
+    on_topic = await _on_topic(kafka_bootstrap, lambda d: d.get("asin") in asins, {SELLER})
     assert [(d["asin"], d["event_id"]) for d in on_topic] == [(batch_asin, body["event_id"])]
     after = REGISTRY.get_sample_value("asin_complaint_spikes_total", metric) or 0.0
     assert after - before == 1

@@ -1,6 +1,6 @@
-"""account health: Amazon's reported figures, our defect signals per order, complaint spikes per ASIN
+"""account health: Amazon's reported figures, our defect signals per order, ASIN spikes, ODR warnings
 
-Three new tables of the responder, filled from events from now on (no backfill: Amazon's figures arrive with
+Four new tables of the responder, filled from events from now on (no backfill: Amazon's figures arrive with
 the next report, defect signals with the next complaints; the running estimate fills its 60-day window as
 they come), and a partial index on the timeline's signals by time for the spike pass. Downgrade drops them.
 
@@ -98,6 +98,18 @@ def upgrade() -> None:
         sa.UniqueConstraint("seller_id", "marketplace_id", "asin", "day", name="uq_asin_spikes_day"),
     )
     op.create_index("ix_asin_spikes_seller_day", "asin_spikes", ["seller_id", "day"], unique=False)
+    op.create_table(
+        "odr_warnings",
+        sa.Column("dedup_key", sa.String(length=512), nullable=False),
+        sa.Column("seller_id", sa.String(length=64), nullable=False),
+        sa.Column("marketplace_id", sa.String(length=32), nullable=False),
+        sa.Column("fulfillment", sa.String(length=8), nullable=False),
+        sa.Column("threshold", sa.Float(), nullable=False),
+        sa.Column("estimate", sa.Float(), nullable=False),
+        sa.Column("amazon_rate", sa.Float(), nullable=True),
+        sa.Column("raised_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.PrimaryKeyConstraint("dedup_key", name=op.f("pk_odr_warnings")),
+    )
     op.create_index(
         "ix_ticket_events_signal_time",
         "ticket_events",
@@ -111,6 +123,7 @@ def downgrade() -> None:
     op.drop_index(
         "ix_ticket_events_signal_time", table_name="ticket_events", postgresql_where=sa.text("kind = 'signal'")
     )
+    op.drop_table("odr_warnings")
     op.drop_index("ix_asin_spikes_seller_day", table_name="asin_spikes")
     op.drop_table("asin_spikes")
     op.drop_index("ix_health_defects_seller_time", table_name="health_defect_signals")
