@@ -298,5 +298,5 @@ async def defect_sellers(session: AsyncSession, *, since: datetime) -> list[str]
 async def add_odr_warning(session: AsyncSession, *, row: OdrWarningRow) -> bool:
     """Record a warning; False when its key was already raised."""
     values = {c.key: getattr(row, c.key) for c in OdrWarningRow.__table__.columns if c.key != "raised_at"}
-    stmt = insert(OdrWarningRow).values(values).on_conflict_do_nothing().returning(OdrWarningRow.dedup_key)
+    stmt = insert(OdrWarningRow).values(values).on_conflict_do_nothing().returning(OdrWarningRow.alert_key)
     return (await session.execute(stmt)).first() is not None

@@ -87,7 +87,7 @@ class OdrWarningRow(Base):
 
     __tablename__ = "odr_warnings"
 
-    dedup_key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    alert_key: Mapped[str] = mapped_column(String(512), primary_key=True)
     seller_id: Mapped[str] = mapped_column(String(64), nullable=False)
     marketplace_id: Mapped[str] = mapped_column(String(32), nullable=False)
     fulfillment: Mapped[str] = mapped_column(String(8), nullable=False)

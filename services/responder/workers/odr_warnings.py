@@ -88,7 +88,7 @@ async def odr_warning_pass(*, db: Database, publisher: Publisher, now: datetime)
             for warning in odr_warnings(ours, amazon_rate=rate):
                 event = odr_event(counts, warning, report, start=start, now=now)
                 row = OdrWarningRow(
-                    dedup_key=event.dedup_key,
+                    alert_key=event.dedup_key,
                     seller_id=event.seller_id,
                     marketplace_id=counts.marketplace_id,
                     fulfillment=event.fulfillment,

@@ -100,7 +100,7 @@ def upgrade() -> None:
     op.create_index("ix_asin_spikes_seller_day", "asin_spikes", ["seller_id", "day"], unique=False)
     op.create_table(
         "odr_warnings",
-        sa.Column("dedup_key", sa.String(length=512), nullable=False),
+        sa.Column("alert_key", sa.String(length=512), nullable=False),
         sa.Column("seller_id", sa.String(length=64), nullable=False),
         sa.Column("marketplace_id", sa.String(length=32), nullable=False),
         sa.Column("fulfillment", sa.String(length=8), nullable=False),
@@ -108,7 +108,7 @@ def upgrade() -> None:
         sa.Column("estimate", sa.Float(), nullable=False),
         sa.Column("amazon_rate", sa.Float(), nullable=True),
         sa.Column("raised_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.PrimaryKeyConstraint("dedup_key", name=op.f("pk_odr_warnings")),
+        sa.PrimaryKeyConstraint("alert_key", name=op.f("pk_odr_warnings")),
     )
     op.create_index(
         "ix_ticket_events_signal_time",
