@@ -5,15 +5,18 @@ from __future__ import annotations
 import gzip
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+from typer.testing import CliRunner
 
+from services.ingest.cli import app as ingest_cli
 from services.ingest.parse.account_health import MAX_DOCUMENT_BYTES, parse_account_health
 from shared.demo.account_health import MarketplaceHealth, OdrCounts, account_health_report
 from shared.errors import ValidationError
-from shared.events import AccountHealthReported
+from shared.events import AccountHealthReported, parse_amazon_event
 from tests.ingest.parse.support import RECEIVED_AT
 from tests.reference import reference_dir
 
@@ -162,3 +165,18 @@ def _mutated(change: Any) -> bytes:
 def test_hostile_documents_are_refused_with_a_reason(data: bytes, reason: str) -> None:
     with pytest.raises(ValidationError, match=reason):
         _parse(data)
+
+
+def test_parse_command_reads_an_account_health_report(tmp_path: Path) -> None:
+    path = tmp_path / "health.json"
+    path.write_bytes(_sample())
+    result = CliRunner().invoke(
+        ingest_cli,
+        ["parse", str(path), "--seller-id", "S1", "--report-type", "GET_V2_SELLER_PERFORMANCE_REPORT"],
+    )
+    assert result.exit_code == 0, result.stderr
+    events = [parse_amazon_event(line) for line in result.stdout.splitlines() if line.strip()]
+    assert [(type(e).__name__, e.marketplace_id) for e in events] == [
+        ("AccountHealthReported", US),
+        ("AccountHealthReported", DE),
+    ]
