@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zlib
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -19,7 +20,7 @@ import pydantic
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints
 
 from services.ingest.parse.build import build_event
-from services.ingest.parse.report_decode import gunzip, is_gzip
+from services.ingest.parse.report_decode import is_gzip
 from shared.errors import ValidationError
 from shared.events import AccountHealthReported, OrderDefectFigures, SignalSource, event_id_for
 
@@ -150,13 +151,25 @@ class _Report(_Doc):
     performanceMetrics: list[_Metrics] = Field(max_length=200)
 
 
+def _gunzip(data: bytes) -> bytes:
+    """One gzip member, never inflated past the size limit (a bomb stops at the limit, not in memory)."""
+    inflate = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+    try:
+        out = inflate.decompress(data, MAX_DOCUMENT_BYTES + 1)
+    except zlib.error as exc:
+        raise ValidationError(f"{ACCOUNT_HEALTH}: gzip does not decompress: {exc}") from exc
+    if len(out) > MAX_DOCUMENT_BYTES:
+        raise ValidationError(f"{ACCOUNT_HEALTH}: document exceeds {MAX_DOCUMENT_BYTES} bytes unpacked")
+    if not inflate.eof:
+        raise ValidationError(f"{ACCOUNT_HEALTH}: gzip stream is truncated")
+    return out
+
+
 def _load(data: bytes) -> _Report:
     if len(data) > MAX_DOCUMENT_BYTES:
         raise ValidationError(f"{ACCOUNT_HEALTH}: document of {len(data)} bytes exceeds {MAX_DOCUMENT_BYTES}")
     if is_gzip(data):
-        data = gunzip(data)
-        if len(data) > MAX_DOCUMENT_BYTES:
-            raise ValidationError(f"{ACCOUNT_HEALTH}: document exceeds {MAX_DOCUMENT_BYTES} bytes unpacked")
+        data = _gunzip(data)
     if b"\x00" in data:
         raise ValidationError(f"{ACCOUNT_HEALTH}: document contains NUL bytes")
     try:
@@ -190,7 +203,8 @@ def _when(raw: str, field: str) -> datetime:
 def _odr(odr: _Odr | None, channel: Literal["mfn", "afn"]) -> OrderDefectFigures | None:
     if odr is None:
         return None
-    return OrderDefectFigures(
+    return build_event(
+        OrderDefectFigures,
         fulfillment=channel,
         window_start=_when(odr.reportingDateRange.reportingDateFrom, "reportingDateFrom"),
         window_end=_when(odr.reportingDateRange.reportingDateTo, "reportingDateTo"),
