@@ -159,6 +159,7 @@ async def test_amazons_figures_beside_our_estimate_with_warnings(
         ]
     )
     deps = ResponderDeps(cipher=CIPHER, composer=ReplyComposer(responder=ResponderSettings()))
+    assert len(batch) == 10
     for _ in range(2):  # redelivered: applied once
         async with unit_of_work(db) as session:
             await handle_batch(batch, session=session, deps=deps, now=now)
