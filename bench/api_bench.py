@@ -195,6 +195,7 @@ async def _serve(url: str, log: Path) -> ServiceProcess:
         "RESPONDER_API_KEY_PEPPER": _PEPPER,
         "RESPONDER_PII_ENCRYPTION_KEY": _PII_KEY,
         "RESPONDER_API_SLA_ALERTS_ENABLED": "false",
+        "RESPONDER_API_SPIKE_ALERTS_ENABLED": "false",
         "RESPONDER_API_RETENTION_ENABLED": "false",
         "LOG_LEVEL": "WARNING",
     }

@@ -21,8 +21,10 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Fiel
 from shared.cleaning import bound_key, clean_json, clean_line, clean_text
 
 __all__ = [
+    "AccountHealthReported",
     "AmazonEvent",
     "AnyEvent",
+    "AsinComplaintSpikeDetected",
     "BuyerActivity",
     "BuyerActivityKind",
     "ComplaintClassified",
@@ -30,13 +32,16 @@ __all__ = [
     "EventBase",
     "HelpdeskUpdateReceived",
     "NotificationReceived",
+    "OdrThresholdCrossed",
     "OrderContextUpdated",
+    "OrderDefectFigures",
     "Priority",
     "Reason",
     "SellerAccountStatusChanged",
     "SignalKind",
     "SignalSource",
     "SlaAlertRaised",
+    "SpikeReason",
     "Tag",
     "event_id_for",
     "kafka_key",
@@ -263,12 +268,53 @@ class HelpdeskUpdateReceived(EventBase):
     )
 
 
+_Rate = Annotated[float, Field(ge=0.0, le=1.0)]
+_Count = Annotated[int, Field(ge=0)]
+
+
+class OrderDefectFigures(_Model):
+    """Amazon's Order Defect Rate of one fulfilment channel over its reporting window (60 days)."""
+
+    fulfillment: Literal["mfn", "afn"]
+    window_start: AwareDatetime
+    window_end: AwareDatetime
+    order_count: _Count
+    orders_with_defects: _Count
+    negative_feedback: _Count
+    a_to_z_claims: _Count
+    chargebacks: _Count
+    rate: _Rate
+    target: _Rate | None = None
+    status: _Id8 | None = Field(default=None, description="GOOD, BAD or NONE.")
+
+
+class AccountHealthReported(EventBase):
+    """Amazon's account health figures for one seller and marketplace (GET_V2_SELLER_PERFORMANCE_REPORT)."""
+
+    event_type: Literal["AccountHealthReported"] = "AccountHealthReported"
+    report_id: _Id64 | None = None
+    account_status: _Id32 | None = Field(default=None, description="NORMAL, AT_RISK or DEACTIVATED.")
+    account_health_rating: _Id16 | None = Field(default=None, description="GREAT or WARNED.")
+    order_defect_rates: Annotated[tuple[OrderDefectFigures, ...], _first(2)] = Field(default=(), max_length=2)
+    late_shipment_rate: _Rate | None = None
+    pre_fulfillment_cancellation_rate: _Rate | None = None
+    valid_tracking_rate: _Rate | None = None
+    on_time_delivery_rate: _Rate | None = None
+    policy_violations: _Count | None = Field(
+        default=None, description="Listing-level violations and complaints, summed over their kinds."
+    )
+    warnings: Annotated[tuple[_Line64, ...], _first(50)] = Field(
+        default=(), max_length=50, description="warningStates whose status is BAD."
+    )
+
+
 AmazonEvent = Annotated[
     ComplaintSignalReceived
     | OrderContextUpdated
     | SellerAccountStatusChanged
     | NotificationReceived
-    | HelpdeskUpdateReceived,
+    | HelpdeskUpdateReceived
+    | AccountHealthReported,
     Field(discriminator="event_type"),
 ]
 
@@ -341,13 +387,55 @@ class SlaAlertRaised(EventBase):
     priority: Priority
 
 
+class SpikeReason(_Model):
+    """A classification reason and how many of the spike's tickets carry it."""
+
+    rule_id: _Line128
+    count: _Count
+
+
+class AsinComplaintSpikeDetected(EventBase):
+    """One ASIN drew far more complaints in a day than its own baseline explains (a defect batch, a wrong
+    listing); raised once per seller, marketplace, ASIN and day."""
+
+    event_type: Literal["AsinComplaintSpikeDetected"] = "AsinComplaintSpikeDetected"
+    asin: _Id16 = Field(min_length=1)
+    day: AwareDatetime = Field(description="Start of the UTC day counted.")
+    complaints: _Count
+    baseline_per_day: float = Field(ge=0.0, description="Expected complaints per day from the ASIN's past.")
+    p_value: float = Field(ge=0.0, le=1.0, description="Chance of at least this many under the baseline.")
+    top_reasons: Annotated[tuple[SpikeReason, ...], _first(5)] = Field(default=(), max_length=5)
+    example_ticket_ids: Annotated[tuple[uuid.UUID, ...], _first(5)] = Field(default=(), max_length=5)
+
+
+class OdrThresholdCrossed(EventBase):
+    """Our running Order Defect Rate of a channel reached a threshold (0.005 or 0.01) while Amazon's last
+    reported figure is still below it; raised once per threshold and Amazon report."""
+
+    event_type: Literal["OdrThresholdCrossed"] = "OdrThresholdCrossed"
+    fulfillment: Literal["mfn", "afn"]
+    threshold: _Rate
+    estimate: _Rate
+    amazon_rate: _Rate | None = Field(
+        default=None, description="Amazon's last figure; null before any report."
+    )
+    amazon_reported_at: AwareDatetime | None = None
+    window_start: AwareDatetime
+    window_end: AwareDatetime
+    orders: _Count
+    defective_orders: _Count
+
+
 AnyEvent = (
     ComplaintSignalReceived
     | OrderContextUpdated
     | SellerAccountStatusChanged
     | NotificationReceived
+    | AccountHealthReported
     | ComplaintClassified
     | SlaAlertRaised
+    | AsinComplaintSpikeDetected
+    | OdrThresholdCrossed
 )
 
 _AMAZON_EVENT: TypeAdapter[AmazonEvent] = TypeAdapter(AmazonEvent)

@@ -9,6 +9,7 @@ __all__ = [
     "AMAZON_EVENTS",
     "CLASSIFIED",
     "DEAD_LETTER_RETENTION_HOURS",
+    "HEALTH_ALERTS",
     "INGEST_REJECTED",
     "SLA_ALERTS",
     "TopicSpec",
@@ -42,6 +43,9 @@ INGEST_REJECTED = "ingest.rejected.v1"
 SLA_ALERTS = "tickets.sla-alerts.v1"
 """Pre-breach and breach alerts raised by the responder."""
 
+HEALTH_ALERTS = "account-health.alerts.v1"
+"""Account-health warnings raised by the responder: complaint spikes per ASIN, ODR thresholds crossed early."""
+
 DEAD_LETTER_RETENTION_HOURS = 168
 """Dead-letter and rejected topics hold raw inputs (buyer mail included): kept a week for an operator to look
 at or replay, not longer. Deployments set it per topic in ``deploy/base/topics`` (a test keeps them equal)."""
@@ -53,4 +57,5 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(dlq(CLASSIFIED), 1, DEAD_LETTER_RETENTION_HOURS),
     TopicSpec(INGEST_REJECTED, 1, DEAD_LETTER_RETENTION_HOURS),
     TopicSpec(SLA_ALERTS, 3, 168),
+    TopicSpec(HEALTH_ALERTS, 3, 168),
 )

@@ -22,7 +22,9 @@ from complaints.devrun.demo_api import create_demo_key, ticket_lines
 from complaints.devrun.envfile import ENV_FILE_NAME, remove_env_file, system_env, write_env_file
 from complaints.devrun.feed import feed
 from complaints.devrun.processes import LOCAL_REFRESH_TOKEN, SystemProcesses, service_env
+from services.ingest.parse.account_health import ACCOUNT_HEALTH
 from services.responder.tables import OutboxMessage, Ticket
+from shared.demo.account_health import MarketplaceHealth, OdrCounts, account_health_report
 from shared.demo.mails import FRAMES
 from shared.demo.scenario import DEMO_SELLER, DemoInput, demo_inputs
 from shared.stack import LocalStack
@@ -49,6 +51,9 @@ def seed_standin(stack: LocalStack, seller_id: str, inputs: list[DemoInput]) -> 
             marketplace_id=marketplace,
             buyer_locale=locale.get(item.language or "en", "en-US"),
         )
+    # The account health report the ingest backfill requests at start: /v1/stats shows Amazon's figures.
+    health = MarketplaceHealth("ATVPDKIKX0DER", mfn=OdrCounts(orders=1200, negative_feedback=3, claims=2))
+    state.set_report(seller_id, ACCOUNT_HEALTH, account_health_report(health, end=datetime.now(UTC)))
 
 
 def _port_free(port: int) -> bool:

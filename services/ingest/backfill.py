@@ -1,4 +1,5 @@
-"""Scheduled reports backfill: request the returns and feedback reports per seller, poll, then process.
+"""Scheduled reports backfill: request the returns, feedback and account health reports per seller, poll,
+then process.
 
 Reports arrive without any notification subscription this way, and a REPORT_PROCESSING_FINISHED that was
 lost is covered by the poller. Every seller with a refresh token is included. createReport is paced by the
@@ -20,6 +21,7 @@ from services.ingest import repository
 from services.ingest.deps import IngestDeps
 from services.ingest.handlers import failure_fields
 from services.ingest.parse import SUPPORTED_REPORT_TYPES, ReportReady
+from services.ingest.parse.account_health import ACCOUNT_HEALTH
 from services.ingest.reports import ReportOutcome, process_report
 from shared.db.session import unit_of_work
 from shared.spapi.errors import SpApiPermanentError
@@ -28,7 +30,7 @@ __all__ = ["BACKFILL_REPORT_TYPES", "PollResult", "poll_pending", "request_due_r
 
 log = logging.getLogger(__name__)
 
-BACKFILL_REPORT_TYPES: tuple[str, ...] = tuple(SUPPORTED_REPORT_TYPES)
+BACKFILL_REPORT_TYPES: tuple[str, ...] = (*SUPPORTED_REPORT_TYPES, ACCOUNT_HEALTH)
 # Amazon keeps a report IN_QUEUE for hours at busy times; after this long it is given up (the next
 # backfill window covers the same days again).
 _GIVE_UP_AFTER = timedelta(hours=24)

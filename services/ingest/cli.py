@@ -14,6 +14,7 @@ from typing import IO, Annotated
 
 import typer
 
+from services.ingest.parse.account_health import ACCOUNT_HEALTH
 from services.ingest.parse.captured import ParseOptions, parse_captured
 from services.ingest.parse.reports import SUPPORTED_REPORT_TYPES
 from services.ingest.rejected_read import read_rejected
@@ -40,7 +41,10 @@ def parse_command(
     ] = None,
     report_type: Annotated[
         str | None,
-        typer.Option("--report-type", help=f"Skip sniffing; one of {', '.join(SUPPORTED_REPORT_TYPES)}."),
+        typer.Option(
+            "--report-type",
+            help=f"Skip sniffing; one of {', '.join((*SUPPORTED_REPORT_TYPES, ACCOUNT_HEALTH))}.",
+        ),
     ] = None,
     marketplace_id: Annotated[
         str | None, typer.Option("--marketplace-id", help="Marketplace of report files.")

@@ -1,4 +1,6 @@
-"""A finished returns or feedback report: download it, publish one event per row, record the fetch.
+"""A finished report: download it, publish its events, record the fetch.
+
+Returns and feedback reports give one event per row; the account health report one per marketplace.
 
 Idempotent at every step: the ``ingest_report_fetches`` row says whether a report is done, an advisory
 lock keeps two replicas (or the notification and the backfill poller) from working on it at once, and
@@ -17,17 +19,19 @@ from typing import Literal
 from services.ingest import repository
 from services.ingest.deps import IngestDeps
 from services.ingest.parse import SUPPORTED_REPORT_TYPES, ReportReady, RowError, parse_report
+from services.ingest.parse.account_health import ACCOUNT_HEALTH, parse_account_health
 from services.ingest.publisher import publish_new
 from services.ingest.rejects import reject
 from shared.db.session import unit_of_work
 from shared.errors import ValidationError
+from shared.events import EventBase
 from shared.spapi.errors import SpApiPermanentError
 
 __all__ = ["WANTED_REPORT_TYPES", "ReportOutcome", "process_report"]
 
 log = logging.getLogger(__name__)
 
-WANTED_REPORT_TYPES = frozenset(SUPPORTED_REPORT_TYPES)
+WANTED_REPORT_TYPES = frozenset((*SUPPORTED_REPORT_TYPES, ACCOUNT_HEALTH))
 Status = Literal["done", "failed", "cancelled", "already", "busy", "ignored"]
 
 
@@ -116,22 +120,34 @@ async def _process_locked(ready: ReportReady, *, deps: IngestDeps) -> ReportOutc
         "report.type": ready.report_type,
         "report.seller": ready.seller_id,
     }
+    events: tuple[EventBase, ...]
+    errors: tuple[RowError, ...] = ()
     try:
-        parsed = parse_report(
-            data,
-            report_type=ready.report_type,
-            seller_id=ready.seller_id,
-            received_at=datetime.now(UTC),
-            correlation_id=correlation_id,
-            marketplace_id=report_marketplace,
-        )
+        if ready.report_type == ACCOUNT_HEALTH:
+            events = parse_account_health(
+                data,
+                seller_id=ready.seller_id,
+                received_at=datetime.now(UTC),
+                correlation_id=correlation_id,
+                report_id=ready.report_id,
+            )
+        else:
+            parsed = parse_report(
+                data,
+                report_type=ready.report_type,
+                seller_id=ready.seller_id,
+                received_at=datetime.now(UTC),
+                correlation_id=correlation_id,
+                marketplace_id=report_marketplace,
+            )
+            events, errors = parsed.events, parsed.errors
     except ValidationError as exc:
         await reject(
             deps.producer, body=data, error=exc, source="report", headers=headers, topic=deps.rejected_topic
         )
         return _failed(ready.report_id, str(exc))
-    result = await publish_new(parsed.events, db=deps.db, producer=deps.producer, topic=deps.events_topic)
-    for row in parsed.errors:
+    result = await publish_new(events, db=deps.db, producer=deps.producer, topic=deps.events_topic)
+    for row in errors:
         await reject(
             deps.producer,
             body=_row_body(ready, row),
@@ -140,9 +156,7 @@ async def _process_locked(ready: ReportReady, *, deps: IngestDeps) -> ReportOutc
             headers={**headers, "report.row": str(row.row_number)},
             topic=deps.rejected_topic,
         )
-    return ReportOutcome(
-        ready.report_id, "done", len(result.published), len(result.skipped), len(parsed.errors)
-    )
+    return ReportOutcome(ready.report_id, "done", len(result.published), len(result.skipped), len(errors))
 
 
 def _failed(report_id: str, error: str) -> ReportOutcome:

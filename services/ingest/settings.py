@@ -41,7 +41,9 @@ class IngestSettings(BaseSettings):
     default_seller_id: str = Field(default="", description="Seller for single-tenant mail/report sources.")
     http_port: int = 8081
     report_backfill_hours: float = Field(
-        default=6.0, ge=0, description="Request the returns and feedback reports this often; 0 turns it off."
+        default=6.0,
+        ge=0,
+        description="Request the returns, feedback and account health reports this often; 0 turns it off.",
     )
     report_backfill_days: int = Field(
         default=30, ge=1, le=60, description="Data window of each backfill request (Amazon allows 60 days)."

@@ -18,8 +18,8 @@ from services.responder.outbox.transports.smtp import SmtpTransport
 from services.responder.outbox.transports.solicitation import SolicitationTransport
 from services.responder.replies.compose import ReplyComposer
 from services.responder.settings import ResponderServiceSettings
-from services.responder.workers.stalled import StalledCheck, run_stalled_checks
 from services.responder.solicitations.repository import CHANNEL as SOLICITATION_CHANNEL
+from services.responder.workers.stalled import StalledCheck, run_stalled_checks
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
 from shared.decoding import decode_amazon_event, decode_classified

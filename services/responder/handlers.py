@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responder.buyers.repository import record_buyer_events
+from services.responder.health.projection import record_health
 from services.responder.helpdesk.inbound import handle_helpdesk_update
 from services.responder.outbox import identical_repository as identical_repo
 from services.responder.outbox import repository as outbox_repo
@@ -27,9 +28,9 @@ from services.responder.outbox.identical import body_digest
 from services.responder.outbox.rows import outbox_row
 from services.responder.replies import aliases
 from services.responder.replies.compose import ReplyComposer, ReplyDraft
+from services.responder.settings import WebhookSubscription
 from services.responder.shipments import repository as shipments
 from services.responder.shipments.milestones import milestones_of
-from services.responder.settings import WebhookSubscription
 from services.responder.solicitations import repository as solicitation_repo
 from services.responder.solicitations.schedule import decide
 from services.responder.tables import OrderContextRow, Ticket
@@ -38,7 +39,13 @@ from services.responder.webhooks import events as webhook_events
 from services.responder.webhooks import repository as webhook_repo
 from shared.crypto import PiiCipher
 from shared.db.idempotency import fresh_events
-from shared.events import AmazonEvent, ComplaintClassified, HelpdeskUpdateReceived, OrderContextUpdated
+from shared.events import (
+    AccountHealthReported,
+    AmazonEvent,
+    ComplaintClassified,
+    HelpdeskUpdateReceived,
+    OrderContextUpdated,
+)
 from shared.kafka.typed import Consumed
 
 __all__ = [
@@ -53,12 +60,12 @@ __all__ = [
 CONSUMER = "responder"
 
 ResponderInput = ComplaintClassified | AmazonEvent
-"""What the responder consumes: classified complaints and Amazon events (it keeps order context only)."""
+"""What the responder consumes: classified complaints and Amazon events (order context, account health)."""
 
 YIELD_EVERY = 50
 """Complaints applied between two yields to the event loop (a long batch must not starve the heartbeat)."""
 
-KEPT_AMAZON_EVENTS = frozenset({"OrderContextUpdated", "HelpdeskUpdateReceived"})
+KEPT_AMAZON_EVENTS = frozenset({"OrderContextUpdated", "HelpdeskUpdateReceived", "AccountHealthReported"})
 """The ``event_type`` of the raw topic's events this consumer applies (the others are not even decoded)."""
 
 
@@ -80,12 +87,9 @@ class ResponderDeps:
 async def handle_batch(
     records: Sequence[Consumed[ResponderInput]], *, session: AsyncSession, deps: ResponderDeps, now: datetime
 ) -> None:
-    """Apply a batch of classified complaints and order-context events, in order."""
-    events = [
-        r.event
-        for r in records
-        if isinstance(r.event, ComplaintClassified | OrderContextUpdated | HelpdeskUpdateReceived)
-    ]
+    """Apply a batch of classified complaints, order-context, helpdesk and account-health events, in order."""
+    kept = ComplaintClassified | OrderContextUpdated | HelpdeskUpdateReceived | AccountHealthReported
+    events = [r.event for r in records if isinstance(r.event, kept)]
     todo = await fresh_events(session, consumer=CONSUMER, events=events)
     # Context events of the batch are applied first, so a complaint still sees the newest order context.
     for event in todo:
@@ -96,6 +100,9 @@ async def handle_batch(
             await handle_order_context(event, session=session, solicitation_day=day, now=now)
     await handle_complaints(
         [e for e in todo if isinstance(e, ComplaintClassified)], session=session, deps=deps, now=now
+    )
+    await record_health(  # Amazon's figures and our defect signals, same transaction
+        session, events=[e for e in todo if isinstance(e, ComplaintClassified | AccountHealthReported)]
     )
     # Helpdesk updates last: a buyer's message of the same batch is on the ticket before an agent's answer.
     for event in todo:

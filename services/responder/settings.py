@@ -27,8 +27,8 @@ __all__ = [
     "ResponderApiServiceSettings",
     "ResponderServiceSettings",
     "ResponderSettings",
-    "ZendeskAccount",
     "WebhookSubscription",
+    "ZendeskAccount",
 ]
 
 WebhookEvent = Literal["ticket.created", "ticket.updated", "reply.sent"]

@@ -113,6 +113,11 @@ class TicketEvent(Base):
     """The timeline: signals, classifications, replies, status changes, context, who did what."""
 
     __tablename__ = "ticket_events"
+    # Complaints per ASIN and day (the spike pass) are counted by when the signal happened, not when its
+    # ticket was written: a 30-day returns backfill arriving at once is not a spike.
+    __table_args__ = (
+        Index("ix_ticket_events_signal_time", "occurred_at", postgresql_where=text("kind = 'signal'")),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     ticket_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)

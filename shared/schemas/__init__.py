@@ -9,10 +9,13 @@ from typing import Any
 from pydantic import BaseModel
 
 from shared.events import (
+    AccountHealthReported,
+    AsinComplaintSpikeDetected,
     ComplaintClassified,
     ComplaintSignalReceived,
     HelpdeskUpdateReceived,
     NotificationReceived,
+    OdrThresholdCrossed,
     OrderContextUpdated,
     SellerAccountStatusChanged,
     SlaAlertRaised,
@@ -29,6 +32,9 @@ EXPORTED: tuple[type[BaseModel], ...] = (
     ComplaintClassified,
     SlaAlertRaised,
     HelpdeskUpdateReceived,
+    AccountHealthReported,
+    AsinComplaintSpikeDetected,
+    OdrThresholdCrossed,
 )
 
 

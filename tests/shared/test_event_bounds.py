@@ -19,10 +19,13 @@ from complaints.db import tables
 from services.responder.tickets.threads import THREAD_KEY_MAX, thread_key
 from shared.db.idempotency import DEDUP_KEY_MAX, derived_key
 from shared.events import (
+    AccountHealthReported,
+    AsinComplaintSpikeDetected,
     ComplaintClassified,
     ComplaintSignalReceived,
     EventBase,
     NotificationReceived,
+    OdrThresholdCrossed,
     OrderContextUpdated,
     Priority,
     Reason,
@@ -40,6 +43,9 @@ MODELS: tuple[type[pydantic.BaseModel], ...] = (
     NotificationReceived,
     ComplaintClassified,
     SlaAlertRaised,
+    AccountHealthReported,
+    AsinComplaintSpikeDetected,
+    OdrThresholdCrossed,
     Tag,
     Reason,
 )

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from services.ingest.parse.account_health import ACCOUNT_HEALTH, parse_account_health
 from services.ingest.parse.envelopes import SesMail, SpApiNotification, decode_document, decode_sqs_body
 from services.ingest.parse.notifications import parse_notification
 from services.ingest.parse.relay import parse_relay_email
@@ -102,6 +103,16 @@ def _envelope_event(document: Any, options: ParseOptions) -> AmazonEvent:
 def _report(data: bytes, options: ParseOptions, result: CapturedResult) -> None:
     if options.seller_id is None:
         raise ValidationError("reports carry no seller id; pass --seller-id")
+    if options.report_type == ACCOUNT_HEALTH:
+        result.events.extend(
+            parse_account_health(
+                data,
+                seller_id=options.seller_id,
+                received_at=options.received_at,
+                correlation_id=options.correlation_id,
+            )
+        )
+        return
     parsed = parse_report(
         data,
         report_type=options.report_type,

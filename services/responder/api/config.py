@@ -46,6 +46,16 @@ class ApiSettings(BaseSettings):
     webhook_max_attempts: int = Field(default=5, ge=1, le=20)
     webhook_backoff_s: float = Field(default=1.0, gt=0)
     webhook_timeout_s: float = Field(default=5.0, gt=0)
+    spike_alerts_enabled: bool = Field(
+        default=True,
+        description="Complaint spikes per ASIN to Kafka, the webhook (the SLA one) and /metrics.",
+    )
+    spike_alert_interval_s: float = Field(default=300.0, gt=0)
+    spike_min_count: int = Field(default=5, ge=2, description="Fewer complaints in a day are never a spike.")
+    spike_alpha: float = Field(
+        default=1e-5, gt=0, lt=0.05, description="p-value below which a day is a spike."
+    )
+    spike_baseline_days: int = Field(default=28, ge=7, le=90, description="Days an ASIN's baseline covers.")
     retention_enabled: bool = True
     retention_interval_s: float = Field(default=3600.0, gt=0)
     processed_events_retention_days: int = Field(

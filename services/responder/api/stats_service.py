@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.responder.api import health_service
 from services.responder.api.errors import ApiError
 from services.responder.api.repositories import stats as repo
 from services.responder.api.schemas.stats import (
@@ -108,4 +109,10 @@ async def stats(session: AsyncSession, *, query: StatsQuery, caller: Principal, 
             ReturnReason(reason=r, count=int(n)) for r, n in await repo.returns_by_reason(session, scope)
         ],
         solicitations=await _solicitations(session, scope),
+        account_health=await health_service.account_health(
+            session, sellers=scope.sellers, marketplaces=scope.marketplaces, start=start, end=end
+        ),
+        asin_spikes=await health_service.asin_spikes(
+            session, sellers=scope.sellers, marketplaces=scope.marketplaces, start=start, end=end
+        ),
     )

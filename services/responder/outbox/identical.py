@@ -99,6 +99,8 @@ async def hold_row(session: AsyncSession, row: OutboxMessage, *, cap: int, now: 
     row.claimed_at = None
     row.attempts -= 1
     row.last_error = f"identical_message_cap: {cap} messages with this text already went out today"
+    if row.ticket_id is None:
+        return  # only rows of a ticket carry a text of ours, so only they are ever held (over_cap)
     await repo.escalate_ticket(session, ticket_id=row.ticket_id)
     entry = timeline.Entry(
         "reply_held", now, {"outbox_id": str(row.id), "reason": "identical_message_cap", "cap": cap}

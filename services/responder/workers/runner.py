@@ -1,5 +1,5 @@
-"""Background tasks of the API process: SLA alerts (Kafka + webhook), generic webhook deliveries, the PII
-retention loop and the Zendesk sync."""
+"""Background tasks of the API process: SLA and account-health alerts (Kafka + webhook), generic webhook
+deliveries, the PII retention loop and the Zendesk sync."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ import logging
 from aiokafka.errors import KafkaError
 
 from services.responder.api.runtime import ApiRuntime
+from services.responder.health.spikes import SpikePolicy
 from services.responder.helpdesk.sync import ZendeskSync
 from services.responder.webhooks.delivery import DeliveryPolicy, WebhookDispatcher, run_webhook_deliveries
 from services.responder.workers.alerts import run_sla_alerts
+from services.responder.workers.health_alerts import run_health_alerts
 from services.responder.workers.retention import run_retention
 from services.responder.workers.webhook import WebhookSender
 from shared.kafka.producer import EventProducer
@@ -22,29 +24,40 @@ __all__ = ["background_tasks"]
 log = logging.getLogger(__name__)
 
 
-async def _alerts(runtime: ApiRuntime, stop: asyncio.Event) -> None:
-    api = runtime.api
+async def _started_producer(runtime: ApiRuntime, stop: asyncio.Event) -> EventProducer | None:
+    """A producer once the broker answers; None when ``stop`` came first."""
     producer = EventProducer(runtime.settings.kafka)
     while not stop.is_set():
         try:
             await producer.start()
-            break
+            return producer
         except (KafkaError, OSError) as exc:
             log.warning("sla.broker_unavailable", extra={"error": type(exc).__name__})
             await producer.stop()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=5.0)
-    if stop.is_set():
+    return None
+
+
+def _webhook(runtime: ApiRuntime) -> WebhookSender | None:
+    api = runtime.api
+    if not api.sla_webhook_url or api.sla_webhook_secret is None:
+        return None
+    return WebhookSender(
+        url=api.sla_webhook_url,
+        secret=api.sla_webhook_secret.get_secret_value(),
+        max_attempts=api.webhook_max_attempts,
+        backoff_s=api.webhook_backoff_s,
+        timeout_s=api.webhook_timeout_s,
+    )
+
+
+async def _alerts(runtime: ApiRuntime, stop: asyncio.Event) -> None:
+    api = runtime.api
+    producer = await _started_producer(runtime, stop)
+    if producer is None:
         return
-    webhook = None
-    if api.sla_webhook_url and api.sla_webhook_secret is not None:
-        webhook = WebhookSender(
-            url=api.sla_webhook_url,
-            secret=api.sla_webhook_secret.get_secret_value(),
-            max_attempts=api.webhook_max_attempts,
-            backoff_s=api.webhook_backoff_s,
-            timeout_s=api.webhook_timeout_s,
-        )
+    webhook = _webhook(runtime)
     try:
         await run_sla_alerts(
             db=runtime.db,
@@ -82,6 +95,31 @@ async def _webhooks(runtime: ApiRuntime, stop: asyncio.Event) -> None:
             await sender.aclose()
 
 
+async def _health(runtime: ApiRuntime, stop: asyncio.Event) -> None:
+    api = runtime.api
+    producer = await _started_producer(runtime, stop)
+    if producer is None:
+        return
+    webhook = _webhook(runtime)
+    policy = SpikePolicy(
+        baseline_days=api.spike_baseline_days, min_count=api.spike_min_count, alpha=api.spike_alpha
+    )
+    try:
+        await run_health_alerts(
+            db=runtime.db,
+            publisher=producer,
+            policy=policy,
+            interval_s=api.spike_alert_interval_s,
+            stop=stop,
+            clock=runtime.clock,
+            webhook=webhook,
+        )
+    finally:
+        await producer.stop()
+        if webhook is not None:
+            await webhook.aclose()
+
+
 def background_tasks(runtime: ApiRuntime, stop: asyncio.Event) -> list[asyncio.Task[None]]:
     """Start the enabled loops; each returns once ``stop`` is set."""
     tasks: list[asyncio.Task[None]] = []
@@ -89,6 +127,8 @@ def background_tasks(runtime: ApiRuntime, stop: asyncio.Event) -> list[asyncio.T
         tasks.append(asyncio.create_task(_alerts(runtime, stop), name="sla-alerts"))
     if runtime.settings.responder.webhooks:
         tasks.append(asyncio.create_task(_webhooks(runtime, stop), name="webhook-deliveries"))
+    if runtime.api.spike_alerts_enabled:
+        tasks.append(asyncio.create_task(_health(runtime, stop), name="health-alerts"))
     if runtime.api.retention_enabled:
         tasks.append(
             asyncio.create_task(

@@ -29,6 +29,7 @@ from tests.ingest.parse.support import FIXTURES, load_json
 from tests.reference import reference_dir
 
 __all__ = [
+    "EXAMPLES",
     "FUZZ",
     "TALLIES",
     "Tally",

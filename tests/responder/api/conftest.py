@@ -42,6 +42,7 @@ def settings(migrated_db: str) -> ResponderApiServiceSettings:
 def api_settings() -> ApiSettings:
     return ApiSettings(
         sla_alerts_enabled=False,
+        spike_alerts_enabled=False,
         retention_enabled=False,
         rate_limit_per_s=1000.0,
         rate_limit_burst=1000.0,

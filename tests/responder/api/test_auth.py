@@ -64,6 +64,7 @@ async def test_missing_scope_is_json_403(client: httpx.AsyncClient, db: Database
 async def limited_client(settings: ResponderApiServiceSettings) -> AsyncIterator[httpx.AsyncClient]:
     api = ApiSettings(
         sla_alerts_enabled=False,
+        spike_alerts_enabled=False,
         retention_enabled=False,
         rate_limit_per_s=0.01,
         rate_limit_burst=3,

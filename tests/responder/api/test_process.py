@@ -25,6 +25,7 @@ async def test_serves_then_drains_on_sigterm(
     key = await add_key(db, sellers=["SELLER-A"], scopes=[TICKETS_READ])
     extra = {
         "RESPONDER_API_SLA_ALERTS_ENABLED": "true",  # the background jobs start and stop with the process
+        "RESPONDER_API_SPIKE_ALERTS_ENABLED": "true",
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "RESPONDER_API_DRAIN_S": "1.0",
     }

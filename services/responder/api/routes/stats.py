@@ -20,7 +20,7 @@ router = APIRouter(prefix="/v1", tags=["stats"])
 @router.get(
     "/stats",
     response_model=StatsOut,
-    summary="Counts, reasons, keyword trends, response times, SLA and auto-reply rates",
+    summary="Counts, reasons, keyword trends, response times, SLA and auto-reply rates, account health",
     responses=error_responses(400, 401, 403, 422, 429),
 )
 async def get_stats(

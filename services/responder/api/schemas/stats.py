@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.responder.api.schemas.common import Identifier, Instant, Model
+from services.responder.api.schemas.health import AccountHealthOut, AsinSpikeOut
 
 __all__ = [
     "AsinReasons",
@@ -140,3 +141,12 @@ class StatsOut(Model):
     auto_reply: AutoReplyOut
     returns_by_reason: list[ReturnReason]
     solicitations: SolicitationsOut
+    account_health: list[AccountHealthOut] = Field(
+        description="Per seller and marketplace: Amazon's account health figures (last report and the range's "
+        "series), our running ODR estimate over the 60 days before 'to' beside Amazon's last figure, and "
+        "warnings when ours reached 0.5 % or 1 % before Amazon's did."
+    )
+    asin_spikes: list[AsinSpikeOut] = Field(
+        description="ASINs whose complaints in a day far exceeded their own baseline, with the top reasons and "
+        "example tickets."
+    )
