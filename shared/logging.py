@@ -1,4 +1,4 @@
-"""Structured JSON logs on stdout, with the correlation id of the work in hand.
+"""Structured JSON logs on stdout, with the correlation id of the work in hand (the trace id under a span).
 
 Log calls pass keys, never buyer data: ``log.info("ticket.opened", extra={"ticket_id": ...})``. A filter
 drops keys that are known to hold PII so a careless ``extra`` cannot leak them.
@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from opentelemetry import trace
 
 __all__ = ["PII_KEYS", "JsonFormatter", "bind_correlation_id", "configure_logging", "correlation_id"]
 
@@ -44,9 +45,15 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "event": record.getMessage(),
         }
-        cid = correlation_id.get()
-        if cid:
-            doc["correlation_id"] = cid
+        # The trace id is the correlation id: under a span, lines of one complaint share it end to end.
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:
+            doc["correlation_id"] = f"{span.trace_id:032x}"
+            doc["span_id"] = f"{span.span_id:016x}"
+        else:
+            cid = correlation_id.get()
+            if cid:
+                doc["correlation_id"] = cid
         for key, value in record.__dict__.items():
             if key in _STD_ATTRS or key.startswith("_"):
                 continue

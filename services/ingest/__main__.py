@@ -30,6 +30,7 @@ from shared.kafka.producer import EventProducer
 from shared.logging import configure_logging
 from shared.runtime import run_main
 from shared.spapi import SpApiClient
+from shared.tracing import configure_tracing, instrument_app
 
 __all__ = ["main", "run"]
 
@@ -67,9 +68,11 @@ async def run(settings: IngestServiceSettings, stop: asyncio.Event, health: Heal
         )
         health.add_check("database", db.ping)
         health.add_check("kafka", producer.ping)
+        app = create_app(deps=deps, health=health)
+        instrument_app(app)
         server = QuietServer(
             uvicorn.Config(
-                create_app(deps=deps, health=health),
+                app,
                 host=_HOST,
                 port=settings.ingest.http_port,
                 log_config=None,
@@ -143,6 +146,7 @@ def main() -> None:
     """Entry point."""
     settings = IngestServiceSettings()
     configure_logging(settings.log_level)
+    configure_tracing("ingest", settings.tracing)
     run_main(_serve(settings))
 
 

@@ -26,6 +26,7 @@ from shared.crypto import PiiCipher
 from shared.db.idempotency import fresh_events
 from shared.events import AmazonEvent, ComplaintClassified, OrderContextUpdated
 from shared.kafka.typed import Consumed
+from shared.tracing import traceparent_for
 
 __all__ = [
     "KEPT_AMAZON_EVENTS",
@@ -213,6 +214,7 @@ def _apply_complaint(
         order_id=event.order_id,
         created_by="auto",
         cipher=deps.cipher,
+        traceparent=traceparent_for(event.correlation_id),
     )
     cache.replies.append(_Reply(ticket, draft, values))
 

@@ -28,7 +28,8 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Sequence
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -41,7 +42,9 @@ from aiokafka.errors import (
     RebalanceInProgressError,
     UnknownMemberIdError,
 )
-from prometheus_client import Counter, Histogram
+from opentelemetry import trace
+from opentelemetry.context import Context
+from prometheus_client import Counter, Gauge, Histogram
 
 from shared.errors import (
     COUNTED_RETRYABLE_CODES,
@@ -54,6 +57,16 @@ from shared.kafka.producer import EventProducer, Header
 from shared.logging import bind_correlation_id, correlation_id
 from shared.settings import KafkaSettings
 from shared.topics import dlq
+from shared.tracing import (
+    TRACEPARENT,
+    carry,
+    carrying,
+    end_all,
+    links,
+    parent_context,
+    process_spans,
+    tracer,
+)
 
 __all__ = ["BatchHandler", "ConsumerLoop", "KafkaConsumerPort", "Record", "header", "header_value"]
 
@@ -105,9 +118,33 @@ _REBALANCE_ERRORS = (
 )
 _MAX_TRACKED_FAILURES = 10_000
 
-RECORDS = Counter("consumer_records_total", "Records processed", ["group", "topic", "outcome"])
-BATCH_SECONDS = Histogram("consumer_batch_seconds", "Batch handling time", ["group"])
-RETRIES = Counter("consumer_retries_total", "Retryable failures", ["group"])
+RECORDS = Counter(
+    "consumer_records_total",
+    "Records handled by consumer group, topic and outcome (ok, dead_lettered, rebalanced).",
+    ["group", "topic", "outcome"],
+)
+BATCH_SECONDS = Histogram(
+    "consumer_batch_seconds",
+    "Time the handler of a consumer group took for one batch, retries and one-by-one replays included.",
+    ["group"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+RETRIES = Counter("consumer_retries_total", "Retryable handler failures by consumer group.", ["group"])
+DEAD_LETTERED = Counter(
+    "consumer_dead_lettered_total",
+    "Records sent to a dead-letter topic, by consumer group, source topic and reason code.",
+    ["group", "topic", "reason"],
+)
+LAG_RECORDS = Gauge(
+    "consumer_lag_records",
+    "Records behind the partition's high watermark after the last batch (per group, topic, partition).",
+    ["group", "topic", "partition"],
+)
+LAG_SECONDS = Gauge(
+    "consumer_lag_seconds",
+    "Age of the last record handled while records remain behind it; 0 when the partition is caught up.",
+    ["group", "topic", "partition"],
+)
 
 
 def header(record: Record, name: str) -> str | None:
@@ -198,6 +235,7 @@ class ConsumerLoop:
                         continue
                     outcome = await self._process(records)
                     await self._settle(consumer, tp, records, outcome)
+                    self._observe_lag(consumer, tp, records)
         finally:
             log.info("consumer.stopping", extra={"group": self._group})
             await consumer.stop()  # leaves the group; offsets were committed per batch
@@ -249,8 +287,21 @@ class ConsumerLoop:
             with contextlib.suppress(*_REBALANCE_ERRORS):
                 consumer.seek(tp, records[0].offset)
 
+    def _observe_lag(
+        self, consumer: KafkaConsumerPort, tp: TopicPartition, records: Sequence[Record]
+    ) -> None:
+        highwater = getattr(consumer, "highwater", None)
+        end = highwater(tp) if highwater is not None else None
+        if end is None:
+            return
+        behind = max(0, end - (records[-1].offset + 1))
+        labels = (self._group, tp.topic, str(tp.partition))
+        LAG_RECORDS.labels(*labels).set(behind)
+        age = time.time() - records[-1].timestamp / 1000 if behind else 0.0
+        LAG_SECONDS.labels(*labels).set(max(0.0, age))
+
     async def _process(self, records: Sequence[Record]) -> _Outcome:
-        with BATCH_SECONDS.labels(self._group).time():
+        with BATCH_SECONDS.labels(self._group).time(), _traced(self._group, records):
             try:
                 await self._with_retries(records)
             except PermanentError:
@@ -359,11 +410,64 @@ class ConsumerLoop:
             )
             return False
         RECORDS.labels(self._group, record.topic, "dead_lettered").inc()
+        DEAD_LETTERED.labels(self._group, record.topic, exc.code).inc()
         log.warning(
             "consumer.dead_lettered",
             extra={"group": self._group, "topic": record.topic, "offset": record.offset, "error": exc.code},
         )
         return True
+
+
+@contextlib.contextmanager
+def _traced(group: str, records: Sequence[Record]) -> Iterator[None]:
+    """A process span per record continuing its trace (``traceparent`` header); a batch of several gets a
+    span of its own that links them. What the handler publishes or queues for a record continues the
+    record's span (carried by correlation id)."""
+    topic = records[0].topic
+    spans = process_spans(
+        f"{topic} process",
+        [parent_context(header(r, TRACEPARENT)) for r in records],
+        [
+            {
+                "messaging.system": "kafka",
+                "messaging.destination.name": r.topic,
+                "messaging.destination.partition.id": str(r.partition),
+                "messaging.kafka.offset": r.offset,
+                "messaging.consumer.group.name": group,
+            }
+            for r in records
+        ],
+    )
+    current = spans[0]
+    if len(spans) > 1:
+        current = tracer().start_span(
+            f"{topic} process batch",
+            context=Context(),
+            kind=trace.SpanKind.CONSUMER,
+            links=links(spans),
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": topic,
+                "messaging.consumer.group.name": group,
+                "messaging.batch.message_count": len(records),
+            },
+        )
+    error: BaseException | None = None
+    with carrying():
+        for record, span in zip(records, spans, strict=True):
+            cid = header(record, "correlation_id")
+            if cid:
+                carry(cid, span)
+        try:
+            with trace.use_span(
+                current, end_on_exit=False, record_exception=False, set_status_on_exception=False
+            ):
+                yield
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            end_all(spans if current is spans[0] and len(spans) == 1 else [*spans, current], error)
 
 
 def _header_text(text: str, limit: int) -> bytes:
