@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responder.buyers.repository import record_buyer_events
+from services.responder.metrics import REPLY_DECISIONS
 from services.responder.outbox import repository as outbox_repo
 from services.responder.outbox.rows import outbox_row
 from services.responder.replies import aliases
@@ -204,6 +205,7 @@ def _apply_complaint(
         event, order=order, thread=key, buyer_alias=alias.target, alias_changed=alias.changed
     )
     if draft is None:
+        REPLY_DECISIONS.labels("none").inc()
         return
     values = outbox_row(
         draft.reply,
@@ -229,6 +231,7 @@ async def _queue_replies(session: AsyncSession, cache: _BatchCache, *, now: date
         if outbox_id is None:
             continue  # this thread already got this reply: a buyer is never messaged twice
         draft, ticket = reply.draft, reply.ticket
+        REPLY_DECISIONS.labels("auto_reply" if draft.reply.status == "pending" else draft.reply.status).inc()
         ticket.status = transitions.after_auto_reply_queued(ticket.status, reply_status=draft.reply.status)
         entry = timeline.reply_entry(
             kind="reply_queued",

@@ -48,6 +48,9 @@ class ApiSettings(BaseSettings):
     webhook_timeout_s: float = Field(default=5.0, gt=0)
     retention_enabled: bool = True
     retention_interval_s: float = Field(default=3600.0, gt=0)
+    gauges_interval_s: float = Field(
+        default=30.0, gt=0, description="How often outbox_rows and tickets_sla are counted in the database."
+    )
     processed_events_retention_days: int = Field(
         default=30,
         ge=14,

@@ -1,4 +1,5 @@
-"""Background tasks of the API process: SLA alerts (Kafka + webhook) and the PII retention loop."""
+"""Background tasks of the API process: SLA alerts (Kafka + webhook), the PII retention loop and the gauges
+counted in the database (outbox rows by state, tickets by SLA state)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from aiokafka.errors import KafkaError
 
 from services.responder.api.runtime import ApiRuntime
 from services.responder.workers.alerts import run_sla_alerts
+from services.responder.workers.gauges import run_gauges
 from services.responder.workers.retention import run_retention
 from services.responder.workers.webhook import WebhookSender
 from shared.kafka.producer import EventProducer
@@ -60,7 +62,18 @@ async def _alerts(runtime: ApiRuntime, stop: asyncio.Event) -> None:
 
 def background_tasks(runtime: ApiRuntime, stop: asyncio.Event) -> list[asyncio.Task[None]]:
     """Start the enabled loops; each returns once ``stop`` is set."""
-    tasks: list[asyncio.Task[None]] = []
+    tasks: list[asyncio.Task[None]] = [
+        asyncio.create_task(
+            run_gauges(
+                db=runtime.db,
+                window=runtime.sla_window,
+                interval_s=runtime.api.gauges_interval_s,
+                stop=stop,
+                clock=runtime.clock,
+            ),
+            name="gauges",
+        )
+    ]
     if runtime.api.sla_alerts_enabled:
         tasks.append(asyncio.create_task(_alerts(runtime, stop), name="sla-alerts"))
     if runtime.api.retention_enabled:
