@@ -68,11 +68,16 @@ def tracer() -> trace.Tracer:
 
 
 def configure_tracing(
-    service: str, settings: TracingSettings, *, processor: SpanProcessor | None = None
+    service: str,
+    settings: TracingSettings,
+    *,
+    processor: SpanProcessor | None = None,
+    instrument: bool = True,
 ) -> TracerProvider:
     """Install the global tracer provider for ``service`` (once per process; later calls return the first).
 
-    ``processor`` (tests: an in-memory exporter) records spans as an OTLP endpoint would.
+    ``processor`` (tests: an in-memory exporter) records spans as an OTLP endpoint would; ``instrument=False``
+    leaves the libraries (httpx, asyncpg) alone.
     """
     if _configured:
         return _configured[0]
@@ -90,7 +95,7 @@ def configure_tracing(
     if processor is not None:
         provider.add_span_processor(processor)
     trace.set_tracer_provider(provider)
-    if exporting:
+    if exporting and instrument:
         _instrument_libraries(provider)
     _configured.append(provider)
     return provider
@@ -120,7 +125,8 @@ def traceparent(context: SpanContext) -> str | None:
     """The W3C ``traceparent`` of a span context, None when it is invalid."""
     if not context.is_valid:
         return None
-    return f"00-{context.trace_id:032x}-{context.span_id:016x}-{context.trace_flags:02x}"
+    # Only the sampled bit: level-1 parsers of the header know no other flag.
+    return f"00-{context.trace_id:032x}-{context.span_id:016x}-{context.trace_flags & 1:02x}"
 
 
 def parent_context(value: str | bytes | None) -> Context | None:
