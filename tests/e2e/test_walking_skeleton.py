@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from complaints.devrun.feed import SES_SUBJECT
+from complaints.trace import follow, trace_ids
+from services.responder.outbox.repository import ticket_traceparents
 from services.responder.tables import OrderContextRow, OutboxMessage, Ticket, TicketEvent
 from shared.crypto import PiiCipher
 from shared.demo.envelopes import order_change_notification, ses_received_notification
@@ -201,13 +202,20 @@ async def test_one_complaint_is_one_trace_from_ingest_to_the_send(
     for older, younger in itertools.pairwise(chain):
         assert _is_ancestor(spans, older, younger), (older.name, younger.name)
     assert send.attributes["outbox.outcome"] == "sent"
-    # The trace id is the correlation id of the log lines written under its spans.
-    lines = running_system.processes.log_dir.joinpath("responder.log").read_text().splitlines()
-    logged = [json.loads(line) for line in lines if line.startswith("{")]
-    assert any(
-        line.get("event") == "sender.outcome" and line.get("correlation_id") == send.trace_id
-        for line in logged
-    )
+    # The trace id is the correlation id of the log lines written under its spans; the ticket's outbox row
+    # names the trace (what `complaints trace <ticket id>` follows).
+    engine = create_async_engine(running_system.database_url)
+    try:
+        async with AsyncSession(engine) as session:
+            parents = await ticket_traceparents(session, ticket_id=uuid.UUID(ticket_id))
+    finally:
+        await engine.dispose()
+    assert trace_ids(parents) == [send.trace_id]
+    followed = [
+        (service, line["event"])
+        for service, line in follow(running_system.processes.log_dir, [send.trace_id])
+    ]
+    assert ("responder", "sender.outcome") in followed
 
 
 async def test_no_buyer_pii_in_any_service_log(running_system: RunningSystem) -> None:
