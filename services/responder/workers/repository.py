@@ -128,7 +128,7 @@ async def redact_tickets(session: AsyncSession, *, ticket_ids: Sequence[uuid.UUI
 async def outbox_rows_by_state(session: AsyncSession) -> dict[str, int]:
     """Outbox rows per status (the metrics gauge)."""
     rows = await session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
-    return dict(rows.tuples())
+    return {status: int(count) for status, count in rows.all()}
 
 
 async def tickets_by_sla_state(
@@ -142,4 +142,4 @@ async def tickets_by_sla_state(
         .where(Ticket.status.in_(AWAITING_SELLER), Ticket.due_at.is_not(None), Ticket.due_at <= now + window)
         .group_by(marketplace, state)
     )
-    return {(m, s): count for m, s, count in rows.tuples()}
+    return {(m, s): int(count) for m, s, count in rows.all()}
