@@ -27,8 +27,8 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, TraceIdRatioBased
 from opentelemetry.trace import Link, Span, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
@@ -36,6 +36,7 @@ from shared.settings import TracingSettings
 
 __all__ = [
     "TRACEPARENT",
+    "ScrubbingExporter",
     "carry",
     "carrying",
     "configure_tracing",
@@ -47,6 +48,7 @@ __all__ = [
     "process_spans",
     "root_span",
     "root_spans",
+    "scrubbed",
     "traceparent",
     "traceparent_for",
     "tracer",
@@ -91,7 +93,8 @@ def configure_tracing(
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         endpoint = settings.exporter_otlp_endpoint.rstrip("/") + "/v1/traces"
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+        exporter = ScrubbingExporter(OTLPSpanExporter(endpoint=endpoint))
+        provider.add_span_processor(BatchSpanProcessor(exporter))
     if processor is not None:
         provider.add_span_processor(processor)
     trace.set_tracer_provider(provider)
@@ -99,6 +102,54 @@ def configure_tracing(
         _instrument_libraries(provider)
     _configured.append(provider)
     return provider
+
+
+class ScrubbingExporter(SpanExporter):
+    """Drops what an exception may quote before spans leave: the instrumentations record an exception's
+    message and stack trace on an ``exception`` event and put ``<type>: <message>`` in the error status, and
+    a database error's message can quote a buyer's text. Only the exception's type is kept."""
+
+    def __init__(self, inner: SpanExporter) -> None:
+        self._inner = inner
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        """Export the scrubbed copies."""
+        return self._inner.export([scrubbed(span) for span in spans])
+
+    def shutdown(self) -> None:
+        """Shut the wrapped exporter down."""
+        self._inner.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        """Flush the wrapped exporter."""
+        return self._inner.force_flush(timeout_millis)
+
+
+def scrubbed(span: ReadableSpan) -> ReadableSpan:
+    """``span`` without exception messages and stack traces (events and status keep the type only)."""
+    events = [
+        Event(e.name, {k: v for k, v in (e.attributes or {}).items() if k == "exception.type"}, e.timestamp)
+        if e.name == "exception"
+        else e
+        for e in span.events
+    ]
+    status = span.status
+    if status.description:
+        status = Status(status.status_code, status.description.split(":", 1)[0][:100])
+    return ReadableSpan(
+        name=span.name,
+        context=span.context,
+        parent=span.parent,
+        resource=span.resource,
+        attributes=span.attributes,
+        events=events,
+        links=span.links,
+        kind=span.kind,
+        status=status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
 
 
 def _instrument_libraries(provider: TracerProvider) -> None:

@@ -10,15 +10,16 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 from opentelemetry import trace
-from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import Status, StatusCode
 
 from shared.kafka.consumer import Record
 from shared.kafka.producer import event_headers
 from shared.logging import JsonFormatter
 from shared.settings import TracingSettings
-from shared.tracing import TRACEPARENT, configure_tracing, parent_context, traceparent_for
+from shared.tracing import TRACEPARENT, ScrubbingExporter, configure_tracing, parent_context, traceparent_for
 from tests.classifier.helpers import signal
 from tests.shared.kafka.test_consumer_failures import TOPIC, FakeConsumer, FakeRecord, _run, _settings
 
@@ -119,3 +120,23 @@ def test_events_carry_the_traceparent_of_their_correlation_span(spans: InMemoryS
     context = span.get_span_context()
     assert headers[TRACEPARENT].decode() == f"00-{context.trace_id:032x}-{context.span_id:016x}-01"
     assert line["correlation_id"] == f"{context.trace_id:032x}"
+
+
+def test_exported_spans_keep_an_exception_s_type_never_its_message() -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(ScrubbingExporter(exporter)))
+
+    def fail() -> None:
+        with provider.get_tracer("t").start_as_current_span("request") as span:
+            span.set_status(Status(StatusCode.ERROR, "ValueError: jane.doe@example.com never got it"))
+            raise ValueError("jane.doe@example.com never got it")
+
+    with pytest.raises(ValueError, match="jane"):
+        fail()
+    (exported,) = exporter.get_finished_spans()
+    texts = [exported.status.description or ""]
+    for event in exported.events:
+        texts += [event.name, *(str(v) for v in (event.attributes or {}).values())]
+    assert not [t for t in texts if "jane" in t]
+    assert "ValueError" in texts
