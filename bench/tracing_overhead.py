@@ -58,8 +58,8 @@ def _setup(mode: str) -> None:
 def measure(mode: str) -> float:
     """CPU µs per complaint of the tracing path in ``mode``."""
     _setup(mode)
-    from shared.kafka import consumer
     from shared.kafka.producer import event_headers
+    from shared.kafka.spans import process_spans_of
     from shared.logging import JsonFormatter
     from tests.classifier.helpers import signal
 
@@ -71,7 +71,7 @@ def measure(mode: str) -> float:
     log_record = logging.LogRecord("bench", logging.INFO, "", 0, "classifier.done", (), None)
 
     def one_round() -> None:
-        with consumer._traced("classifier", records):
+        with process_spans_of("classifier", records):
             for event in events:
                 event_headers(event)
                 formatter.format(log_record)

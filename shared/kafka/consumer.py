@@ -29,7 +29,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -42,8 +42,6 @@ from aiokafka.errors import (
     RebalanceInProgressError,
     UnknownMemberIdError,
 )
-from opentelemetry import trace
-from opentelemetry.context import Context
 from prometheus_client import Counter, Gauge, Histogram
 
 from shared.errors import (
@@ -54,19 +52,10 @@ from shared.errors import (
     classify_failure,
 )
 from shared.kafka.producer import EventProducer, Header
+from shared.kafka.spans import process_spans_of
 from shared.logging import bind_correlation_id, correlation_id
 from shared.settings import KafkaSettings
 from shared.topics import dlq
-from shared.tracing import (
-    TRACEPARENT,
-    carry,
-    carrying,
-    end_all,
-    links,
-    parent_context,
-    process_spans,
-    tracer,
-)
 
 __all__ = ["BatchHandler", "ConsumerLoop", "KafkaConsumerPort", "Record", "header", "header_value"]
 
@@ -301,7 +290,7 @@ class ConsumerLoop:
         LAG_SECONDS.labels(*labels).set(max(0.0, age))
 
     async def _process(self, records: Sequence[Record]) -> _Outcome:
-        with BATCH_SECONDS.labels(self._group).time(), _traced(self._group, records):
+        with BATCH_SECONDS.labels(self._group).time(), process_spans_of(self._group, records):
             try:
                 await self._with_retries(records)
             except PermanentError:
@@ -416,58 +405,6 @@ class ConsumerLoop:
             extra={"group": self._group, "topic": record.topic, "offset": record.offset, "error": exc.code},
         )
         return True
-
-
-@contextlib.contextmanager
-def _traced(group: str, records: Sequence[Record]) -> Iterator[None]:
-    """A process span per record continuing its trace (``traceparent`` header); a batch of several gets a
-    span of its own that links them. What the handler publishes or queues for a record continues the
-    record's span (carried by correlation id)."""
-    topic = records[0].topic
-    spans = process_spans(
-        f"{topic} process",
-        [parent_context(header(r, TRACEPARENT)) for r in records],
-        [
-            {
-                "messaging.system": "kafka",
-                "messaging.destination.name": r.topic,
-                "messaging.destination.partition.id": str(r.partition),
-                "messaging.kafka.offset": r.offset,
-                "messaging.consumer.group.name": group,
-            }
-            for r in records
-        ],
-    )
-    current = spans[0]
-    if len(spans) > 1:
-        current = tracer().start_span(
-            f"{topic} process batch",
-            context=Context(),
-            kind=trace.SpanKind.CONSUMER,
-            links=links(spans),
-            attributes={
-                "messaging.system": "kafka",
-                "messaging.destination.name": topic,
-                "messaging.consumer.group.name": group,
-                "messaging.batch.message_count": len(records),
-            },
-        )
-    error: BaseException | None = None
-    with carrying():
-        for record, span in zip(records, spans, strict=True):
-            cid = header(record, "correlation_id")
-            if cid:
-                carry(cid, span)
-        try:
-            with trace.use_span(
-                current, end_on_exit=False, record_exception=False, set_status_on_exception=False
-            ):
-                yield
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            end_all(spans if current is spans[0] and len(spans) == 1 else [*spans, current], error)
 
 
 def _header_text(text: str, limit: int) -> bytes:
