@@ -103,7 +103,7 @@ def service_main(
     """A service's entry point: its typed settings (validated now: only what this service uses), JSON logs,
     traces (``shared.tracing``), then ``run`` under ``run_service``."""
     loaded = settings()
-    configure_logging(loaded.log_level)
+    configure_logging(loaded.log_level, journey=loaded.log_journey)
     configure_tracing(name, loaded.tracing)
     run_main(
         run_service(

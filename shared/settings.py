@@ -199,6 +199,11 @@ class ServiceSettings(BaseSettings):
         default="local", validation_alias="ENVIRONMENT"
     )
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+    log_journey: bool = Field(
+        default=False,
+        validation_alias="LOG_JOURNEY",
+        description="One log line per complaint and step (what `complaints trace` follows); `make run` sets it.",
+    )
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     tracing: TracingSettings = Field(default_factory=TracingSettings)

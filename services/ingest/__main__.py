@@ -145,7 +145,7 @@ async def _serve(settings: IngestServiceSettings) -> None:
 def main() -> None:
     """Entry point."""
     settings = IngestServiceSettings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, journey=settings.log_journey)
     configure_tracing("ingest", settings.tracing)
     run_main(_serve(settings))
 

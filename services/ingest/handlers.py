@@ -25,6 +25,7 @@ from services.ingest.publisher import publish_new
 from services.ingest.rejects import reject
 from services.ingest.reports import process_report
 from shared.errors import PermanentError, RetryableError
+from shared.logging import JOURNEY
 from shared.tracing import carry, carrying, correlation_of, end_all, root_spans
 
 __all__ = ["InboundInput", "InputResult", "ParseFn", "Verdict", "failure_fields", "handle_inputs"]
@@ -104,6 +105,14 @@ async def handle_inputs(
         end_all(spans, error)
     for item in items:
         INPUTS.labels(source=item.source, verdict=results[item.key].verdict).inc()
+    if JOURNEY.isEnabledFor(logging.INFO):
+        for item, span in zip(items, spans, strict=True):
+            result = results[item.key]
+            with trace.use_span(span, end_on_exit=False):
+                JOURNEY.info(
+                    "journey.ingested",
+                    extra={"source": item.source, "verdict": result.verdict, "events": len(result.event_ids)},
+                )
     return results
 
 

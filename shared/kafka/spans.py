@@ -7,12 +7,14 @@ Records are read through the loop's ``Record`` protocol: topic, partition, offse
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from opentelemetry import trace
 from opentelemetry.context import Context
 
+from shared.logging import JOURNEY
 from shared.tracing import TRACEPARENT, carry, carrying, end_all, links, parent_context, process_spans, tracer
 
 if TYPE_CHECKING:
@@ -77,4 +79,23 @@ def process_spans_of(group: str, records: Sequence[Record]) -> Iterator[None]:
             error = exc
             raise
         finally:
+            if JOURNEY.isEnabledFor(logging.INFO):
+                _journey(group, records, spans, error)
             end_all(spans if current is spans[0] and len(spans) == 1 else [*spans, current], error)
+
+
+def _journey(
+    group: str, records: Sequence[Record], spans: Sequence[trace.Span], error: BaseException | None
+) -> None:
+    for record, span in zip(records, spans, strict=True):
+        with trace.use_span(span, end_on_exit=False):
+            JOURNEY.info(
+                "journey.consumed",
+                extra={
+                    "group": group,
+                    "topic": record.topic,
+                    "partition": record.partition,
+                    "offset": record.offset,
+                    "error": type(error).__name__ if error else None,
+                },
+            )

@@ -215,7 +215,12 @@ async def test_one_complaint_is_one_trace_from_ingest_to_the_send(
         (service, line["event"])
         for service, line in follow(running_system.processes.log_dir, [send.trace_id])
     ]
-    assert ("responder", "sender.outcome") in followed
+    assert followed == [
+        ("ingest", "journey.ingested"),
+        ("classifier", "journey.consumed"),
+        ("responder", "journey.consumed"),
+        ("responder", "sender.outcome"),
+    ]
 
 
 async def test_no_buyer_pii_in_any_service_log(running_system: RunningSystem) -> None:

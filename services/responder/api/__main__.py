@@ -71,7 +71,7 @@ async def serve(settings: ResponderApiServiceSettings, api: ApiSettings, *, port
 def main() -> None:
     """Entry point of `complaints api`."""
     settings = ResponderApiServiceSettings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, journey=settings.log_journey)
     configure_tracing("api", settings.tracing)
     run_main(serve(settings, ApiSettings()))
 
