@@ -11,7 +11,7 @@ export UV_PYTHON := $(PY)
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
 
-.PHONY: install browser run test pytest lint fmt bench soak train clean schemas chaos
+.PHONY: install browser promtool run test pytest lint fmt bench soak train clean schemas chaos
 
 $(UV):
 	$(PY) -m venv $(TOOLS)
@@ -33,10 +33,19 @@ browser:
 		    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1; }; }; } || \
 		echo "note: chromium is not installed (apt-get install chromium); the browser tests cannot run"
 
+# The alert rules are checked with promtool (tests/deploy/test_observability.py), from Debian's prometheus package:
+# installed here when it is missing and we may (root); otherwise those tests say what to install (and fail under CI).
+promtool:
+	@command -v promtool >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+		{ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null 2>&1 || \
+		  { apt-get update -qq >/dev/null 2>&1 && \
+		    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null 2>&1; }; }; } || \
+		echo "note: promtool is not installed (apt-get install prometheus); the alert rule checks cannot run"
+
 run: install
 	$(BIN)/complaints run
 
-test: install browser lint pytest
+test: install browser promtool lint pytest
 
 pytest: install
 	$(BIN)/pytest

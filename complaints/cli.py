@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from pathlib import Path
 
 import typer
@@ -155,6 +156,23 @@ def migrations_check() -> None:
     from complaints.db.check import migrations_check as check
 
     asyncio.run(check())
+
+
+@app.command("trace")
+def trace(
+    ticket_id: str = typer.Argument(..., help="The ticket (its id in the API and the console)."),
+    logs: str = typer.Option(
+        ".stack/run/logs", help="Folder of the services' JSON logs (`complaints run`'s)."
+    ),
+) -> None:
+    """Print one ticket's log lines from every service in time order (its traces: ingest to the send)."""
+    from complaints.trace import trace_command
+
+    try:
+        ticket = uuid.UUID(ticket_id)
+    except ValueError:
+        raise typer.BadParameter("not a ticket id (a UUID)", param_hint="TICKET_ID") from None
+    trace_command(ticket, Path(logs))
 
 
 # The operators' tools live with their services; their commands join this one.

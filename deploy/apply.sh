@@ -3,7 +3,8 @@
 #   1 topics    KafkaTopics (namespace "kafka"), wait until the Topic Operator reports them Ready
 #   2 platform  namespace, service accounts, ConfigMap, ExternalSecret, NetworkPolicies; wait for the Secret
 #   3 migrate   the Job complaints-migrate-<image tag> (alembic upgrade head); wait until Complete
-#   4 services  Deployments, Services, PDBs, autoscalers, ServiceMonitor; wait for each rollout
+#   4 services  Deployments, Services, PDBs, autoscalers, ServiceMonitor, PrometheusRule, Grafana dashboards;
+#               wait for each rollout
 # Every rendered object carries the label complaints.io/apply-phase, so each phase is a label selector.
 # usage: deploy/apply.sh deploy/overlays/prod      (env: KUBECTL, TIMEOUT)
 set -euo pipefail

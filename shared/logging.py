@@ -1,4 +1,4 @@
-"""Structured JSON logs on stdout, with the correlation id of the work in hand.
+"""Structured JSON logs on stdout, with the correlation id of the work in hand (the trace id under a span).
 
 Log calls pass keys, never buyer data: ``log.info("ticket.opened", extra={"ticket_id": ...})``. A filter
 drops keys that are known to hold PII so a careless ``extra`` cannot leak them.
@@ -18,10 +18,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from opentelemetry import trace
 
-__all__ = ["PII_KEYS", "JsonFormatter", "bind_correlation_id", "configure_logging", "correlation_id"]
+__all__ = [
+    "JOURNEY",
+    "PII_KEYS",
+    "JsonFormatter",
+    "bind_correlation_id",
+    "configure_logging",
+    "correlation_id",
+]
 
 correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
+
+JOURNEY = logging.getLogger("complaints.journey")
+"""One line per complaint and step (ingested, consumed by each group), under the step's span: what
+``complaints trace`` follows. Off (WARNING) unless ``LOG_JOURNEY`` is set: callers check ``isEnabledFor``."""
 
 PII_KEYS = frozenset(
     {"buyer_alias", "buyer_name", "reply_to", "text", "body", "subject", "email", "address", "recipient"}
@@ -44,9 +56,15 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "event": record.getMessage(),
         }
-        cid = correlation_id.get()
-        if cid:
-            doc["correlation_id"] = cid
+        # The trace id is the correlation id: under a span, lines of one complaint share it end to end.
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:
+            doc["correlation_id"] = f"{span.trace_id:032x}"
+            doc["span_id"] = f"{span.span_id:016x}"
+        else:
+            cid = correlation_id.get()
+            if cid:
+                doc["correlation_id"] = cid
         for key, value in record.__dict__.items():
             if key in _STD_ATTRS or key.startswith("_"):
                 continue
@@ -84,8 +102,8 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return seen
 
 
-def configure_logging(level: str = "INFO") -> None:
-    """Route the root logger to stdout as JSON (idempotent)."""
+def configure_logging(level: str = "INFO", *, journey: bool = False) -> None:
+    """Route the root logger to stdout as JSON (idempotent); ``journey`` turns the per-complaint lines on."""
     root = logging.getLogger()
     root.setLevel(level.upper())
     for handler in list(root.handlers):
@@ -95,6 +113,7 @@ def configure_logging(level: str = "INFO") -> None:
     handler.setFormatter(JsonFormatter())
     handler._complaints = True  # type: ignore[attr-defined]  # marks our handler for idempotent re-config
     root.addHandler(handler)
+    JOURNEY.setLevel(logging.INFO if journey else logging.WARNING)
     for noisy in ("aiokafka", "botocore", "aiobotocore", "werkzeug", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     # uvicorn's own handlers (installed by any Config with its default log_config) print tracebacks with

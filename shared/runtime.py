@@ -16,6 +16,7 @@ from shared.health import HealthState, health_app, serve_health
 from shared.http_limits import DEFAULT_MAX_BODY_BYTES
 from shared.logging import configure_logging
 from shared.settings import ServiceSettings
+from shared.tracing import configure_tracing, instrument_app
 
 __all__ = ["run_main", "run_service", "service_main", "wait_stop_or_crash"]
 
@@ -65,6 +66,7 @@ async def run_service(
     app = health_app(state, max_body_bytes=max_body_bytes)
     for router in routers:
         app.include_router(router)
+    instrument_app(app)
     health_task = asyncio.create_task(serve_health(app, host=host, port=port, stop=health_stop))
     log.info("service.started", extra={"service": name, "port": port})
     try:
@@ -99,9 +101,10 @@ def service_main(
     max_body_bytes: Callable[[S], int] = lambda _: DEFAULT_MAX_BODY_BYTES,
 ) -> None:
     """A service's entry point: its typed settings (validated now: only what this service uses), JSON logs,
-    then ``run`` under ``run_service``."""
+    traces (``shared.tracing``), then ``run`` under ``run_service``."""
     loaded = settings()
-    configure_logging(loaded.log_level)
+    configure_logging(loaded.log_level, journey=loaded.log_journey)
+    configure_tracing(name, loaded.tracing)
     run_main(
         run_service(
             name,

@@ -26,6 +26,7 @@ __all__ = [
     "RequiredSecrets",
     "ServiceSettings",
     "SpApiSettings",
+    "TracingSettings",
     "check_production_secrets",
     "pii_secrets",
     "section_config",
@@ -127,6 +128,23 @@ class SpApiSettings(BaseSettings):
     )
 
 
+class TracingSettings(BaseSettings):
+    """OTEL_*: traces. Nothing is exported unless ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (shared.tracing)."""
+
+    model_config = section_config("OTEL_")
+
+    exporter_otlp_endpoint: str | None = Field(
+        default=None, description="OTLP/HTTP collector base URL (the exporter posts to <url>/v1/traces)."
+    )
+    service_name: str | None = Field(default=None, description="Default: complaints-<service>.")
+    sample_ratio: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of new traces recorded (children follow their parent).",
+    )
+
+
 class PiiSettings(BaseSettings):
     """The PII key ring every service reads: ingest seals buyer PII on Kafka, the consumers open it.
 
@@ -181,8 +199,14 @@ class ServiceSettings(BaseSettings):
         default="local", validation_alias="ENVIRONMENT"
     )
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+    log_journey: bool = Field(
+        default=False,
+        validation_alias="LOG_JOURNEY",
+        description="One log line per complaint and step (what `complaints trace` follows); `make run` sets it.",
+    )
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
 
     def required_secrets(self) -> RequiredSecrets:
         """The secrets this service uses (none here); keys, salts and peppers need real entropy."""

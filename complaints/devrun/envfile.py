@@ -40,7 +40,7 @@ _PREFIXES = (
     "SPAPI_",
     "COMPLAINTS_",
 )
-_NAMES = frozenset({"ENVIRONMENT", "LOG_LEVEL"})
+_NAMES = frozenset({"ENVIRONMENT", "LOG_LEVEL", "LOG_JOURNEY"})
 
 
 def system_env(env: Mapping[str, str]) -> dict[str, str]:

@@ -42,6 +42,7 @@ def service_env(
     env.update(
         {
             "ENVIRONMENT": "local",
+            "LOG_JOURNEY": "true",  # one line per complaint and step: what `complaints trace` follows
             "PYTHONUNBUFFERED": "1",
             "INGEST_DEFAULT_SELLER_ID": seller_id,
             "INGEST_SQS_WAIT_SECONDS": "1",

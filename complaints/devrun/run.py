@@ -152,6 +152,12 @@ async def run_everything(*, demo: bool, api_port: int) -> None:
             _say(f"API key:       {key}   (seller {DEMO_SELLER}, all scopes)")
             _say(f'Try:           curl -H "Authorization: Bearer {key}" {api}/v1/tickets')
             _say(f"Logs:          {run_dir / 'logs'}")
+            metrics = "  ".join(f"{name} {svc.base_url}/metrics" for name, svc in system.services.items())
+            _say(f"Metrics:       {metrics}")
+            _say(
+                "Follow one:    complaints trace <ticket id>   (its log lines from ingest to the send, in order;"
+                " the trace id is the correlation_id of every line)"
+            )
             _say(f"Environment:   {env_file}   (used by `complaints keys`, `dlq`... run here)")
             _say("Press Ctrl-C to stop everything.")
             await stop.wait()

@@ -18,6 +18,7 @@ from services.classifier import repository
 from services.classifier import repository_batch as batch
 from services.classifier.engine import Classifier, OrderContext, Verdict, buyer_hash
 from services.classifier.settings import ClassifierSettings
+from services.classifier.telemetry import observe_verdicts
 from shared.abuse import BuyerHistory
 from shared.db.idempotency import derived_key, fresh_events
 from shared.events import (
@@ -75,6 +76,7 @@ async def handle_batch(
     signals = [e for e in todo if isinstance(e, ComplaintSignalReceived)]
     outputs = await classify_signals(signals, session=session, deps=deps, now=now)
     await deps.producer.publish_many(CLASSIFIED, outputs)
+    observe_verdicts(outputs)
 
 
 async def classify_signals(

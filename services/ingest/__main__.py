@@ -30,6 +30,7 @@ from shared.kafka.producer import EventProducer
 from shared.logging import configure_logging
 from shared.runtime import run_main
 from shared.spapi import SpApiClient
+from shared.tracing import configure_tracing, instrument_app
 
 __all__ = ["main", "run"]
 
@@ -67,9 +68,11 @@ async def run(settings: IngestServiceSettings, stop: asyncio.Event, health: Heal
         )
         health.add_check("database", db.ping)
         health.add_check("kafka", producer.ping)
+        app = create_app(deps=deps, health=health)
+        instrument_app(app)
         server = QuietServer(
             uvicorn.Config(
-                create_app(deps=deps, health=health),
+                app,
                 host=_HOST,
                 port=settings.ingest.http_port,
                 log_config=None,
@@ -142,7 +145,8 @@ async def _serve(settings: IngestServiceSettings) -> None:
 def main() -> None:
     """Entry point."""
     settings = IngestServiceSettings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, journey=settings.log_journey)
+    configure_tracing("ingest", settings.tracing)
     run_main(_serve(settings))
 
 

@@ -11,9 +11,12 @@ import asyncio
 import logging
 import traceback
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
+
+from opentelemetry import trace
+from opentelemetry.trace import Span
 
 from services.ingest.deps import IngestDeps
 from services.ingest.intake import Parsed
@@ -22,6 +25,8 @@ from services.ingest.publisher import publish_new
 from services.ingest.rejects import reject
 from services.ingest.reports import process_report
 from shared.errors import PermanentError, RetryableError
+from shared.logging import JOURNEY
+from shared.tracing import carry, carrying, correlation_of, end_all, root_spans
 
 __all__ = ["InboundInput", "InputResult", "ParseFn", "Verdict", "failure_fields", "handle_inputs"]
 
@@ -59,9 +64,10 @@ def failure_fields(exc: BaseException) -> dict[str, str]:
     return {"error": type(exc).__name__, "trace": "".join(traceback.format_tb(exc.__traceback__, limit=-4))}
 
 
-async def _parse_one(parse: ParseFn, item: InboundInput) -> Parsed | BaseException:
+async def _parse_one(parse: ParseFn, item: InboundInput, span: Span) -> Parsed | BaseException:
     try:
-        return await parse(item)
+        with trace.use_span(span, end_on_exit=False, record_exception=False, set_status_on_exception=False):
+            return await parse(item)
     except (PermanentError, RetryableError) as exc:
         return exc
     except Exception as exc:  # noqa: BLE001  # a parser bug must dead-letter the input, not crash-loop the service
@@ -74,21 +80,69 @@ async def _parse_one(parse: ParseFn, item: InboundInput) -> Parsed | BaseExcepti
 async def handle_inputs(
     items: Sequence[InboundInput], *, parse: ParseFn, deps: IngestDeps
 ) -> dict[str, InputResult]:
-    """Parse every input, publish the new events (acked), run ready reports, dead-letter the unparsable."""
-    parsed = await asyncio.gather(*(_parse_one(parse, item) for item in items))
+    """Parse every input, publish the new events (acked), run ready reports, dead-letter the unparsable.
+
+    Each input is the root of a trace, whose id becomes the correlation id of its events (shared.tracing).
+    """
+    spans = root_spans("ingest", [_span_attributes(item) for item in items])
+    items = [
+        replace(item, correlation_id=correlation_of(span, item.correlation_id))
+        for item, span in zip(items, spans, strict=True)
+    ]
+    error: BaseException | None = None
+    try:
+        with carrying():
+            for item, span in zip(items, spans, strict=True):
+                carry(item.correlation_id, span)
+            results = await _handle(items, spans, parse=parse, deps=deps)
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        for item, span in zip(items, spans, strict=True):
+            if error is None and span.is_recording():
+                span.set_attribute("ingest.verdict", results[item.key].verdict)
+        end_all(spans, error)
+    for item in items:
+        INPUTS.labels(source=item.source, verdict=results[item.key].verdict).inc()
+    if JOURNEY.isEnabledFor(logging.INFO):
+        for item, span in zip(items, spans, strict=True):
+            result = results[item.key]
+            with trace.use_span(span, end_on_exit=False):
+                JOURNEY.info(
+                    "journey.ingested",
+                    extra={"source": item.source, "verdict": result.verdict, "events": len(result.event_ids)},
+                )
+    return results
+
+
+def _span_attributes(item: InboundInput) -> dict[str, str | int]:
+    """Ids only: the source, and the SQS message id when there is one (never the body or a mail header)."""
+    attributes: dict[str, str | int] = {"ingest.source": item.source}
+    message_id = item.headers.get("sqs.message_id")
+    if message_id:
+        attributes["messaging.message.id"] = message_id[:128]
+    return attributes
+
+
+async def _handle(
+    items: Sequence[InboundInput], spans: Sequence[Span], *, parse: ParseFn, deps: IngestDeps
+) -> dict[str, InputResult]:
+    parsed = await asyncio.gather(
+        *(_parse_one(parse, item, span) for item, span in zip(items, spans, strict=True))
+    )
     results: dict[str, InputResult] = {}
-    good: list[tuple[InboundInput, Parsed]] = []
-    for item, outcome in zip(items, parsed, strict=True):
+    good: list[tuple[InboundInput, Parsed, Span]] = []
+    for item, outcome, span in zip(items, parsed, spans, strict=True):
         if isinstance(outcome, Parsed):
-            good.append((item, outcome))
+            good.append((item, outcome, span))
         elif isinstance(outcome, RetryableError):
             results[item.key] = InputResult("retry", error=outcome)
         else:
-            results[item.key] = await _reject(item, outcome, deps)
+            with trace.use_span(span, end_on_exit=False):
+                results[item.key] = await _reject(item, outcome, deps)
     if good:
         results.update(await _publish(good, deps))
-    for item in items:
-        INPUTS.labels(source=item.source, verdict=results[item.key].verdict).inc()
     return results
 
 
@@ -108,19 +162,20 @@ async def _reject(item: InboundInput, error: BaseException, deps: IngestDeps) ->
     return InputResult("rejected", error=error)
 
 
-async def _publish(good: list[tuple[InboundInput, Parsed]], deps: IngestDeps) -> dict[str, InputResult]:
-    events = [event for _, parsed in good for event in parsed.events]
+async def _publish(good: list[tuple[InboundInput, Parsed, Span]], deps: IngestDeps) -> dict[str, InputResult]:
+    events = [event for _, parsed, _ in good for event in parsed.events]
     try:
         result = await publish_new(events, db=deps.db, producer=deps.producer, topic=deps.events_topic)
     except RetryableError as exc:
         log.warning("ingest.publish_failed", extra={"code": exc.code, "inputs": len(good)})
-        return {item.key: InputResult("retry", error=exc) for item, _ in good}
+        return {item.key: InputResult("retry", error=exc) for item, _, _ in good}
     for event in result.published:
         EVENTS_PUBLISHED.labels(source=str(event.source), event_type=type(event).__name__).inc()
     out: dict[str, InputResult] = {}
-    for item, parsed in good:
+    for item, parsed, span in good:
         ids = tuple(str(event.event_id) for event in parsed.events)
-        out[item.key] = await _reports(item, parsed, ids, deps)
+        with trace.use_span(span, end_on_exit=False, record_exception=False, set_status_on_exception=False):
+            out[item.key] = await _reports(item, parsed, ids, deps)
     return out
 
 

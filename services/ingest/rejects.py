@@ -11,6 +11,7 @@ import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+from services.ingest.metrics import REJECTED
 from shared.kafka.codec import SEALED_HEADER, SEALED_RAW
 from shared.kafka.producer import EventProducer
 from shared.topics import INGEST_REJECTED
@@ -55,4 +56,5 @@ async def reject(
             out.append(("dlq.truncated_from", str(len(body)).encode()))
     out += [(name, value.encode()) for name, value in (headers or {}).items()]
     await producer.send_raw(topic, key=key, value=sealed, headers=out)
+    REJECTED.labels(source, error_header(error)).inc()
     log.warning("ingest.rejected", extra={"source": source, "error": error_header(error)})

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -20,12 +21,13 @@ from services.ingest import repository
 from services.ingest.deps import IngestDeps
 from services.ingest.parse import SUPPORTED_REPORT_TYPES, ReportReady, RowError, parse_report
 from services.ingest.parse.account_health import ACCOUNT_HEALTH, parse_account_health
-from services.ingest.publisher import publish_new
+from services.ingest.publisher import PublishResult, publish_new
 from services.ingest.rejects import reject
 from shared.db.session import unit_of_work
 from shared.errors import ValidationError
 from shared.events import EventBase
 from shared.spapi.errors import SpApiPermanentError
+from shared.tracing import carry, carrying, correlation_of, end_all, root_spans
 
 __all__ = ["WANTED_REPORT_TYPES", "ReportOutcome", "process_report"]
 
@@ -146,7 +148,7 @@ async def _process_locked(ready: ReportReady, *, deps: IngestDeps) -> ReportOutc
             deps.producer, body=data, error=exc, source="report", headers=headers, topic=deps.rejected_topic
         )
         return _failed(ready.report_id, str(exc))
-    result = await publish_new(events, db=deps.db, producer=deps.producer, topic=deps.events_topic)
+    result = await _publish_rows(events, report_id=ready.report_id, deps=deps)
     for row in errors:
         await reject(
             deps.producer,
@@ -157,6 +159,28 @@ async def _process_locked(ready: ReportReady, *, deps: IngestDeps) -> ReportOutc
             topic=deps.rejected_topic,
         )
     return ReportOutcome(ready.report_id, "done", len(result.published), len(result.skipped), len(errors))
+
+
+async def _publish_rows(events: Sequence[EventBase], *, report_id: str, deps: IngestDeps) -> PublishResult:
+    """Publish a report's events, each row the root of its own trace (its id is the row's correlation id)."""
+    spans = root_spans(
+        "ingest report row", [{"ingest.source": "report", "report.id": report_id}] * len(events)
+    )
+    traced = [
+        event.model_copy(update={"correlation_id": correlation_of(span, event.correlation_id)})
+        for event, span in zip(events, spans, strict=True)
+    ]
+    error: BaseException | None = None
+    try:
+        with carrying():
+            for event, span in zip(traced, spans, strict=True):
+                carry(event.correlation_id, span)
+            return await publish_new(traced, db=deps.db, producer=deps.producer, topic=deps.events_topic)
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        end_all(spans, error)
 
 
 def _failed(report_id: str, error: str) -> ReportOutcome:

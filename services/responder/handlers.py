@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.responder.buyers.repository import record_buyer_events
 from services.responder.health.projection import record_health
 from services.responder.helpdesk.inbound import handle_helpdesk_update
+from services.responder.metrics import REPLY_DECISIONS
 from services.responder.outbox import identical_repository as identical_repo
 from services.responder.outbox import repository as outbox_repo
 from services.responder.outbox.budget import budget_day
@@ -47,6 +48,7 @@ from shared.events import (
     OrderContextUpdated,
 )
 from shared.kafka.typed import Consumed
+from shared.tracing import traceparent_for
 
 __all__ = [
     "KEPT_AMAZON_EVENTS",
@@ -301,6 +303,7 @@ def _apply_complaint(
     )
     draft = compose()
     if draft is None:
+        REPLY_DECISIONS.labels("none").inc()
         return
     values = _row_values(draft, ticket=ticket, event=event, cipher=deps.cipher)
     cache.replies.append(_Reply(ticket, draft, values, event, lambda n: compose(variant=n)))
@@ -318,6 +321,7 @@ def _row_values(
         order_id=event.order_id,
         created_by="auto",
         cipher=cipher,
+        traceparent=traceparent_for(event.correlation_id),
     )
 
 
@@ -383,6 +387,7 @@ async def _queue_replies(session: AsyncSession, cache: _BatchCache, *, now: date
         if outbox_id is None:
             continue  # this thread already got this reply: a buyer is never messaged twice
         draft, ticket = reply.draft, reply.ticket
+        REPLY_DECISIONS.labels("auto_reply" if draft.reply.status == "pending" else draft.reply.status).inc()
         ticket.status = transitions.after_auto_reply_queued(ticket.status, reply_status=draft.reply.status)
         entry = timeline.reply_entry(
             kind="reply_queued",

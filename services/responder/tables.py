@@ -177,6 +177,7 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     last_error: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(128), nullable=False, server_default="auto")
+    traceparent: Mapped[str | None] = mapped_column(String(55))  # the send continues the complaint's trace
     not_before: Mapped[datetime | None] = mapped_column(Timestamp)
     expires_at: Mapped[datetime | None] = mapped_column(Timestamp)  # claimed later: skipped, never sent
     claimed_at: Mapped[datetime | None] = mapped_column(Timestamp)

@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -41,7 +42,7 @@ from aiokafka.errors import (
     RebalanceInProgressError,
     UnknownMemberIdError,
 )
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 from shared.errors import (
     COUNTED_RETRYABLE_CODES,
@@ -51,6 +52,7 @@ from shared.errors import (
     classify_failure,
 )
 from shared.kafka.producer import EventProducer, Header
+from shared.kafka.spans import process_spans_of
 from shared.logging import bind_correlation_id, correlation_id
 from shared.settings import KafkaSettings
 from shared.topics import dlq
@@ -105,9 +107,33 @@ _REBALANCE_ERRORS = (
 )
 _MAX_TRACKED_FAILURES = 10_000
 
-RECORDS = Counter("consumer_records_total", "Records processed", ["group", "topic", "outcome"])
-BATCH_SECONDS = Histogram("consumer_batch_seconds", "Batch handling time", ["group"])
-RETRIES = Counter("consumer_retries_total", "Retryable failures", ["group"])
+RECORDS = Counter(
+    "consumer_records_total",
+    "Records handled by consumer group, topic and outcome (ok, dead_lettered, rebalanced).",
+    ["group", "topic", "outcome"],
+)
+BATCH_SECONDS = Histogram(
+    "consumer_batch_seconds",
+    "Time the handler of a consumer group took for one batch, retries and one-by-one replays included.",
+    ["group"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+RETRIES = Counter("consumer_retries_total", "Retryable handler failures by consumer group.", ["group"])
+DEAD_LETTERED = Counter(
+    "consumer_dead_lettered_total",
+    "Records sent to a dead-letter topic, by consumer group, source topic and reason code.",
+    ["group", "topic", "reason"],
+)
+LAG_RECORDS = Gauge(
+    "consumer_lag_records",
+    "Records behind the partition's high watermark after the last batch (per group, topic, partition).",
+    ["group", "topic", "partition"],
+)
+LAG_SECONDS = Gauge(
+    "consumer_lag_seconds",
+    "Age of the last record handled while records remain behind it; 0 when the partition is caught up.",
+    ["group", "topic", "partition"],
+)
 
 
 def header(record: Record, name: str) -> str | None:
@@ -198,6 +224,7 @@ class ConsumerLoop:
                         continue
                     outcome = await self._process(records)
                     await self._settle(consumer, tp, records, outcome)
+                    self._observe_lag(consumer, tp, records)
         finally:
             log.info("consumer.stopping", extra={"group": self._group})
             await consumer.stop()  # leaves the group; offsets were committed per batch
@@ -249,8 +276,21 @@ class ConsumerLoop:
             with contextlib.suppress(*_REBALANCE_ERRORS):
                 consumer.seek(tp, records[0].offset)
 
+    def _observe_lag(
+        self, consumer: KafkaConsumerPort, tp: TopicPartition, records: Sequence[Record]
+    ) -> None:
+        highwater = getattr(consumer, "highwater", None)
+        end = highwater(tp) if highwater is not None else None
+        if end is None:
+            return
+        behind = max(0, end - (records[-1].offset + 1))
+        labels = (self._group, tp.topic, str(tp.partition))
+        LAG_RECORDS.labels(*labels).set(behind)
+        age = time.time() - records[-1].timestamp / 1000 if behind else 0.0
+        LAG_SECONDS.labels(*labels).set(max(0.0, age))
+
     async def _process(self, records: Sequence[Record]) -> _Outcome:
-        with BATCH_SECONDS.labels(self._group).time():
+        with BATCH_SECONDS.labels(self._group).time(), process_spans_of(self._group, records):
             try:
                 await self._with_retries(records)
             except PermanentError:
@@ -359,6 +399,7 @@ class ConsumerLoop:
             )
             return False
         RECORDS.labels(self._group, record.topic, "dead_lettered").inc()
+        DEAD_LETTERED.labels(self._group, record.topic, exc.code).inc()
         log.warning(
             "consumer.dead_lettered",
             extra={"group": self._group, "topic": record.topic, "offset": record.offset, "error": exc.code},

@@ -18,6 +18,7 @@ from shared.errors import RetryableError
 from shared.events import EventBase, kafka_key
 from shared.kafka.codec import EventCodec, needs_sealing
 from shared.settings import KafkaSettings
+from shared.tracing import TRACEPARENT, traceparent_for
 
 __all__ = ["EventProducer", "Header", "event_headers"]
 
@@ -27,15 +28,20 @@ log = logging.getLogger(__name__)
 
 
 def event_headers(event: EventBase) -> list[Header]:
-    """Headers every event carries, so consumers can route without decoding the body."""
+    """Headers every event carries, so consumers can route without decoding the body; ``traceparent``
+    continues the trace of the input the event came from (``shared.tracing``)."""
     event_type = str(getattr(event, "event_type", type(event).__name__))
-    return [
+    headers: list[Header] = [
         ("event_type", event_type.encode()),
         ("schema_version", str(event.schema_version).encode()),
         ("correlation_id", event.correlation_id.encode()),
         ("event_id", str(event.event_id).encode()),
         ("content-type", b"application/json"),
     ]
+    parent = traceparent_for(event.correlation_id)
+    if parent is not None:
+        headers.append((TRACEPARENT, parent.encode()))
+    return headers
 
 
 class EventProducer:

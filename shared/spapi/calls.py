@@ -13,6 +13,7 @@ from importlib import metadata
 from typing import Any
 
 import httpx
+from prometheus_client import Counter
 
 from shared.settings import SpApiSettings
 from shared.spapi.endpoints import base_url_for
@@ -98,6 +99,13 @@ class _AmazonError:
             return cls(None, None, None)
 
 
+CALLS = Counter(
+    "spapi_calls_total",
+    "SP-API HTTP calls (each attempt) by operation and status code; 'error' when no answer came.",
+    ["operation", "status"],
+)
+
+
 class CallExecutor:
     """Runs ``Call``s for ``SpApiClient``."""
 
@@ -137,12 +145,14 @@ class CallExecutor:
                     headers=self._headers(token),
                 )
             except httpx.TransportError as exc:
+                CALLS.labels(call.operation, "error").inc()
                 failure = self._transport_failure(call, exc, attempt)
                 if failure is not None:
                     raise failure from exc
                 await self._backoff(call, attempt, None, type(exc).__name__)
                 continue
             status = response.status_code
+            CALLS.labels(call.operation, str(status)).inc()
             if status < 300:
                 self._limiter.observe_rate(
                     call.seller_id, call.operation, response.headers.get("x-amzn-RateLimit-Limit")

@@ -1,7 +1,7 @@
 """Minimal structural JSON schemas for the custom resources kubernetes-validate has no schema for.
 
 Hand-written from the CRDs' documented fields (Strimzi 0.4x KafkaTopic v1beta2, KEDA 2.x ScaledObject,
-Prometheus Operator ServiceMonitor v1, External Secrets Operator ExternalSecret v1). They cover the fields
+Prometheus Operator ServiceMonitor and PrometheusRule v1, External Secrets Operator ExternalSecret v1). They cover the fields
 these manifests use, their types and enums, and reject unknown fields where the CRD is closed, so a typo
 such as ``partition:`` fails here instead of being pruned silently by the API server.
 """
@@ -213,7 +213,53 @@ _EXTERNAL_SECRET = _resource(
     },
 )
 
+_PROMETHEUS_RULE = _resource(
+    "monitoring.coreos.com/v1",
+    "PrometheusRule",
+    {
+        "type": "object",
+        "required": ["groups"],
+        "additionalProperties": False,
+        "properties": {
+            "groups": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "required": ["name", "rules"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "name": {"type": "string", "minLength": 1},
+                        "interval": _DURATION,
+                        "rules": {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {
+                                "type": "object",
+                                "required": ["expr"],
+                                "additionalProperties": False,
+                                "properties": {
+                                    "alert": {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"},
+                                    "record": {"type": "string"},
+                                    "expr": {"type": ["string", "integer"]},
+                                    "for": _DURATION,
+                                    "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+                                    "annotations": {
+                                        "type": "object",
+                                        "additionalProperties": {"type": "string"},
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+)
+
 CRD_SCHEMAS: dict[str, dict[str, Any]] = {
+    "PrometheusRule": _PROMETHEUS_RULE,
     "KafkaTopic": _KAFKA_TOPIC,
     "ScaledObject": _SCALED_OBJECT,
     "ServiceMonitor": _SERVICE_MONITOR,

@@ -33,7 +33,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = REPO_ROOT / "deploy"
 OVERLAYS = ("dev", "prod")
 WORKLOAD_COMPONENTS = ("ingest", "classifier", "responder", "api")
-CRD_KINDS = frozenset({"KafkaTopic", "ScaledObject", "ServiceMonitor", "ExternalSecret"})
+CRD_KINDS = frozenset({"KafkaTopic", "ScaledObject", "ServiceMonitor", "ExternalSecret", "PrometheusRule"})
 """Custom resources: not in kubernetes-validate's schemas, checked by tests/deploy/crd_checks.py instead."""
 
 

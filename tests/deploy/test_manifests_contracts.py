@@ -42,12 +42,16 @@ PHASES = {
         "HorizontalPodAutoscaler",
         "ScaledObject",
         "ServiceMonitor",
+        "PrometheusRule",
+        "ConfigMap",  # the Grafana dashboards (deploy/observability)
     },
 }
 
 
 def _config(objs: list[Obj]) -> dict[str, str]:
-    (config_map,) = find(objs, "ConfigMap")
+    (config_map,) = [
+        c for c in find(objs, "ConfigMap") if c["metadata"]["name"].startswith("complaints-config")
+    ]
     return {k: str(v) for k, v in config_map["data"].items()}
 
 

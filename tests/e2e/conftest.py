@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -17,8 +19,9 @@ from shared.stack.aws import AwsEnvironment, AwsResources, create_resources
 from shared.stack.kafka import kafka_broker
 from shared.stack.postgres import create_database, drop_database
 from shared.topics import ALL_TOPICS
+from tests.plugins.otlp import OtlpReceiver
 
-__all__ = ["RunningSystem"]
+__all__ = ["RunningSystem", "system_running"]
 
 
 @dataclass
@@ -37,11 +40,12 @@ class RunningSystem:
         return self.aws.resources
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def running_system(
-    local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory
+@contextlib.asynccontextmanager
+async def system_running(
+    local_stack: LocalStack, log_dir: Path, *, extra_env: Mapping[str, str] | None = None
 ) -> AsyncIterator[RunningSystem]:
-    """Ingest, classifier and responder as processes; torn down (SIGTERM) after the module."""
+    """Ingest, classifier and responder as processes on their own broker and database; torn down (SIGTERM)
+    on exit. ``extra_env`` adds to the services' environment."""
     ep = local_stack.endpoints
     name = f"e2e_{uuid.uuid4().hex[:10]}"
     database_url = await create_database(ep.database_admin_url, name)
@@ -55,8 +59,9 @@ async def running_system(
             "DATABASE_URL": database_url,
             "INGEST_SQS_QUEUE_URLS": f'["{resources.spapi_queue_url}", "{resources.ses_queue_url}"]',
         }
-        env = service_env(stack_env, seller_id=DEMO_SELLER, extra={"RESPONDER_SENDER_LEASE_S": "5"})
-        log_dir = tmp_path_factory.mktemp("e2e-logs")
+        env = service_env(
+            stack_env, seller_id=DEMO_SELLER, extra={"RESPONDER_SENDER_LEASE_S": "5", **(extra_env or {})}
+        )
         processes = SystemProcesses(env=env, log_dir=log_dir)
         try:
             await processes.start(("ingest", "classifier", "responder"))
@@ -64,3 +69,19 @@ async def running_system(
         finally:
             await processes.stop()
     await drop_database(ep.database_admin_url, name)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def running_system(
+    local_stack: LocalStack,
+    otlp_receiver: OtlpReceiver,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[RunningSystem]:
+    """Ingest, classifier and responder as processes; torn down (SIGTERM) after the module. In a module
+    marked ``traced`` they export their spans to ``otlp_receiver`` (every 100 ms)."""
+    env: dict[str, str] = {}
+    if request.node.get_closest_marker("traced") is not None:
+        env = {"OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.url, "OTEL_BSP_SCHEDULE_DELAY": "100"}
+    async with system_running(local_stack, tmp_path_factory.mktemp("e2e-logs"), extra_env=env) as system:
+        yield system

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from complaints.devrun.feed import SES_SUBJECT
+from complaints.trace import follow, trace_ids
+from services.responder.outbox.repository import ticket_traceparents
 from services.responder.tables import OrderContextRow, OutboxMessage, Ticket, TicketEvent
 from shared.crypto import PiiCipher
 from shared.demo.envelopes import order_change_notification, ses_received_notification
@@ -22,8 +25,10 @@ from shared.stack.smtp import SmtpServer
 from shared.topics import AMAZON_EVENTS, CLASSIFIED, INGEST_REJECTED
 from tests.e2e.conftest import RunningSystem
 from tests.ingest.kafka_read import header, read_all
+from tests.plugins.otlp import OtlpReceiver, ReceivedSpan
 
-pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
+# traced: the services export their spans to the session's loopback OTLP receiver (the trace tests below).
+pytestmark = [pytest.mark.e2e, pytest.mark.traced, pytest.mark.asyncio(loop_scope="session")]
 
 SELLER_ADDRESS = "support@seller.example"
 
@@ -149,6 +154,76 @@ async def test_same_message_delivered_twice_gives_one_ticket_and_one_reply(
     assert counts == [(1, 1)]
 
 
+def _is_ancestor(spans: list[ReceivedSpan], older: ReceivedSpan, younger: ReceivedSpan) -> bool:
+    by_id = {s.span_id: s for s in spans}
+    current: ReceivedSpan | None = younger
+    while current is not None:
+        if current.parent_span_id == older.span_id:
+            return True
+        current = by_id.get(current.parent_span_id)
+    return False
+
+
+async def test_one_complaint_is_one_trace_from_ingest_to_the_send(
+    running_system: RunningSystem, smtp_server: SmtpServer, otlp_receiver: OtlpReceiver
+) -> None:
+    order = "606-2718281-8284590"
+    mail = _mail(order, "The kettle I ordered never arrived, where is it?", buyer_name="Philippa Quernsby")
+    await _publish_mail(running_system, mail)
+    await smtp_server.wait_for(1, timeout=60, predicate=lambda m: m.message["In-Reply-To"] == mail.message_id)
+    rows = await _eventually(
+        select(Ticket.id).where(Ticket.order_id == order), running_system, predicate=bool
+    )
+    ticket_id = str(rows[0][0])  # type: ignore[index]
+
+    def sent(spans: list[ReceivedSpan]) -> bool:
+        return any(s.name == "outbox send" and s.attributes.get("ticket.id") == ticket_id for s in spans)
+
+    await otlp_receiver.wait_for(sent)
+    send = next(
+        s for s in otlp_receiver.spans if s.name == "outbox send" and s.attributes["ticket.id"] == ticket_id
+    )
+    spans = otlp_receiver.trace(send.trace_id)
+
+    def first(service: str, name: str) -> ReceivedSpan:
+        found = [s for s in spans if s.service == f"complaints-{service}" and s.name == name]
+        assert found, (service, name, sorted({(s.service, s.name) for s in spans}))
+        return found[0]
+
+    ingest = first("ingest", "ingest")
+    assert ingest.parent_span_id == ""  # the root: one trace per inbound message
+    chain = [
+        ingest,
+        first("classifier", f"{AMAZON_EVENTS} process"),
+        first("responder", f"{CLASSIFIED} process"),
+        send,
+    ]
+    assert [s.start_ns for s in chain] == sorted(s.start_ns for s in chain)
+    for older, younger in itertools.pairwise(chain):
+        assert _is_ancestor(spans, older, younger), (older.name, younger.name)
+    assert send.attributes["outbox.outcome"] == "sent"
+    # The trace id is the correlation id of the log lines written under its spans; the ticket's outbox row
+    # names the trace (what `complaints trace <ticket id>` follows).
+    engine = create_async_engine(running_system.database_url)
+    try:
+        async with AsyncSession(engine) as session:
+            parents = await ticket_traceparents(session, ticket_id=uuid.UUID(ticket_id))
+    finally:
+        await engine.dispose()
+    assert trace_ids(parents) == [send.trace_id]
+    steps = [
+        (service, line["event"], line.get("topic"))
+        for service, line in follow(running_system.processes.log_dir, [send.trace_id])
+    ]
+    journey = [
+        ("ingest", "journey.ingested", None),
+        ("classifier", "journey.consumed", AMAZON_EVENTS),
+        ("responder", "journey.consumed", CLASSIFIED),
+        ("responder", "sender.outcome", None),
+    ]
+    assert [step for step in steps if step in journey] == journey, steps
+
+
 async def test_no_buyer_pii_in_any_service_log(running_system: RunningSystem) -> None:
     assert _SENT, "runs after the tests above, which sent buyer messages"
     logs = {p.name: p.read_text(encoding="utf-8") for p in running_system.processes.log_dir.glob("*.log")}
@@ -233,3 +308,20 @@ async def test_no_buyer_pii_in_clear_on_any_topic(
             for what, values in secrets.items():
                 for value in values:
                     assert value.lower().encode() not in blob, f"buyer {what} in clear on {topic}"
+
+
+async def test_no_buyer_pii_in_any_span(running_system: RunningSystem, otlp_receiver: OtlpReceiver) -> None:
+    assert _SENT, "runs after the tests above, which sent buyer messages"
+    assert otlp_receiver.spans
+    values = (
+        [m.alias for m in _SENT] + [m.text[:20] for m in _SENT] + [m.message_id.strip("<>") for m in _SENT]
+    )
+    values += [n for m in _SENT for n in m.buyer_name.split()]
+    leaks = [
+        (span.service, span.name, value)
+        for span in otlp_receiver.spans
+        for text in span.texts
+        for value in values
+        if value.lower() in text.lower()
+    ]
+    assert leaks == []

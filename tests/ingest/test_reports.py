@@ -17,8 +17,10 @@ from services.ingest.sqs import SqsPoller
 from shared.db.session import Database, unit_of_work
 from shared.decoding import decode_amazon_event
 from shared.events import ComplaintSignalReceived, NotificationReceived, SignalKind
+from shared.settings import TracingSettings
 from shared.spapi import SpApiClient
 from shared.stack.spapi_standin import StandinHandle
+from shared.tracing import configure_tracing
 from tests.ingest.kafka_read import header, read_all
 from tests.ingest.payloads import SELLER, feedback_report, report_finished, returns_report
 from tests.ingest.support import CODEC, DepsFactory, Topics, eventually, ingest_settings, queue_empty
@@ -70,6 +72,7 @@ async def test_report_finished_publishes_one_event_per_row_and_rejects_bad_rows(
         queue_url,
         deps=make_deps(db=fresh_ingest_db, settings=ingest_settings([queue_url]), reports_api=spapi),
     )
+    configure_tracing("ingest", TracingSettings(), instrument=False)  # as the service does (exporter off)
 
     stop = asyncio.Event()
     task = asyncio.create_task(poller.run(stop))
@@ -77,14 +80,16 @@ async def test_report_finished_publishes_one_event_per_row_and_rejects_bad_rows(
     stop.set()
     await task
 
-    events = [
-        decode_amazon_event(record.value, codec=CODEC)
-        for record in await read_all(kafka_bootstrap, topics.events)
-    ]
+    records = await read_all(kafka_bootstrap, topics.events)
+    events = [decode_amazon_event(record.value, codec=CODEC) for record in records]
     assert Counter(type(event).__name__ for event in events) == {
         "NotificationReceived": 1,
         "ComplaintSignalReceived": 2,
     }
+    # The notification and each row are the roots of their own traces; the trace id is the correlation id.
+    traces = [(header(record, "traceparent") or "").split("-")[1] for record in records]
+    assert traces == [event.correlation_id for event in events]
+    assert len(set(traces)) == 3
     rows = [event for event in events if isinstance(event, ComplaintSignalReceived)]
     assert sorted(event.order_id or "" for event in rows) == ["111-0000001-0000001", "111-0000002-0000002"]
     assert all(event.kind is SignalKind.RETURN_REPORT_ROW for event in rows)

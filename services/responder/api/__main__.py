@@ -20,6 +20,7 @@ from services.responder.settings import ResponderApiServiceSettings
 from shared.health import HealthState, QuietServer
 from shared.logging import configure_logging
 from shared.runtime import run_main
+from shared.tracing import configure_tracing, instrument_app
 
 __all__ = ["create_app", "main", "serve"]
 
@@ -30,6 +31,7 @@ async def serve(settings: ResponderApiServiceSettings, api: ApiSettings, *, port
     """Serve until SIGTERM or SIGINT, then drain."""
     health = HealthState()
     app = create_app(settings, api=api, health=health)
+    instrument_app(app)
     config = uvicorn.Config(
         served_app(app, api),
         host=api.host,
@@ -69,7 +71,8 @@ async def serve(settings: ResponderApiServiceSettings, api: ApiSettings, *, port
 def main() -> None:
     """Entry point of `complaints api`."""
     settings = ResponderApiServiceSettings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, journey=settings.log_journey)
+    configure_tracing("api", settings.tracing)
     run_main(serve(settings, ApiSettings()))
 
 

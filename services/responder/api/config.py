@@ -58,6 +58,9 @@ class ApiSettings(BaseSettings):
     spike_baseline_days: int = Field(default=28, ge=7, le=90, description="Days an ASIN's baseline covers.")
     retention_enabled: bool = True
     retention_interval_s: float = Field(default=3600.0, gt=0)
+    gauges_interval_s: float = Field(
+        default=30.0, gt=0, description="How often outbox_rows and tickets_sla are counted in the database."
+    )
     processed_events_retention_days: int = Field(
         default=30,
         ge=14,

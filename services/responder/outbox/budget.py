@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
+from prometheus_client import Gauge
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responder.outbox import repository as outbox_repo
@@ -35,6 +36,15 @@ __all__ = [
 ]
 
 """Outbox states that may have reached a buyer: they use up budget."""
+
+BUDGET_USED = Gauge(
+    "outbox_send_budget_used",
+    "Messages that count against a seller's daily send budget today, as the sender last counted them.",
+    ["seller_id"],
+)
+BUDGET_LIMIT = Gauge(
+    "outbox_send_budget_limit", "A seller's daily send budget (messages per UTC day).", ["seller_id"]
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +176,8 @@ class SendBudget:
             fresh = seller_id in exact
             until = now + self.policy.usage_ttl if fresh else self._usage[seller_id][1]
             self._usage[seller_id] = (day, until, n - held[seller_id])
+            BUDGET_USED.labels(seller_id).set(n - held[seller_id])
+            BUDGET_LIMIT.labels(seller_id).set(limits[seller_id])
         return deferred
 
     def forget(self, seller_ids: Iterable[str]) -> None:

@@ -52,6 +52,7 @@ __all__ = [
     "record_send_outcomes",
     "sends_since",
     "stale_claims",
+    "ticket_traceparents",
 ]
 
 STALE = "sender stopped mid-send; outcome unknown"
@@ -329,3 +330,11 @@ async def insert_outbox_many(
     )
     result = await session.execute(stmt, [{"id": uuid.uuid4(), **row} for row in rows])
     return {row.idempotency_key: row.id for row in result}
+
+
+async def ticket_traceparents(session: AsyncSession, *, ticket_id: uuid.UUID) -> list[str | None]:
+    """The traceparents the ticket's outbox rows keep, oldest first (``complaints trace``)."""
+    rows = await session.execute(
+        select(_OUTBOX.c.traceparent).where(_OUTBOX.c.ticket_id == ticket_id).order_by(_OUTBOX.c.created_at)
+    )
+    return list(rows.scalars())

@@ -21,6 +21,7 @@ def outbox_row(
     order_id: str | None,
     created_by: str,
     cipher: PiiCipher,
+    traceparent: str | None = None,
 ) -> dict[str, Any]:
     """Column values for ``outbox_messages``; only an e-mail keeps the buyer alias it goes to."""
     buyer_alias = reply.buyer_alias if reply.channel == "email" else None
@@ -43,4 +44,5 @@ def outbox_row(
         "subject_enc": cipher.encrypt(reply.subject),
         "body_enc": cipher.encrypt(reply.body),
         "created_by": created_by,
+        "traceparent": traceparent,
     }

@@ -29,7 +29,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from prometheus_client import Counter as Metric
+from prometheus_client import Histogram
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responder.outbox import lease_repository as lease_repo
@@ -48,14 +52,25 @@ from services.responder.tables import OutboxMessage
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
 from shared.errors import PermanentError, RetryableError, classify_failure
+from shared.tracing import parent_context, tracer
 
 __all__ = ["OutboxSender", "SenderConfig"]
 
 log = logging.getLogger(__name__)
 
-SENT = Metric("outbox_messages_total", "Outbox outcomes", ["channel", "outcome"])
+SENT = Metric(
+    "outbox_messages_total",
+    "Outbox send outcomes by channel (sent, pending: retry later, unknown, failed).",
+    ["channel", "outcome"],
+)
 DEFERRED = Metric("outbox_deferred_total", "Rows deferred to the next day by the daily send budget")
 HELD = Metric("outbox_held_total", "Rows held for a person by the identical-message cap")
+SEND_SECONDS = Histogram(
+    "outbox_send_seconds",
+    "Time to build, send and record one outbox row, by channel.",
+    ["channel"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,15 +291,34 @@ class OutboxSender:
     async def _deliver(self, item: _Claimed) -> None:
         seller = item.row.seller_id
         channel = item.row.channel
+        # The send continues the complaint's trace (the row keeps the traceparent of the span that queued it).
+        span = tracer().start_span(
+            "outbox send",
+            context=parent_context(item.row.traceparent) or Context(),
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "outbox.id": item.outbox_id,
+                "ticket.id": str(item.ticket_id),
+                "seller.id": seller,
+                "outbox.channel": channel,
+                "outbox.attempt": item.attempts,
+            },
+        )
         try:
-            status, error, retry_at = await self._attempt(item)
-            SENT.labels(channel, status).inc()
-            await self._record(item, status=status, error=error, retry_at=retry_at)
+            with SEND_SECONDS.labels(channel).time(), _current(span):
+                status, error, retry_at = await self._attempt(item)
+                SENT.labels(channel, status).inc()
+                if span.is_recording():
+                    span.set_attribute("outbox.outcome", status)
+                    if status in ("unknown", "failed"):
+                        span.set_status(Status(StatusCode.ERROR, status))
+                await self._record(item, status=status, error=error, retry_at=retry_at)
         except Exception as exc:  # noqa: BLE001  # recording failed: the row stays 'sending' and ends 'unknown'
             log.error(
                 "sender.record_failed", extra={"outbox_id": item.outbox_id, "error": type(exc).__name__}
             )
         finally:
+            span.end()
             self._own.discard(item.row.id)
             self._in_flight[seller] -= 1
             if self._in_flight[seller] <= 0:
@@ -323,6 +357,10 @@ class OutboxSender:
                     "error": (error or "").split(":")[0][:60],
                 },
             )
+
+
+def _current(span: Span) -> contextlib.AbstractContextManager[Span]:
+    return trace.use_span(span, end_on_exit=False, record_exception=False, set_status_on_exception=False)
 
 
 def _unclaim(row: OutboxMessage) -> None:

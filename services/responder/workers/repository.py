@@ -13,7 +13,14 @@ from services.responder.tables import OrderContextRow, OutboxMessage, Ticket, Ti
 from services.responder.tickets.status import AWAITING_SELLER
 from shared.db.types import Timestamp
 
-__all__ = ["expired_ticket_ids", "mark_alerted", "redact_tickets", "tickets_to_alert"]
+__all__ = [
+    "expired_ticket_ids",
+    "mark_alerted",
+    "outbox_rows_by_state",
+    "redact_tickets",
+    "tickets_by_sla_state",
+    "tickets_to_alert",
+]
 
 
 async def tickets_to_alert(
@@ -116,3 +123,23 @@ async def redact_tickets(session: AsyncSession, *, ticket_ids: Sequence[uuid.UUI
         )
         .values(to_enc=None, subject_enc=None, body_enc=None, updated_at=func.now())
     )
+
+
+async def outbox_rows_by_state(session: AsyncSession) -> dict[str, int]:
+    """Outbox rows per status (the metrics gauge)."""
+    rows = await session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
+    return {status: int(count) for status, count in rows.all()}
+
+
+async def tickets_by_sla_state(
+    session: AsyncSession, *, now: datetime, window: timedelta
+) -> dict[tuple[str, str], int]:
+    """(marketplace, due_soon | breached) -> tickets still owed a reply due within ``window`` or overdue."""
+    state = case((Ticket.due_at <= now, "breached"), else_="due_soon")
+    marketplace = func.coalesce(Ticket.marketplace_id, "unknown")
+    rows = await session.execute(
+        select(marketplace, state, func.count())
+        .where(Ticket.status.in_(AWAITING_SELLER), Ticket.due_at.is_not(None), Ticket.due_at <= now + window)
+        .group_by(marketplace, state)
+    )
+    return {(m, s): int(count) for m, s, count in rows.all()}

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.responder.metrics import RETENTION_LAST_SUCCESS
 from services.responder.workers import repository as repo
 from shared.db.idempotency import prune_processed
 from shared.db.session import Database, unit_of_work
@@ -76,6 +77,9 @@ async def run_retention(
             log.warning("retention.db_unavailable", extra={"error": exc.code})
         except Exception as exc:  # noqa: BLE001  # one failed pass must not end the loop; the next one retries
             log.error("retention.pass_failed", extra={"exc_type": type(exc).__name__})
+        else:
+            if not stop.is_set():  # a pass cut short by shutdown did not finish
+                RETENTION_LAST_SUCCESS.set(clock().timestamp())
         if total:
             log.info("retention.redacted", extra={"tickets": total})
         if pruned:

@@ -1,5 +1,6 @@
 """Background tasks of the API process: SLA and account-health alerts (Kafka + webhook), generic webhook
-deliveries, the PII retention loop and the Zendesk sync."""
+deliveries, the PII retention loop, the Zendesk sync and the gauges counted in the database (outbox rows by
+state, tickets by SLA state)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from services.responder.health.spikes import SpikePolicy
 from services.responder.helpdesk.sync import ZendeskSync
 from services.responder.webhooks.delivery import DeliveryPolicy, WebhookDispatcher, run_webhook_deliveries
 from services.responder.workers.alerts import run_sla_alerts
+from services.responder.workers.gauges import run_gauges
 from services.responder.workers.health_alerts import run_health_alerts
 from services.responder.workers.retention import run_retention
 from services.responder.workers.webhook import WebhookSender
@@ -122,7 +124,18 @@ async def _health(runtime: ApiRuntime, stop: asyncio.Event) -> None:
 
 def background_tasks(runtime: ApiRuntime, stop: asyncio.Event) -> list[asyncio.Task[None]]:
     """Start the enabled loops; each returns once ``stop`` is set."""
-    tasks: list[asyncio.Task[None]] = []
+    tasks: list[asyncio.Task[None]] = [
+        asyncio.create_task(
+            run_gauges(
+                db=runtime.db,
+                window=runtime.sla_window,
+                interval_s=runtime.api.gauges_interval_s,
+                stop=stop,
+                clock=runtime.clock,
+            ),
+            name="gauges",
+        )
+    ]
     if runtime.api.sla_alerts_enabled:
         tasks.append(asyncio.create_task(_alerts(runtime, stop), name="sla-alerts"))
     if runtime.settings.responder.webhooks:
