@@ -11,7 +11,11 @@ defined elsewhere live next to the code that raises them; their place in the tre
     │   ├── ValidationError                   the input does not match its contract (bad JSON, missing fields)
     │   │   ├── TemplateVariableError         (responder templating) a variable is missing or ill-typed
     │   │   └── UnsafeTemplateError           (responder templating) syntax outside the allowed subset
-    │   └── TemplateNotFoundError             (responder templating) no template in any fallback language
+    │   ├── TemplateNotFoundError             (responder templating) no template in any fallback language
+    │   ├── Skipped                           (responder outbox) nothing sent and nothing should be: the
+    │   │                                     row ends ``skipped`` with ``code`` as its reason
+    │   └── IdempotencyMismatch               (responder helpdesk) Zendesk's Idempotency-Key was used with
+    │                                         another body: the ticket exists, look it up
     ├── OutcomeUnknown                        the request may have reached the remote side and nobody knows
     │                                         whether it acted: record it as unknown, never re-send it
     └── SpApiError                            (shared.spapi.errors) any SP-API or LWA failure, with what
