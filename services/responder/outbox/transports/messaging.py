@@ -100,35 +100,58 @@ def _rerender(renderer: LocaleRenderer, message: OutboundMessage, *, action: str
 
 
 class _BoundedTransport(httpx.AsyncBaseTransport):
-    """At most ``limit`` requests on the wire; the others wait here, in order, before touching the pool.
+    """At most ``limit`` requests on the wire, each on a connection of its own; the others wait here, in order.
 
-    httpcore's pool hands one idle connection to every queued request at once and all but one retry, so with
-    many senders waiting for few connections its bookkeeping costs more CPU than the requests themselves.
-    A request waiting here has not left the host, so a cancellation or crash while waiting is harmless.
+    Every connection is a one-connection pool, taken from an idle list (most recently used first, so spare
+    ones expire) for one request at a time. httpcore's shared pool checks every connection (a system call
+    each) and hands one idle connection to every queued request at once for each request it places, so its
+    bookkeeping grew with connections x requests and cost more CPU than the requests themselves. A request
+    waiting here has not left the host, so a cancellation or crash while waiting is harmless.
     """
 
-    def __init__(self, limit: int) -> None:
-        limits = httpx.Limits(max_connections=limit, max_keepalive_connections=limit, keepalive_expiry=4.0)
-        self._inner = httpx.AsyncHTTPTransport(limits=limits)
+    def __init__(self, limit: int, *, keepalive_expiry_s: float = 4.0) -> None:
         self._gate = asyncio.Semaphore(limit)
+        self._limits = httpx.Limits(
+            max_connections=1, max_keepalive_connections=1, keepalive_expiry=keepalive_expiry_s
+        )
+        self._ssl = httpx.create_ssl_context()  # loading the CA bundle costs ~0.1 s: once, not per connection
+        self._idle: list[httpx.AsyncHTTPTransport] = []
+        self._every: list[httpx.AsyncHTTPTransport] = []
+
+    def _connection(self) -> httpx.AsyncHTTPTransport:
+        if self._idle:
+            return self._idle.pop()
+        made = httpx.AsyncHTTPTransport(verify=self._ssl, limits=self._limits)
+        self._every.append(made)
+        return made
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         async with self._gate:
-            response = await self._inner.handle_async_request(request)
+            connection = self._connection()
             try:
-                raw = b"".join([chunk async for chunk in response.aiter_raw()])
+                response = await connection.handle_async_request(request)
+                try:
+                    raw = b"".join([chunk async for chunk in response.aiter_raw()])
+                finally:
+                    await response.aclose()
             finally:
-                await response.aclose()
+                self._idle.append(connection)
         return httpx.Response(
             response.status_code, headers=response.headers, content=raw, extensions=response.extensions
         )
 
+    @property
+    def connections(self) -> int:
+        """Connections opened so far (each serves one request at a time)."""
+        return len(self._every)
+
     async def aclose(self) -> None:
-        await self._inner.aclose()
+        for connection in self._every:
+            await connection.aclose()
 
 
-def spapi_http_client(settings: SpApiSettings, *, connections: int = 4) -> httpx.AsyncClient:
-    """The HTTP client for ``SpApiClient(settings, http=...)`` when many sends are in flight at once."""
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(settings.timeout_s), transport=_BoundedTransport(connections)
-    )
+def spapi_http_client(settings: SpApiSettings, *, connections: int | None = None) -> httpx.AsyncClient:
+    """The HTTP client for ``SpApiClient(settings, http=...)`` when many sends are in flight at once, with
+    ``connections`` (default ``SPAPI_HTTP_CONNECTIONS``) on the wire at most."""
+    limit = settings.http_connections if connections is None else connections
+    return httpx.AsyncClient(timeout=httpx.Timeout(settings.timeout_s), transport=_BoundedTransport(limit))
