@@ -82,6 +82,12 @@ class ResponderSettings(BaseSettings):
         description="Most sends in flight (most waiting for their seller's SP-API tokens): at least sellers x "
         "2, or the sellers beyond it wait their turn and the outbound rate falls below Amazon's allowance.",
     )
+    sender_record_delay_s: float = Field(
+        default=0.1,
+        ge=0,
+        le=5,
+        description="Outcomes wait at most this long to be recorded in one transaction with the others.",
+    )
     api_port: int = 8080
     worker_port: int = 8083
     sender_lease_s: float = Field(

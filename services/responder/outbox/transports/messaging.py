@@ -24,6 +24,7 @@ __all__ = [
     "DELIVERY_CATEGORIES",
     "LocaleRenderer",
     "MessagingTransport",
+    "SpApiTransport",
     "choose_action",
     "spapi_http_client",
 ]
@@ -99,7 +100,7 @@ def _rerender(renderer: LocaleRenderer, message: OutboundMessage, *, action: str
         raise PermanentError(f"re-rendering failed: {type(exc).__name__}", code="render") from exc
 
 
-class _BoundedTransport(httpx.AsyncBaseTransport):
+class SpApiTransport(httpx.AsyncBaseTransport):
     """At most ``limit`` requests on the wire, each on a connection of its own; the others wait here, in order.
 
     Every connection is a one-connection pool, taken from an idle list (most recently used first, so spare
@@ -154,4 +155,4 @@ def spapi_http_client(settings: SpApiSettings, *, connections: int | None = None
     """The HTTP client for ``SpApiClient(settings, http=...)`` when many sends are in flight at once, with
     ``connections`` (default ``SPAPI_HTTP_CONNECTIONS``) on the wire at most."""
     limit = settings.http_connections if connections is None else connections
-    return httpx.AsyncClient(timeout=httpx.Timeout(settings.timeout_s), transport=_BoundedTransport(limit))
+    return httpx.AsyncClient(timeout=httpx.Timeout(settings.timeout_s), transport=SpApiTransport(limit))
