@@ -17,7 +17,7 @@ from pydantic import SecretStr, ValidationError
 
 from services.responder.outbox.transports.messaging import SpApiTransport, spapi_http_client
 from shared.settings import SpApiSettings
-from shared.spapi import OutcomeUnknownError, SpApiClient
+from shared.spapi import OutcomeUnknownError, RetryPolicy, SpApiClient, SpApiConnectionError
 from shared.stack.spapi_standin import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, StandinHandle, start_standin
 
 US = "ATVPDKIKX0DER"
@@ -40,14 +40,14 @@ def _order(n: int) -> str:
     return f"111-{n:07d}-0000001"
 
 
-def _settings(handle: StandinHandle, **extra: object) -> SpApiSettings:
+def _settings(handle: StandinHandle, *, timeout_s: float = 2.0, **extra: object) -> SpApiSettings:
     return SpApiSettings(
         endpoint=handle.base_url,
         lwa_endpoint=handle.lwa_url,
         lwa_client_id=DEFAULT_CLIENT_ID,
         lwa_client_secret=SecretStr(DEFAULT_CLIENT_SECRET),
         refresh_tokens={f"S{n}": SecretStr(f"Atzr|S{n}") for n in range(SELLERS)},
-        timeout_s=2.0,
+        timeout_s=timeout_s,
         **extra,  # type: ignore[arg-type]  # pydantic validates the extra fields
     )
 
@@ -94,3 +94,31 @@ def test_the_connection_limit_is_a_validated_setting(monkeypatch: pytest.MonkeyP
         monkeypatch.setenv("SPAPI_HTTP_CONNECTIONS", bad)
         with pytest.raises(ValidationError):
             SpApiSettings()
+
+
+async def test_a_slow_answer_is_unknown_once(standin: StandinHandle) -> None:
+    settings = _settings(standin, timeout_s=0.3)
+    standin.state.inject("delay", delay_s=0.6, operation="createUnexpectedProblem")
+    async with spapi_http_client(settings) as http, SpApiClient(settings, http=http) as client:
+        with pytest.raises(OutcomeUnknownError):
+            await client.send_message(
+                "S2", _order(2), US, "unexpectedProblem", {"text": f"Order {_order(2)}"}
+            )
+    assert len(standin.state.messages_for(_order(2))) == 1
+
+
+async def test_a_refused_connection_is_retryable_not_unknown() -> None:
+    handle = await start_standin()
+    handle.state.add_seller("S0", "Atzr|S0")
+    handle.state.add_order(_order(0), "S0")
+    settings = _settings(handle)
+    quick = RetryPolicy(max_attempts=2, base_delay_s=0.01, max_delay_s=0.02)
+    async with spapi_http_client(settings) as http, SpApiClient(settings, http=http, retry=quick) as client:
+        await client.get_messaging_actions("S0", _order(0), US)  # a token and a kept-alive connection
+        await handle.stop()  # nothing listens there any more
+        with pytest.raises(SpApiConnectionError):  # nothing left this host: the row may be retried
+            await client.send_message(
+                "S0", _order(0), US, "unexpectedProblem", {"text": f"Order {_order(0)}"}
+            )
+        with pytest.raises(httpx.ConnectError):
+            await http.post(f"{handle.base_url}/x", json={})

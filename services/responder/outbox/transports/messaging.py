@@ -8,15 +8,12 @@ for good (the sender escalates the ticket) without a POST: never a 403 loop.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Protocol
 
-import httpx
-
 from services.responder.outbox.transports import OutboundMessage, OutcomeUnknown, Throttled
+from services.responder.outbox.transports.spapi_http import SpApiTransport, spapi_http_client
 from services.responder.replies.ids import template_category
 from shared.errors import ComplaintsError, PermanentError
-from shared.settings import SpApiSettings
 from shared.spapi.client import SpApiClient
 from shared.spapi.errors import OutcomeUnknownError, ThrottledError
 
@@ -98,61 +95,3 @@ def _rerender(renderer: LocaleRenderer, message: OutboundMessage, *, action: str
         raise
     except Exception as exc:  # any rendering fault: permanent for this row, nothing was posted
         raise PermanentError(f"re-rendering failed: {type(exc).__name__}", code="render") from exc
-
-
-class SpApiTransport(httpx.AsyncBaseTransport):
-    """At most ``limit`` requests on the wire, each on a connection of its own; the others wait here, in order.
-
-    Every connection is a one-connection pool, taken from an idle list (most recently used first, so spare
-    ones expire) for one request at a time. httpcore's shared pool checks every connection (a system call
-    each) and hands one idle connection to every queued request at once for each request it places, so its
-    bookkeeping grew with connections x requests and cost more CPU than the requests themselves. A request
-    waiting here has not left the host, so a cancellation or crash while waiting is harmless.
-    """
-
-    def __init__(self, limit: int, *, keepalive_expiry_s: float = 4.0) -> None:
-        self._gate = asyncio.Semaphore(limit)
-        self._limits = httpx.Limits(
-            max_connections=1, max_keepalive_connections=1, keepalive_expiry=keepalive_expiry_s
-        )
-        self._ssl = httpx.create_ssl_context()  # loading the CA bundle costs ~0.1 s: once, not per connection
-        self._idle: list[httpx.AsyncHTTPTransport] = []
-        self._every: list[httpx.AsyncHTTPTransport] = []
-
-    def _connection(self) -> httpx.AsyncHTTPTransport:
-        if self._idle:
-            return self._idle.pop()
-        made = httpx.AsyncHTTPTransport(verify=self._ssl, limits=self._limits)
-        self._every.append(made)
-        return made
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        async with self._gate:
-            connection = self._connection()
-            try:
-                response = await connection.handle_async_request(request)
-                try:
-                    raw = b"".join([chunk async for chunk in response.aiter_raw()])
-                finally:
-                    await response.aclose()
-            finally:
-                self._idle.append(connection)
-        return httpx.Response(
-            response.status_code, headers=response.headers, content=raw, extensions=response.extensions
-        )
-
-    @property
-    def connections(self) -> int:
-        """Connections opened so far (each serves one request at a time)."""
-        return len(self._every)
-
-    async def aclose(self) -> None:
-        for connection in self._every:
-            await connection.aclose()
-
-
-def spapi_http_client(settings: SpApiSettings, *, connections: int | None = None) -> httpx.AsyncClient:
-    """The HTTP client for ``SpApiClient(settings, http=...)`` when many sends are in flight at once, with
-    ``connections`` (default ``SPAPI_HTTP_CONNECTIONS``) on the wire at most."""
-    limit = settings.http_connections if connections is None else connections
-    return httpx.AsyncClient(timeout=httpx.Timeout(settings.timeout_s), transport=SpApiTransport(limit))
