@@ -160,12 +160,21 @@ async def _measure(
         await _seed_orders(base, orders)
         await _queue(db, orders, cipher)
         async with spapi_http_client(spapi) as http, SpApiClient(spapi, http=http) as client:
-            composer = ReplyComposer(responder=ResponderSettings())
+            responder = ResponderSettings()
+            composer = ReplyComposer(responder=responder)
             sender = OutboxSender(
                 db=db,
                 transports={"messaging": MessagingTransport(client, composer)},
                 cipher=cipher,
-                config=SenderConfig(poll_interval_s=0.05, identical_cap=None),  # the bench's texts are alike
+                # what the responder runs with (services/responder/__main__.py), but polling faster; no
+                # identical-message cap: the bench's texts are alike
+                config=SenderConfig(
+                    poll_interval_s=0.05,
+                    batch=responder.sender_batch,
+                    concurrency=responder.sender_concurrency,
+                    record_delay_s=responder.sender_record_delay_s,
+                    identical_cap=None,
+                ),
             )
             started, cpu_started = time.monotonic(), time.process_time()
             task = asyncio.create_task(sender.run(stop))

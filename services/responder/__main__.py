@@ -73,6 +73,8 @@ async def run(settings: ResponderServiceSettings, stop: asyncio.Event, health: H
         cipher=cipher,
         config=SenderConfig(
             batch=settings.responder.sender_batch,
+            concurrency=settings.responder.sender_concurrency,
+            record_delay_s=settings.responder.sender_record_delay_s,
             poll_interval_s=settings.responder.sender_poll_interval_s,
             lease=timedelta(seconds=settings.responder.sender_lease_s),
             budget=BudgetPolicy.from_settings(settings.responder),

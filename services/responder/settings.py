@@ -105,7 +105,19 @@ class ResponderSettings(BaseSettings):
         description="seller_id -> template id (e.g. email/not_received/de) -> Jinja source; linted before use",
     )
     sender_poll_interval_s: float = 0.2
-    sender_batch: int = 50
+    sender_batch: int = Field(default=500, ge=1, description="Most rows claimed in one transaction.")
+    sender_concurrency: int = Field(
+        default=4096,
+        ge=1,
+        description="Most sends in flight (most waiting for their seller's SP-API tokens): at least sellers x "
+        "2, or the sellers beyond it wait their turn and the outbound rate falls below Amazon's allowance.",
+    )
+    sender_record_delay_s: float = Field(
+        default=0.1,
+        ge=0,
+        le=5,
+        description="Outcomes wait at most this long to be recorded in one transaction with the others.",
+    )
     api_port: int = 8080
     worker_port: int = 8083
     sender_lease_s: float = Field(

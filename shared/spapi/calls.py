@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import httpx
 from prometheus_client import Counter
@@ -126,10 +127,23 @@ class CallExecutor:
         self._retry = retry
         self._sleep = sleep
         self._user_agent = user_agent()
+        self._bases: dict[str | None, str] = {}
+        self._date: tuple[int, str] = (0, "")
+
+    def _url(self, call: Call) -> str:
+        # The query is encoded here, once: httpx merging ``params`` into the URL costs more than the request
+        # line itself. The base of each marketplace is looked up once.
+        base = self._bases.get(call.marketplace_id)
+        if base is None:
+            base = self._bases[call.marketplace_id] = base_url_for(
+                self._settings.endpoint, call.marketplace_id
+            )
+        query = f"?{urlencode(call.params, quote_via=quote)}" if call.params else ""
+        return base + call.path + query
 
     async def execute(self, call: Call) -> httpx.Response:
         """The 2xx response, or the classified ``SpApiError``."""
-        url = base_url_for(self._settings.endpoint, call.marketplace_id) + call.path
+        url = self._url(call)
         token_refreshed = False
         attempt = 0
         while True:
@@ -140,7 +154,6 @@ class CallExecutor:
                 response = await self._http.request(
                     call.method,
                     url,
-                    params=dict(call.params) if call.params else None,
                     json=dict(call.json_body) if call.json_body is not None else None,
                     headers=self._headers(token),
                 )
@@ -172,9 +185,13 @@ class CallExecutor:
             await self._backoff(call, attempt, _retry_after(response), str(status))
 
     def _headers(self, token: str) -> dict[str, str]:
+        now = datetime.now(UTC)
+        second = int(now.timestamp())
+        if self._date[0] != second:  # formatted once a second, not per request
+            self._date = (second, now.strftime("%Y%m%dT%H%M%SZ"))
         return {
             "x-amz-access-token": token,
-            "x-amz-date": datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"),
+            "x-amz-date": self._date[1],
             "user-agent": self._user_agent,
             "accept": "application/json",
         }

@@ -63,12 +63,13 @@ class LwaClient:
         self._clock = clock
         self._cache: dict[str, AccessToken] = {}
         self._inflight: dict[str, asyncio.Task[AccessToken]] = {}
+        self._keys: dict[str, str] = {}  # refresh token -> its cache key (hashed once, not per call)
         self.exchanges = 0
 
     async def access_token(self, seller_id: str) -> str:
         """A valid access token for the seller, exchanging the refresh token only when needed."""
         refresh_token = self._refresh_token(seller_id)
-        key = hashlib.sha256(refresh_token.encode()).hexdigest()
+        key = self._key(refresh_token)
         cached = self._cache.get(key)
         if cached is not None and self._clock() < cached.refresh_at:
             return cached.value
@@ -86,10 +87,16 @@ class LwaClient:
         refresh_token = self._settings.refresh_tokens.get(seller_id)
         if refresh_token is None:
             return
-        key = hashlib.sha256(refresh_token.get_secret_value().encode()).hexdigest()
+        key = self._key(refresh_token.get_secret_value())
         cached = self._cache.get(key)
         if cached is not None and cached.value == token:
             del self._cache[key]
+
+    def _key(self, refresh_token: str) -> str:
+        key = self._keys.get(refresh_token)
+        if key is None:
+            key = self._keys[refresh_token] = hashlib.sha256(refresh_token.encode()).hexdigest()
+        return key
 
     def _refresh_token(self, seller_id: str) -> str:
         secret = self._settings.refresh_tokens.get(seller_id)

@@ -42,7 +42,7 @@ class OutcomeRecorder:
         db: Database,
         *,
         clock: Callable[[], datetime],
-        max_batch: int = 200,
+        max_batch: int = 500,
         delay_s: float = 0.02,
         webhooks: Sequence[WebhookSubscription] = (),
     ) -> None:

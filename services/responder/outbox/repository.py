@@ -12,21 +12,24 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    ColumnElement,
     DateTime,
     Row,
     String,
     Table,
     Text,
+    all_,
+    any_,
     case,
     column,
     func,
     insert,
+    literal,
     or_,
     select,
     update,
-    values,
 )
-from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,6 +66,20 @@ _TICKETS = cast(Table, Ticket.__table__)
 _OUTBOX = cast(Table, OutboxMessage.__table__)
 _EVENTS = cast(Table, TicketEvent.__table__)
 _OUTCOME = (_OUTBOX.c.id, _OUTBOX.c.ticket_id, _OUTBOX.c.channel, _OUTBOX.c.created_by)
+_IDS = ARRAY(PgUUID(as_uuid=True))
+_STRINGS = ARRAY(String)
+
+# Lists go to PostgreSQL as one array parameter (``= ANY($1)``), not as ``IN ($1, ..., $n)``: the statement
+# text then does not depend on how many values there are, so it is compiled and prepared once, not once per
+# list length (the sender's batches have every length from 1 to hundreds).
+
+
+def _in(col: ColumnElement[Any], items: Iterable[Any], array: ARRAY[Any]) -> ColumnElement[bool]:
+    return col == any_(literal(list(items), array))
+
+
+def _not_in(col: ColumnElement[Any], items: Iterable[Any], array: ARRAY[Any]) -> ColumnElement[bool]:
+    return col != all_(literal(list(items), array))
 
 
 async def lock_ticket(session: AsyncSession, ticket_id: uuid.UUID) -> None:
@@ -105,7 +122,7 @@ async def lock_tickets(session: AsyncSession, ticket_ids: Iterable[uuid.UUID | N
     ids = sorted({i for i in ticket_ids if i is not None})
     if ids:
         t = _TICKETS.c
-        await session.execute(select(t.id).where(t.id.in_(ids)).order_by(t.id).with_for_update())
+        await session.execute(select(t.id).where(_in(t.id, ids, _IDS)).order_by(t.id).with_for_update())
 
 
 async def record_send_outcomes(
@@ -116,22 +133,30 @@ async def record_send_outcomes(
     if not outcomes:
         return []
     o = _OUTBOX.c
-    given = values(
-        column("id", PgUUID(as_uuid=True)),
-        column("status", String),
-        column("error", Text),
-        column("retry_at", DateTime(timezone=True)),
-        name="given",
-    ).data(list(outcomes))
+    ids, statuses, errors, retry_ats = zip(*outcomes, strict=True)
+    given = (
+        func.unnest(
+            literal(list(ids), _IDS),
+            literal(list(statuses), _STRINGS),
+            literal(list(errors), ARRAY(Text)),
+            literal(list(retry_ats), ARRAY(DateTime(timezone=True))),
+        )
+        .table_valued(
+            column("id", PgUUID(as_uuid=True)),
+            column("status", String),
+            column("error", Text),
+            column("retry_at", DateTime(timezone=True)),
+        )
+        .render_derived(name="given", with_types=False)
+    )
     stmt = (
         update(_OUTBOX)
-        .where(o.id == sql_cast(given.c.id, PgUUID(as_uuid=True)), o.status == "sending")
+        .where(o.id == given.c.id, o.status == "sending")
         .values(
-            # VALUES columns of NULLs only are text to PostgreSQL: cast to the column types
-            status=sql_cast(given.c.status, String),
-            last_error=sql_cast(given.c.error, Text),
-            not_before=sql_cast(given.c.retry_at, DateTime(timezone=True)),
-            sent_at=case((sql_cast(given.c.status, String) == "sent", now), else_=None),
+            status=given.c.status,
+            last_error=given.c.error,
+            not_before=given.c.retry_at,
+            sent_at=case((given.c.status == "sent", now), else_=None),
             updated_at=func.now(),
         )
         .returning(*_OUTCOME, o.status, o.last_error, o.seller_id, o.order_id)
@@ -160,7 +185,7 @@ async def record_on_tickets(session: AsyncSession, rows: Sequence[Row[Any]], *, 
             changes["status"] = case((t.status.in_(REPLIED_FROM), REPLIED), else_=t.status)
         elif kind == "escalate":
             changes["status"] = ESCALATED
-        await session.execute(update(_TICKETS).where(t.id.in_(ids)).values(changes))
+        await session.execute(update(_TICKETS).where(_in(t.id, ids, _IDS)).values(changes))
     entries = []
     for row in rows:
         entry = outcome_entry(
@@ -230,9 +255,9 @@ async def claim_due(
     rank = func.row_number().over(partition_by=o.seller_id, order_by=(o.created_at, o.id))
     due = [o.status == "pending", or_(o.not_before.is_(None), o.not_before <= now)]
     if exclude:
-        due.append(o.seller_id.not_in(list(exclude)))
+        due.append(_not_in(_OUTBOX.c.seller_id, exclude, _STRINGS))
     if only is not None:
-        due.append(o.seller_id.in_(list(only)))
+        due.append(_in(_OUTBOX.c.seller_id, only, _STRINGS))
     ranked = select(o.id, o.created_at, rank.label("rank")).where(*due).subquery()
     ids = select(ranked.c.id).where(ranked.c.rank <= per_seller).order_by(ranked.c.created_at).limit(limit)
     stmt = (

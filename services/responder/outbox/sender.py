@@ -77,13 +77,13 @@ SEND_SECONDS = Histogram(
 class SenderConfig:
     """Pacing, retry policy and daily budget of the sender."""
 
-    batch: int = 50
+    batch: int = 500
     poll_interval_s: float = 0.2
     lease: timedelta = timedelta(minutes=2)
     max_attempts: int = 8
     backoff_s: float = 2.0
     backoff_max_s: float = 300.0
-    concurrency: int = 256
+    concurrency: int = 4096  # most sends wait for their seller's SP-API tokens: sellers x per_seller needed
     per_seller: int = 2
     claim_gap_s: float = 0.2
     ownership_interval_s: float = 1.0

@@ -8,15 +8,12 @@ for good (the sender escalates the ticket) without a POST: never a 403 loop.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Protocol
 
-import httpx
-
 from services.responder.outbox.transports import OutboundMessage, OutcomeUnknown, Throttled
+from services.responder.outbox.transports.spapi_http import SpApiTransport, spapi_http_client
 from services.responder.replies.ids import template_category
 from shared.errors import ComplaintsError, PermanentError
-from shared.settings import SpApiSettings
 from shared.spapi.client import SpApiClient
 from shared.spapi.errors import OutcomeUnknownError, ThrottledError
 
@@ -24,6 +21,7 @@ __all__ = [
     "DELIVERY_CATEGORIES",
     "LocaleRenderer",
     "MessagingTransport",
+    "SpApiTransport",
     "choose_action",
     "spapi_http_client",
 ]
@@ -97,38 +95,3 @@ def _rerender(renderer: LocaleRenderer, message: OutboundMessage, *, action: str
         raise
     except Exception as exc:  # any rendering fault: permanent for this row, nothing was posted
         raise PermanentError(f"re-rendering failed: {type(exc).__name__}", code="render") from exc
-
-
-class _BoundedTransport(httpx.AsyncBaseTransport):
-    """At most ``limit`` requests on the wire; the others wait here, in order, before touching the pool.
-
-    httpcore's pool hands one idle connection to every queued request at once and all but one retry, so with
-    many senders waiting for few connections its bookkeeping costs more CPU than the requests themselves.
-    A request waiting here has not left the host, so a cancellation or crash while waiting is harmless.
-    """
-
-    def __init__(self, limit: int) -> None:
-        limits = httpx.Limits(max_connections=limit, max_keepalive_connections=limit, keepalive_expiry=4.0)
-        self._inner = httpx.AsyncHTTPTransport(limits=limits)
-        self._gate = asyncio.Semaphore(limit)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        async with self._gate:
-            response = await self._inner.handle_async_request(request)
-            try:
-                raw = b"".join([chunk async for chunk in response.aiter_raw()])
-            finally:
-                await response.aclose()
-        return httpx.Response(
-            response.status_code, headers=response.headers, content=raw, extensions=response.extensions
-        )
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
-def spapi_http_client(settings: SpApiSettings, *, connections: int = 4) -> httpx.AsyncClient:
-    """The HTTP client for ``SpApiClient(settings, http=...)`` when many sends are in flight at once."""
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(settings.timeout_s), transport=_BoundedTransport(connections)
-    )

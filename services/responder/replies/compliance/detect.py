@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from services.responder.replies.compliance.model import LinkRule
-from services.responder.replies.compliance.screen import fold, required_literals
+from services.responder.replies.compliance.screen import fold
 
 __all__ = ["ORDER_ID", "Found", "find_emails", "find_links", "find_phones", "link_allowed"]
 
@@ -53,32 +53,64 @@ _OBF_EMAIL = re.compile(
     re.IGNORECASE,
 )
 
-# Numbers that look like phone numbers but are not: order ids, dates, times, prices, tracking numbers.
+# Numbers that look like phone numbers but are not: order ids, dates, times, prices, tracking numbers. Those
+# that start with a digit are written as ``\d(?<!...\d)``: the lookbehind after the first digit says what
+# ``(?<!...)`` before it said, and a pattern that starts with ``\d`` lets ``re`` skip to digits in C.
 _NOT_PHONE = (
     ORDER_ID,
-    re.compile(r"(?<!\d)\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?![./-]?\d)(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?"),
-    re.compile(r"(?<![\d./-])\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?![./-]?\d)"),
-    re.compile(r"(?<!\d)\d{1,2}:\d{2}(?::\d{2})?(?!\d)"),
+    re.compile(r"\d(?<!\d\d)\d{3}[-/.]\d{1,2}[-/.]\d{1,2}(?![./-]?\d)(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?"),
+    re.compile(r"\d(?<![\d./-]\d)\d?[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?![./-]?\d)"),
+    re.compile(r"\d(?<!\d\d)\d?:\d{2}(?::\d{2})?(?!\d)"),
     re.compile(
-        r"(?:[$€£¥₩]|\b(?:eur|usd|gbp|jpy|cny|rmb|chf|pln|sek|cad|aud|mxn|brl|inr)\b)\s?\d[\d.,' ]*\d",
-        re.IGNORECASE,
-    ),
-    re.compile(
-        r"(?<![\d.,])\d[\d.,' ]*\d?\s?"
+        r"\d(?<![\d.,]\d)[\d.,' ]*\d?\s?"
         r"(?:[$€£¥円元₩]|\b(?:eur|euros?|usd|dollars?|gbp|pounds?|yen|jpy|cny|rmb)\b)",
         re.IGNORECASE,
     ),
-    re.compile(r"(?<![\d.,])\d+[.,]\d{2}(?![\d.,])"),
+    re.compile(r"\d(?<![\d.,]\d)\d*[.,]\d{2}(?![\d.,])"),
 )
-_TRACKING = re.compile(
-    r"(?:tracking|sendungs(?:nummer|verfolgung)|paketnummer|suivi|seguimiento|tracciamento|spedizione|"
-    r"追跡|伝票|お問い合わせ番号|运单|单号|物流)[^\n\d]{0,25}?(?=[A-Z0-9-]*\d)([A-Z0-9][A-Z0-9-]{5,39}(?:\s\d{4}){0,4})",
+# A price with the currency first starts with a symbol or a word; it only runs when one of them occurs.
+_CURRENCY_FIRST = re.compile(
+    r"(?:[$€£¥₩]|\b(?:eur|usd|gbp|jpy|cny|rmb|chf|pln|sek|cad|aud|mxn|brl|inr)\b)\s?\d[\d.,' ]*\d",
     re.IGNORECASE,
 )
+_CURRENCY_SYMBOLS = "$€£¥₩"
+_CURRENCY_WORDS = (
+    "eur",
+    "usd",
+    "gbp",
+    "jpy",
+    "cny",
+    "rmb",
+    "chf",
+    "pln",
+    "sek",
+    "cad",
+    "aud",
+    "mxn",
+    "brl",
+    "inr",
+)
+
+# Every match of the two keyword patterns starts with one of their keywords: they are tried only where one
+# occurs (``_scan``), not at every position of the text.
+_TRACKING_WORDS = (
+    "tracking", "sendungsnummer", "sendungsverfolgung", "paketnummer", "suivi", "seguimiento", "tracciamento",
+    "spedizione", "追跡", "伝票", "お問い合わせ番号", "运单", "单号", "物流",
+)  # fmt: skip
+_TRACKING = re.compile(
+    "(?:"
+    + "|".join(_TRACKING_WORDS)
+    + r")[^\n\d]{0,25}?(?=[A-Z0-9-]*\d)([A-Z0-9][A-Z0-9-]{5,39}(?:\s\d{4}){0,4})",
+    re.IGNORECASE,
+)
+_PHONE_WORDS = (
+    "tel", "tél", "phone", "telephone", "téléphone", "telefon", "telefono", "teléfono", "mobile", "mobil",
+    "handy", "cell", "call", "anrufen", "appelez", "llame", "chiami", "fax", "hotline", "whatsapp",
+)  # fmt: skip
+_PHONE_WORDS_CJK = ("電話", "电话", "手机", "携帯")
 _PHONE_KEYWORD = re.compile(
-    r"(?:(?<![A-Za-z])(?:tel|tél|phone|telephone|téléphone|telefon|telefono|teléfono|mobile|mobil|handy|cell|"
-    r"call|anrufen|appelez|llame|chiami|fax|hotline|whatsapp)(?![A-Za-z])|電話|电话|手机|携帯)[^\d\n+]{0,20}"
-    r"(\+?\(?\d[\d\s.()/-]{5,}\d)",
+    "(?:(?<![A-Za-z])(?:" + "|".join(_PHONE_WORDS) + ")(?![A-Za-z])|" + "|".join(_PHONE_WORDS_CJK) + ")"
+    r"[^\d\n+]{0,20}(\+?\(?\d[\d\s.()/-]{5,}\d)",
     re.IGNORECASE,
 )
 _PHONE_SHAPES = (
@@ -105,11 +137,6 @@ _OBF_AT_HINT = re.compile(r"[\[({<]\s*(?:at|ät)", re.IGNORECASE)
 _DIGIT_RUN = re.compile(r"\d(?:[\s.\-/()+]*\d){6,}")
 
 
-# The keyword patterns only run when one of their keywords occurs (masking changes digits only).
-_KEYWORD_NEEDS = required_literals(_PHONE_KEYWORD)
-_TRACKING_NEEDS = required_literals(_TRACKING)
-
-
 @dataclass(frozen=True, slots=True)
 class Found:
     """A match in the normalised text; ``kind`` tells how it was found."""
@@ -120,13 +147,56 @@ class Found:
     value: str
 
 
-def _mask(text: str, patterns: tuple[re.Pattern[str], ...], group: int = 0) -> str:
-    chars = list(text)
-    for pattern in patterns:
-        for m in pattern.finditer(text):
-            for i in range(m.start(group), m.end(group)):
-                chars[i] = "#"
-    return "".join(chars)
+def _mask(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with every character inside one of ``spans`` replaced by ``#`` (same length)."""
+    if not spans:
+        return text
+    out: list[str] = []
+    at = 0
+    for start, end in sorted(spans):
+        if end <= at:
+            continue
+        start = max(start, at)
+        out.append(text[at:start])
+        out.append("#" * (end - start))
+        at = end
+    out.append(text[at:])
+    return "".join(out)
+
+
+def _occurrences(low: str, words: tuple[str, ...]) -> list[int]:
+    """Ascending indexes where one of ``words`` starts in ``low``."""
+    found: set[int] = set()
+    for word in words:
+        i = low.find(word)
+        while i != -1:
+            found.add(i)
+            i = low.find(word, i + 1)
+    return sorted(found)
+
+
+def _scan(
+    pattern: re.Pattern[str], text: str, low: str | None, words: tuple[str, ...]
+) -> list[re.Match[str]]:
+    """``pattern.finditer(text)`` for a pattern whose every match starts with one of ``words`` (lower case,
+    case-insensitive pattern): matched only where a word occurs in ``low`` (``text`` lower-cased, same
+    offsets), instead of at every position. Lookbehinds still see the text before a start."""
+    if low is None:
+        return list(pattern.finditer(text))
+    found: list[re.Match[str]] = []
+    end = 0
+    for i in _occurrences(low, words):
+        if i >= end and (m := pattern.match(text, i)) is not None:
+            found.append(m)
+            end = m.end()
+    return found
+
+
+def _not_phone_spans(text: str, low: str | None) -> list[tuple[int, int]]:
+    spans = [m.span() for pattern in _NOT_PHONE for m in pattern.finditer(text)]
+    if low is None or any(c in text for c in _CURRENCY_SYMBOLS) or any(w in low for w in _CURRENCY_WORDS):
+        spans.extend(m.span() for m in _CURRENCY_FIRST.finditer(text))
+    return spans
 
 
 def _digits(s: str) -> int:
@@ -210,25 +280,24 @@ def link_allowed(found: Found, rules: tuple[LinkRule, ...]) -> bool:
     return False
 
 
-def _may_match(needs: frozenset[str] | None, low: str | None) -> bool:
-    return needs is None or low is None or any(lit in low for lit in needs)
-
-
 def find_phones(text: str, low: str | None = None) -> list[Found]:
     """Phone numbers in national and international formats, skipping order ids, dates, prices, tracking."""
-    # Every match lies in one run of digits and separators with seven digits or more; a run that is exactly
-    # an order id is masked whole below. Most replies quote the order id and no other long number.
+    # Every match lies in one run of digits and separators with seven digits or more (``_DIGIT_RUN``) that
+    # masking left whole: no such run, no phone number. Most replies quote the order id and no other long
+    # number; the others often only a date, a price or a tracking number.
     if all(ORDER_ID.fullmatch(m.group()) for m in _DIGIT_RUN.finditer(text)):
         return []
     low = low if low is not None else _lower(text)
-    masked = _mask(text, _NOT_PHONE)
+    masked = _mask(text, _not_phone_spans(text, low))
+    if _DIGIT_RUN.search(masked) is None:
+        return []
     found: list[Found] = []
-    if _may_match(_KEYWORD_NEEDS, low):
-        for m in _PHONE_KEYWORD.finditer(masked):
-            if 7 <= _digits(m.group(1)) <= 15:
-                found.append(Found(m.start(1), m.end(1), "phone_after_keyword", m.group(1)))
-    if _may_match(_TRACKING_NEEDS, low):
-        masked = _mask(masked, (_TRACKING,), group=1)
+    for m in _scan(_PHONE_KEYWORD, masked, low, _PHONE_WORDS + _PHONE_WORDS_CJK):
+        if 7 <= _digits(m.group(1)) <= 15:
+            found.append(Found(m.start(1), m.end(1), "phone_after_keyword", m.group(1)))
+    masked = _mask(masked, [m.span(1) for m in _scan(_TRACKING, masked, low, _TRACKING_WORDS)])
+    if _DIGIT_RUN.search(masked) is None:
+        return found
     for pattern in _PHONE_SHAPES:
         for m in pattern.finditer(masked):
             value = m.group()
