@@ -178,10 +178,7 @@ def eval_cmd(
         gold=[str(r["label"]) for r in rows],
         pred=[v.label for v in verdicts],
         confidence=[v.confidence for v in verdicts],
-        answered=[
-            not v.second_opinion and v.confidence >= clf.auto_reply_threshold(v.category, settings)
-            for v in verdicts
-        ],
+        answered=[clf.answers_by_itself(v, settings) for v in verdicts],
         language_ok=[v.language == lang for v, lang in zip(verdicts, languages, strict=True)],
     )
     by_lang = {

@@ -107,6 +107,13 @@ class Classifier:
             return floor
         return max(floor, self.thresholds[CATEGORIES.index(category)])
 
+    def answers_by_itself(self, verdict: TextVerdict, settings: ClassifierSettings) -> bool:
+        """Whether a text-only verdict would be answered automatically: confident enough for its category,
+        and not one the second opinion was asked about (those stay with a person)."""
+        return not verdict.second_opinion and verdict.confidence >= self.auto_reply_threshold(
+            verdict.category, settings
+        )
+
     @classmethod
     def load(cls, path: Path | None = None, *, second_opinion: bool = False) -> Classifier:
         """Load the artifact directory (default: the model shipped in the repository), and with

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -107,3 +108,14 @@ def test_batch_and_single_verdicts_agree_with_the_second_opinion(with_second: Cl
     assert [(v.category, v.confidence, v.auto_reply) for v in batch] == [
         (v.category, v.confidence, v.auto_reply) for v in single
     ]
+
+
+def test_a_consulted_text_is_not_counted_as_answered_even_when_the_blend_is_confident(
+    with_second: Classifier,
+) -> None:
+    verdict = with_second.classify_texts([UNSURE])[0]
+    confident = replace(verdict, confidence=0.999)
+    assert verdict.second_opinion
+    assert with_second.auto_reply_threshold(confident.category, SETTINGS) < 0.999
+    assert not with_second.answers_by_itself(confident, SETTINGS)
+    assert with_second.answers_by_itself(replace(confident, second_opinion=False), SETTINGS)
