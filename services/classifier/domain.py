@@ -68,6 +68,7 @@ class TextVerdict:
     reasons: tuple[Reason, ...] = ()
     label: str = "OTHER"  # the upper-case training label (NOT_RECEIVED, ..., OTHER)
     probabilities: tuple[float, ...] = ()  # in CATEGORIES order
+    second_opinion: bool = False  # the encoder was consulted (the text model alone was below its threshold)
 
 
 @dataclass(frozen=True, slots=True)

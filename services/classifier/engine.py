@@ -26,6 +26,7 @@ from services.classifier.domain import (
     TextVerdict,
     Verdict,
 )
+from services.classifier.encoder import DEFAULT_ENCODER_DIR, Encoder
 from services.classifier.features import normalize
 from services.classifier.langdetect import LanguageGuess, detect_language
 from services.classifier.lexicon import reason_of
@@ -45,6 +46,7 @@ __all__ = [
     "OrderContext",
     "TextVerdict",
     "Verdict",
+    "blend",
     "buyer_hash",
     "top_reason",
 ]
@@ -75,6 +77,12 @@ def _softmax(logits: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return out
 
 
+def blend(alone: npt.NDArray[np.float64], second: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The two opinions as a normalised geometric mean (equal weights: nothing here was fitted to dev)."""
+    z = 0.5 * np.log(np.clip(alone, 1e-9, 1.0)) + 0.5 * np.log(np.clip(second, 1e-9, 1.0))
+    return _softmax(z)
+
+
 def _context_amount(context: OrderContext | None) -> Decimal | None:
     return context.order_amount if context is not None else None
 
@@ -82,8 +90,9 @@ def _context_amount(context: OrderContext | None) -> Decimal | None:
 class Classifier:
     """Loads the text model artifact once; every method after that is pure and thread-safe."""
 
-    def __init__(self, model: TextModel) -> None:
+    def __init__(self, model: TextModel, second_opinion: Encoder | None = None) -> None:
         self._model = model
+        self._second = second_opinion
         self.model_version: str = model.version
         calibrated = model.thresholds is not None
         self._temperature = model.temperature if calibrated else TEXT_TEMPERATURE
@@ -98,10 +107,33 @@ class Classifier:
             return floor
         return max(floor, self.thresholds[CATEGORIES.index(category)])
 
+    def answers_by_itself(self, verdict: TextVerdict, settings: ClassifierSettings) -> bool:
+        """Whether a text-only verdict would be answered automatically: confident enough for its category,
+        and not one the second opinion was asked about (those stay with a person)."""
+        return not verdict.second_opinion and verdict.confidence >= self.auto_reply_threshold(
+            verdict.category, settings
+        )
+
     @classmethod
-    def load(cls, path: Path | None = None) -> Classifier:
-        """Load the artifact directory (default: the model shipped in the repository)."""
-        return cls(TextModel.load(path or DEFAULT_MODEL_DIR))
+    def load(cls, path: Path | None = None, *, second_opinion: bool = False) -> Classifier:
+        """Load the artifact directory (default: the model shipped in the repository), and with
+        ``second_opinion`` the encoder consulted on the texts the text model is unsure of."""
+        encoder = Encoder.load(DEFAULT_ENCODER_DIR) if second_opinion else None
+        return cls(TextModel.load(path or DEFAULT_MODEL_DIR), encoder)
+
+    def _consult(
+        self, texts: Sequence[str], normed: Sequence[str], probs: npt.NDArray[np.float64]
+    ) -> list[int]:
+        """Blend the second opinion into ``probs`` (in place) for the texts below their category's
+        calibrated threshold, which are never answered automatically anyway; return their indices."""
+        if self._second is None:
+            return []
+        limits = np.array(self.thresholds or (1.01,) * len(CATEGORIES))
+        top = probs.argmax(axis=1)
+        unsure = [i for i in range(len(texts)) if normed[i] and probs[i, top[i]] < limits[top[i]]]
+        if unsure:
+            probs[unsure] = blend(probs[unsure], self._second.probabilities([texts[i] for i in unsure]))
+        return unsure
 
     def _text_scores(self, normed: Sequence[str]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         logits, norms = self._model.logits(normed)
@@ -121,6 +153,7 @@ class Classifier:
         normed = [normalize(t) for t in texts]
         scores, norms = self._text_scores(normed)
         probs = _softmax(scores)
+        consulted = set(self._consult(texts, normed, probs))
         hints = list(languages) if languages is not None else [None] * len(texts)
         if len(hints) != len(texts):
             raise ValueError("languages must be None or as long as texts")
@@ -140,6 +173,7 @@ class Classifier:
                     else (),
                     label=LABELS[k],
                     probabilities=tuple(round(float(p), 4) for p in probs[i]),
+                    second_opinion=i in consulted,
                 )
             )
         return out
@@ -168,6 +202,13 @@ class Classifier:
         texts = [s.text.strip() or (s.subject or "").strip() for s, _, _ in items]
         normed = [normalize(t) for t in texts]
         text_scores, norms = self._text_scores(normed)
+        alone = _softmax(
+            text_scores
+        )  # the text model's own probabilities: what the thresholds were fitted on
+        blended = alone.copy()
+        consulted = set(self._consult(texts, normed, blended))
+        for i in consulted:
+            text_scores[i] = np.log(blended[i])
         if len(items) > 1:
             self._model.prime(texts)
         return [
@@ -178,6 +219,8 @@ class Classifier:
                 text=texts[i],
                 normed=normed[i],
                 scores=text_scores[i],
+                alone=alone[i],
+                second=blended[i] if i in consulted else None,
                 norm=float(norms[i]),
                 now=now,
                 settings=settings,
@@ -194,6 +237,8 @@ class Classifier:
         text: str,
         normed: str,
         scores: npt.NDArray[np.float64],
+        alone: npt.NDArray[np.float64],
+        second: npt.NDArray[np.float64] | None,
         norm: float,
         now: datetime,
         settings: ClassifierSettings,
@@ -240,13 +285,16 @@ class Classifier:
         # blending in order evidence caps the shown confidence (a confident text with agreeing evidence came
         # out near 0.96, under every threshold fitted at a 0.98 precision target), and evidence that moves
         # the category away from the text leaves the text little probability for it, so it still escalates.
-        gate_confidence = round(float(p_text[k]), 4) if p_text is not None else confidence
+        # A text the second opinion was asked about stays below its threshold: the gate reads the text
+        # model's own probability (``alone``), and blending never turns an escalation into an automatic reply.
+        gate_confidence = round(float(alone[k]), 4) if p_text is not None else confidence
         auto_reply, gate = self._auto_reply(
             gate_confidence, threshold, decision.claim, decision.priority, abuse
         )
         reasons = [
             *self._evidence_reasons(evidence, category, context),
             *self._text_reasons(text, normed, k, guess, norm, shift=shift),
+            *self._second_reasons(second, alone),
             *decision.reasons,
             *(abuse.reasons if abuse else ()),
             *gate,
@@ -293,6 +341,15 @@ class Classifier:
         if abuse is not None and abuse.abusive:
             gate.append(Reason(rule_id="route.abusive_returner", detail="human review, never a refusal"))
         return not gate, gate
+
+    def _second_reasons(
+        self, second: npt.NDArray[np.float64] | None, alone: npt.NDArray[np.float64]
+    ) -> list[Reason]:
+        if second is None or self._second is None:
+            return []
+        k, j = int(second.argmax()), int(alone.argmax())
+        said = f"text model {CATEGORIES[j]} {alone[j]:.2f}, with the encoder {CATEGORIES[k]} {second[k]:.2f}"
+        return [Reason(rule_id="text.second_opinion", detail=f"{said} ({self._second.version})")]
 
     @staticmethod
     def _evidence_reasons(

@@ -32,6 +32,10 @@ class ClassifierSettings(BaseSettings):
         default=60, ge=1, description="A return this long after delivery counts as long use."
     )
     min_auto_reply_confidence: float = 0.6
+    second_opinion: bool = Field(
+        default=True,
+        description="Ask the fine-tuned encoder (model/encoder/) about texts below the auto-reply threshold.",
+    )
     abusive_threshold: float = DEFAULT_ABUSIVE_THRESHOLD
     http_port: int = 8082
     http_max_body_bytes: int = Field(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from services.classifier.cli import app
@@ -26,7 +27,8 @@ def test_held_out_set_stays_above_the_floor() -> None:
     assert all(lang["macro_f1"] >= 0.7 for lang in report["by_language"].values())
 
 
-def test_eval_exits_1_below_the_floor() -> None:
+def test_eval_exits_1_below_the_floor(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLASSIFIER_SECOND_OPINION", "false")  # the floor logic, without the encoder's cost
     result = runner.invoke(app, ["eval", "--jsonl", str(HELD_OUT), "--min-macro-f1", "0.999"])
     assert result.exit_code == 1
     assert "macro-F1" in result.stdout
