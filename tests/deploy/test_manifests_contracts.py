@@ -204,8 +204,9 @@ def test_rendered_config_and_secrets_start_a_production_process(objs: list[Obj],
         "    if isinstance(v, list): return [plain(x) for x in v]\n"
         "    return v\n"
         "s = Settings()\n"
+        "from pydantic import BaseModel\n"
         "print(json.dumps({n: {f: plain(getattr(getattr(s, n), f)) for f in type(getattr(s, n)).model_fields}\n"
-        "    for n in type(s).model_fields if n not in ('environment', 'log_level')}, default=str))\n"
+        "    for n in type(s).model_fields if isinstance(getattr(s, n), BaseModel)}, default=str))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", script], env=env, cwd=REPO_ROOT, capture_output=True, text=True, check=False

@@ -40,6 +40,7 @@ async def _status(db: Database, report_id: str) -> tuple[str, int | None] | None
 
 
 @pytest.mark.parametrize("gzip", [False, True])
+@pytest.mark.usefixtures("isolated_tracing")  # configures the process's tracing: not for later tests
 async def test_report_finished_publishes_one_event_per_row_and_rejects_bad_rows(
     gzip: bool,
     standin: StandinHandle,

@@ -28,19 +28,16 @@ TRACE_B, SPAN_B = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
 
 
 @pytest.fixture(scope="module")
-def spans() -> Iterator[InMemorySpanExporter]:
-    """The process's tracer provider, recording into memory (libraries not instrumented)."""
+def spans(isolated_tracing: None) -> Iterator[InMemorySpanExporter]:
+    """A tracer provider of this module's own, recording into memory (libraries not instrumented); an earlier
+    test's provider (exporter off: nothing sampled) would otherwise be the process's for good."""
     exporter = InMemorySpanExporter()
     provider = configure_tracing(
         "test", TracingSettings(), processor=SimpleSpanProcessor(exporter), instrument=False
     )
-    if exporter not in [
-        getattr(p, "span_exporter", None) for p in provider._active_span_processor._span_processors
-    ]:
-        provider.add_span_processor(SimpleSpanProcessor(exporter))  # configured earlier in this process
     assert trace.get_tracer_provider() is provider
     yield exporter
-    exporter.shutdown()  # the provider stays for the session (it is global): later spans are not kept
+    exporter.shutdown()
 
 
 def _record(offset: int, trace_id: str, span_id: str, correlation: str) -> FakeRecord:
