@@ -280,7 +280,12 @@ class ConsumerLoop:
         self, consumer: KafkaConsumerPort, tp: TopicPartition, records: Sequence[Record]
     ) -> None:
         highwater = getattr(consumer, "highwater", None)
-        end = highwater(tp) if highwater is not None else None
+        if highwater is None or tp not in consumer.assignment():
+            return  # revoked by a rebalance during the batch: aiokafka asserts on a partition it lost
+        try:
+            end = highwater(tp)
+        except AssertionError:  # lost between the check and the call
+            return
         if end is None:
             return
         behind = max(0, end - (records[-1].offset + 1))
