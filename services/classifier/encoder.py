@@ -29,6 +29,7 @@ __all__ = ["DEFAULT_ENCODER_DIR", "MAX_TOKENS", "Encoder", "encoder_version"]
 DEFAULT_ENCODER_DIR = Path(__file__).resolve().parent / "model" / "encoder"
 MAX_TOKENS = 64  # with <s> and </s>; complaints are short, and attention cost grows with the square
 _BATCH = 32
+_GELU_ROWS = 256  # token rows per GELU step: its three temporaries stay ~1.5 MB each
 _ERF_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
 
 
@@ -50,13 +51,28 @@ def _layer_norm(
 
 
 def _gelu(x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    """Exact GELU, 0.5 x (1 + erf(x / sqrt 2)), with erf from Abramowitz-Stegun 7.1.26 (error < 2e-7)."""
-    z = np.abs(x) / math.sqrt(2.0)
-    t = 1.0 / (1.0 + 0.3275911 * z)
-    poly = t * (_ERF_A[0] + t * (_ERF_A[1] + t * (_ERF_A[2] + t * (_ERF_A[3] + t * _ERF_A[4]))))
-    erf = np.sign(x) * (1.0 - poly * np.exp(-z * z))
-    out: npt.NDArray[np.float32] = (0.5 * x * (1.0 + erf)).astype(np.float32)
-    return out
+    """Exact GELU, 0.5 x (1 + erf(x / sqrt 2)), with erf from Abramowitz-Stegun 7.1.26 (error < 2e-7);
+    overwrites ``x``. In place, in the same order as the textbook expression (same bits): the FFN's
+    (batch, tokens, 1536) temporaries were the process's peak memory."""
+    z = np.abs(x)
+    z /= math.sqrt(2.0)
+    t = z * 0.3275911
+    t += 1.0
+    np.reciprocal(t, out=t)
+    poly = t * _ERF_A[4]
+    for a in (_ERF_A[3], _ERF_A[2], _ERF_A[1], _ERF_A[0]):
+        poly += a
+        poly *= t
+    np.square(z, out=z)
+    np.negative(z, out=z)
+    np.exp(z, out=z)
+    poly *= z  # poly * exp(-z*z)
+    np.subtract(1.0, poly, out=poly)
+    poly *= np.sign(x, out=t)  # erf
+    poly += 1.0
+    x *= 0.5
+    x *= poly
+    return x
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +126,7 @@ class Encoder:
         h = base.hidden
         return cls(
             base=base,
-            layers=tuple(base.layer(i) for i in range(layers)),
+            layers=tuple(base.quantized_layer(i) for i in range(layers)),
             head_w=np.zeros((0, h), dtype=np.float32),
             head_b=np.zeros(0, dtype=np.float32),
             positions=base.vector("emb.pos").reshape(-1, h),
@@ -169,7 +185,11 @@ class Encoder:
             att /= att.sum(-1, keepdims=True)
             ctx = (att @ v).transpose(0, 2, 1, 3).reshape(b, t, h)
             x = _layer_norm(x + ctx @ w["ao.w"].T + w["ao.b"], w["aln.w"], w["aln.b"], self.base.eps)
-            mid = _gelu(x @ w["fi.w"].T + w["fi.b"])
+            mid: npt.NDArray[np.float32] = x @ w["fi.w"].T
+            mid += w["fi.b"]
+            flat = mid.reshape(-1, mid.shape[-1])
+            for s in range(0, len(flat), _GELU_ROWS):  # element-wise: chunks only bound the temporaries
+                _gelu(flat[s : s + _GELU_ROWS])
             x = _layer_norm(x + mid @ w["fo.w"].T + w["fo.b"], w["oln.w"], w["oln.b"], self.base.eps)
         m = mask[..., None].astype(np.float32)
         pooled = (x * m).sum(1) / m.sum(1)
