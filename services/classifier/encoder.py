@@ -185,8 +185,11 @@ class Encoder:
             q = (x @ w["q.w"].T + w["q.b"]).reshape(b, t, heads, hd).transpose(0, 2, 1, 3)
             k = (x @ w["k.w"].T + w["k.b"]).reshape(b, t, heads, hd).transpose(0, 2, 3, 1)
             v = (x @ w["v.w"].T + w["v.b"]).reshape(b, t, heads, hd).transpose(0, 2, 1, 3)
-            att = q @ k * scale + bias
-            att = np.exp(att - att.max(-1, keepdims=True))
+            att = q @ k  # in place from here: (batch, heads, t, t) is the largest array after the FFN's
+            att *= scale
+            att += bias
+            att -= att.max(-1, keepdims=True)
+            np.exp(att, out=att)
             att /= att.sum(-1, keepdims=True)
             ctx = (att @ v).transpose(0, 2, 1, 3).reshape(b * t, h)
             x = _layer_norm(x + ctx @ w["ao.w"].T + w["ao.b"], w["aln.w"], w["aln.b"], self.base.eps)
