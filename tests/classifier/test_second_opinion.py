@@ -119,3 +119,23 @@ def test_a_consulted_text_is_not_counted_as_answered_even_when_the_blend_is_conf
     assert with_second.auto_reply_threshold(confident.category, SETTINGS) < 0.999
     assert not with_second.answers_by_itself(confident, SETTINGS)
     assert with_second.answers_by_itself(replace(confident, second_opinion=False), SETTINGS)
+
+
+def test_verdicts_match_the_float32_implementation_they_replaced(with_second: Classifier) -> None:
+    # Probabilities computed before the frozen layers were kept 4-bit, the GELU made in-place and the
+    # vocabulary compacted: the memory cuts must not move a single verdict (44 texts: two batches, NUL,
+    # empty, emoji, a text past the token limit).
+    encoder = with_second._second
+    assert encoder is not None
+    ref = json.loads((Path(__file__).parent / "second_opinion_reference.json").read_text(encoding="utf-8"))
+    assert encoder.version == ref["version"]
+    probs = encoder.probabilities(ref["texts"])
+    assert np.abs(probs - np.array(ref["probabilities"])).max() <= 1e-6
+
+
+def test_a_quantized_layer_reads_as_the_float32_layer(base: E5File) -> None:
+    layer, quantized = base.layer(3), base.quantized_layer(3)
+    assert sorted(quantized) == sorted(layer)
+    for key, value in layer.items():
+        assert quantized[key].dtype == np.float32
+        assert np.array_equal(quantized[key], value), key
