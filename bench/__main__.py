@@ -39,7 +39,8 @@ def _knob(name: str, default: str) -> str:
 async def kafka_and_pipeline(events: int) -> None:
     """Raw broker, the two-process passthrough, then the pipeline with auto-replies: burst, open-loop latency,
     RSS, scale-out; one dedicated broker and database. Knobs: BENCH_EVENTS (burst size), BENCH_SECONDS
-    (each open-loop run), BENCH_RATES (open-loop rates, comma separated), BENCH_SCALE=0 (skip scale-out)."""
+    (each open-loop run), BENCH_RATES (open-loop rates, comma separated), BENCH_SCALE=0 (skip scale-out), BENCH_LOG_DIR (keep the services'
+    logs there)."""
     seconds = float(_knob("BENCH_SECONDS", "60"))
     rates = [float(r) for r in _knob("BENCH_RATES", "200,1000").split(",") if r.strip()]
     async with kafka_broker(topics=ALL_TOPICS, environ={}) as broker, postgres_server() as pg:
@@ -63,9 +64,11 @@ async def kafka_and_pipeline(events: int) -> None:
                 f"{passthrough:,.0f} msg/s over {events:,}"
             )
             with tempfile.TemporaryDirectory() as tmp:
+                log_dir = Path(_knob("BENCH_LOG_DIR", tmp))  # the services' logs, kept when named
+                log_dir.mkdir(parents=True, exist_ok=True)
                 await _pipeline(
                     env,
-                    Path(tmp),
+                    log_dir,
                     url=url,
                     bootstrap=broker.bootstrap_servers,
                     events=events,

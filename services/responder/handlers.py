@@ -89,8 +89,10 @@ async def handle_complaints(
         if i and i % YIELD_EVERY == 0:
             await asyncio.sleep(0)  # let the consumer's heartbeat run during a long batch
         _apply_complaint(event, session=session, deps=deps, cache=cache)
-    await session.flush()  # tickets first: outbox and timeline rows reference them
-    await _queue_replies(session, cache, now=now)
+    settled = {id(r.ticket): r.ticket.status for r in cache.replies}  # before any reply is counted
+    _set_reply_statuses(cache.replies, settled, queued_keys=None)
+    await session.flush()  # tickets first (written once, status included): outbox and timeline rows reference them
+    await _queue_replies(session, cache, settled, now=now)
     await repository.add_timelines(session, entries=cache.entries)
     await record_buyer_events(session, events=complaints)  # the buyers API's history, same transaction
 
@@ -217,17 +219,41 @@ def _apply_complaint(
     cache.replies.append(_Reply(ticket, draft, values))
 
 
-async def _queue_replies(session: AsyncSession, cache: _BatchCache, *, now: datetime) -> None:
-    """Insert the batch's outbox rows in one statement; a key that exists already queues nothing."""
+def _set_reply_statuses(
+    replies: Sequence[_Reply], settled: dict[int, str], *, queued_keys: set[str] | None
+) -> None:
+    """Each ticket's status after its queued replies, from ``settled`` (its status before them). Before the
+    outbox insert every first draft of a key counts as queued (``queued_keys`` None): the tickets are then
+    written once, with their final status, instead of again after the insert."""
+    seen: set[str] = set()
+    for reply in replies:
+        reply.ticket.status = settled[id(reply.ticket)]
+    for reply in replies:
+        key = reply.values["idempotency_key"]
+        if key in seen or (queued_keys is not None and key not in queued_keys):
+            continue
+        seen.add(key)
+        reply.ticket.status = transitions.after_auto_reply_queued(
+            reply.ticket.status, reply_status=reply.draft.reply.status
+        )
+
+
+async def _queue_replies(
+    session: AsyncSession, cache: _BatchCache, settled: dict[int, str], *, now: datetime
+) -> None:
+    """Insert the batch's outbox rows in one statement; a key that exists already queues nothing (its
+    ticket's status is then set again without that reply: an UPDATE at commit, only in that rare case)."""
     if not cache.replies:
         return
     queued = await outbox_repo.insert_outbox_many(session, rows=[r.values for r in cache.replies])
+    predicted = {r.values["idempotency_key"] for r in cache.replies}
+    if set(queued) != predicted:
+        _set_reply_statuses(cache.replies, settled, queued_keys=set(queued))
     for reply in cache.replies:
         outbox_id = queued.pop(reply.values["idempotency_key"], None)
         if outbox_id is None:
             continue  # this thread already got this reply: a buyer is never messaged twice
         draft, ticket = reply.draft, reply.ticket
-        ticket.status = transitions.after_auto_reply_queued(ticket.status, reply_status=draft.reply.status)
         entry = timeline.reply_entry(
             kind="reply_queued",
             outbox_id=outbox_id,
