@@ -64,11 +64,11 @@ async def kafka_and_pipeline(events: int) -> None:
                 f"{passthrough:,.0f} msg/s over {events:,}"
             )
             with tempfile.TemporaryDirectory() as tmp:
-                log_dir = Path(_knob("BENCH_LOG_DIR", tmp))  # the services' logs, kept when named
-                log_dir.mkdir(parents=True, exist_ok=True)
                 await _pipeline(
                     env,
-                    log_dir,
+                    Path(
+                        _knob("BENCH_LOG_DIR", tmp)
+                    ),  # the services' logs, kept when named (created on start)
                     url=url,
                     bootstrap=broker.bootstrap_servers,
                     events=events,

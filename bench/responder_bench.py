@@ -13,7 +13,6 @@ measured run.
 
 from __future__ import annotations
 
-import asyncio
 import cProfile
 import os
 import sys
@@ -68,7 +67,9 @@ def _records(count: int, codec: EventCodec) -> list[_Record]:
     settings = ClassifierSettings(buyer_hash_salt=SecretStr("bench-salt"))
     now = datetime.now(UTC)
     signals = [load.signal(i) for i in range(count)]
-    verdicts = classifier.classify_many([(s, OrderContext(), None) for s in signals], now=now, settings=settings)
+    verdicts = classifier.classify_many(
+        [(s, OrderContext(), None) for s in signals], now=now, settings=settings
+    )
     out = []
     for i, (signal, verdict) in enumerate(zip(signals, verdicts, strict=True)):
         event = build_classified(signal, verdict, buyer=buyer_hash(signal.buyer_alias or "", "bench-salt"))
@@ -99,7 +100,7 @@ async def responder_rate(count: int, *, batch: int = _BATCH, profile: str | None
                 profiler.enable()
             for start in range(0, len(records), batch):
                 await handle(records[start : start + batch])
-            if profiler:
+            if profiler and profile:
                 profiler.disable()
                 profiler.dump_stats(profile)
             used = time.process_time() - cpu

@@ -20,8 +20,9 @@ from services.responder.outbox import repository as outbox_repo
 from services.responder.outbox.rows import outbox_row
 from services.responder.replies import aliases
 from services.responder.replies.compose import ReplyComposer, ReplyDraft
-from services.responder.tables import OrderContextRow, Ticket
+from services.responder.tables import OrderContextRow
 from services.responder.tickets import repository, threads, timeline, transitions
+from services.responder.tickets.state import TicketState
 from shared.crypto import PiiCipher
 from shared.db.idempotency import fresh_events
 from shared.events import AmazonEvent, ComplaintClassified, OrderContextUpdated
@@ -88,10 +89,11 @@ async def handle_complaints(
     for i, event in enumerate(complaints):
         if i and i % YIELD_EVERY == 0:
             await asyncio.sleep(0)  # let the consumer's heartbeat run during a long batch
-        _apply_complaint(event, session=session, deps=deps, cache=cache)
+        _apply_complaint(event, deps=deps, cache=cache)
     settled = {id(r.ticket): r.ticket.status for r in cache.replies}  # before any reply is counted
     _set_reply_statuses(cache.replies, settled, queued_keys=None)
-    await session.flush()  # tickets first (written once, status included): outbox and timeline rows reference them
+    # Tickets first, written once with their status: outbox and timeline rows reference them.
+    await repository.save_tickets(session, tickets=list(cache.tickets.values()))
     await _queue_replies(session, cache, settled, now=now)
     await repository.add_timelines(session, entries=cache.entries)
     await record_buyer_events(session, events=complaints)  # the buyers API's history, same transaction
@@ -112,7 +114,7 @@ async def handle_order_context(event: OrderContextUpdated, *, session: AsyncSess
 class _BatchCache:
     """Rows prefetched for a batch; tickets created during the batch are added as they appear."""
 
-    tickets: dict[tuple[str, str], Ticket]
+    tickets: dict[tuple[str, str], TicketState]
     orders: dict[tuple[str, str], OrderContextRow]
     replies: list[_Reply] = field(default_factory=list)
     entries: list[tuple[uuid.UUID, timeline.Entry]] = field(default_factory=list)  # timeline, one statement
@@ -120,14 +122,12 @@ class _BatchCache:
 
 @dataclass(frozen=True, slots=True)
 class _Reply:
-    ticket: Ticket
+    ticket: TicketState
     draft: ReplyDraft
     values: dict[str, Any]
 
 
-def _apply_complaint(
-    event: ComplaintClassified, *, session: AsyncSession, deps: ResponderDeps, cache: _BatchCache
-) -> None:
+def _apply_complaint(event: ComplaintClassified, *, deps: ResponderDeps, cache: _BatchCache) -> None:
     """Open or update the thread's ticket, record the timeline, decide and compose the reply to queue."""
     signal = event.signal
     key = threads.thread_key(event)
@@ -141,25 +141,23 @@ def _apply_complaint(
         event=event,
     )
     if ticket is None:
-        ticket = repository.add_ticket(
-            session,
-            Ticket(
-                id=uuid.uuid4(),
-                seller_id=event.seller_id,
-                marketplace_id=event.marketplace_id,
-                order_id=event.order_id,
-                thread_key=key,
-                buyer_hash=event.buyer_hash,
-                status=change.status,
-                priority=change.priority,
-                category=change.category,
-                tags=threads.merge_tags([], event.tags),
-                reasons=[],
-                message_count=0,
-                version=1,
-                no_response_needed=False,
-                ageing=False,
-            ),
+        ticket = TicketState(
+            id=uuid.uuid4(),
+            seller_id=event.seller_id,
+            marketplace_id=event.marketplace_id,
+            order_id=event.order_id,
+            thread_key=key,
+            buyer_hash=event.buyer_hash,
+            status=change.status,
+            priority=change.priority,
+            category=change.category,
+            tags=threads.merge_tags([], event.tags),
+            reasons=[],
+            message_count=0,
+            version=1,
+            no_response_needed=False,
+            ageing=False,
+            new=True,
         )
         cache.tickets[(event.seller_id, key)] = ticket
     ticket.status = change.status
@@ -242,13 +240,15 @@ async def _queue_replies(
     session: AsyncSession, cache: _BatchCache, settled: dict[int, str], *, now: datetime
 ) -> None:
     """Insert the batch's outbox rows in one statement; a key that exists already queues nothing (its
-    ticket's status is then set again without that reply: an UPDATE at commit, only in that rare case)."""
+    ticket's status is then written again without that reply: one more statement, only in that case)."""
     if not cache.replies:
         return
     queued = await outbox_repo.insert_outbox_many(session, rows=[r.values for r in cache.replies])
     predicted = {r.values["idempotency_key"] for r in cache.replies}
     if set(queued) != predicted:
         _set_reply_statuses(cache.replies, settled, queued_keys=set(queued))
+        changed = {id(r.ticket): r.ticket for r in cache.replies if r.values["idempotency_key"] not in queued}
+        await repository.save_statuses(session, tickets=list(changed.values()))
     for reply in cache.replies:
         outbox_id = queued.pop(reply.values["idempotency_key"], None)
         if outbox_id is None:

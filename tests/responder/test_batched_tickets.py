@@ -124,10 +124,15 @@ async def test_a_reply_whose_key_exists_already_leaves_the_ticket_as_without_it(
     second = classified(alias="buyer7@marketplace.amazon.com")
     key = threads.thread_key(second)
     draft = DEPS.composer.compose(second, order=None, thread=key, buyer_alias=second.signal.reply_to)
-    assert draft is not None and draft.reply.status == "pending"
+    assert draft is not None
+    assert draft.reply.status == "pending"
     async with unit_of_work(db) as session:
         ticket = Ticket(
-            id=uuid.uuid4(), seller_id=second.seller_id, order_id=second.order_id, thread_key=key, status="new"
+            id=uuid.uuid4(),
+            seller_id=second.seller_id,
+            order_id=second.order_id,
+            thread_key=key,
+            status="new",
         )
         session.add(ticket)
         await session.flush()
