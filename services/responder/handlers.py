@@ -172,7 +172,8 @@ def _apply_complaint(event: ComplaintClassified, *, deps: ResponderDeps, cache: 
     ticket.tags = threads.merge_tags(ticket.tags or [], event.tags)
     ticket.confidence = event.confidence
     ticket.language = event.language or ticket.language
-    ticket.reasons = [r.model_dump() for r in event.reasons]
+    reasons = [r.model_dump() for r in event.reasons]  # the ticket's and the timeline's, dumped once
+    ticket.reasons = reasons
     ticket.model_version = event.model_version
     ticket.abusive_score = event.abusive_score
     ticket.ageing = ticket.ageing or event.ageing
@@ -185,15 +186,16 @@ def _apply_complaint(event: ComplaintClassified, *, deps: ResponderDeps, cache: 
         incoming=signal.reply_to,
         marketplace_id=ticket.marketplace_id or event.marketplace_id,
     )
+    sealed: dict[str, bytes] = {}  # PII encrypted for this message, reused for the same value in its reply
     if alias.store is not None:
-        ticket.buyer_alias_enc = deps.cipher.encrypt(alias.store)
+        ticket.buyer_alias_enc = sealed[alias.store] = deps.cipher.encrypt(alias.store) or b""
     # A message from another alias sets neither what an agent's reply threads to nor the subject it quotes.
     if signal.message_id and not alias.changed:
         ticket.last_message_id = signal.message_id
     if signal.subject and not alias.changed:
         ticket.subject_enc = deps.cipher.encrypt(signal.subject)
     cache.entries.append((ticket.id, timeline.signal_entry(event, cipher=deps.cipher)))
-    cache.entries.append((ticket.id, timeline.classification_entry(event)))
+    cache.entries.append((ticket.id, timeline.classification_entry(event, reasons=reasons)))
     refused = aliases.alias_entry(signal=signal, alias=alias, cipher=deps.cipher)
     if refused is not None:
         cache.entries.append((ticket.id, refused))
@@ -213,6 +215,7 @@ def _apply_complaint(event: ComplaintClassified, *, deps: ResponderDeps, cache: 
         order_id=event.order_id,
         created_by="auto",
         cipher=deps.cipher,
+        sealed=sealed,
     )
     cache.replies.append(_Reply(ticket, draft, values))
 
