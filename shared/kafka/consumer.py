@@ -41,7 +41,7 @@ from aiokafka.errors import (
     RebalanceInProgressError,
     UnknownMemberIdError,
 )
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 from shared.errors import (
     COUNTED_RETRYABLE_CODES,
@@ -108,6 +108,8 @@ _MAX_TRACKED_FAILURES = 10_000
 RECORDS = Counter("consumer_records_total", "Records processed", ["group", "topic", "outcome"])
 BATCH_SECONDS = Histogram("consumer_batch_seconds", "Batch handling time", ["group"])
 RETRIES = Counter("consumer_retries_total", "Retryable failures", ["group"])
+# A replica without partitions (more replicas than partitions, or a rebalance still going on) consumes nothing.
+ASSIGNED = Gauge("consumer_assigned_partitions", "Partitions assigned to this consumer", ["group"])
 
 
 def header(record: Record, name: str) -> str | None:
@@ -191,7 +193,9 @@ class ConsumerLoop:
                 if consumer.assignment():
                     self.assigned.set()
                 batches = await consumer.getmany(timeout_ms=200, max_records=self._max_records)
-                if consumer.assignment():
+                assigned = consumer.assignment()
+                ASSIGNED.labels(self._group).set(len(assigned))
+                if assigned:
                     self.assigned.set()
                 for tp, records in batches.items():
                     if not records:
