@@ -1,11 +1,12 @@
 """The services under test as real processes, any number of each, with their RSS and CPU time.
 
 ``start`` returns once every process answers /readyz and its consumer has partitions (the
-``consumer_assigned_partitions`` gauge). Readiness alone does not say a consumer has joined: on the local broker a join takes five seconds
-or more and each process that joins later rebalances its group, so without the wait a layout of two and two
-began its burst with rebalances still to come (nobody consumes during one), and four processes importing at
-once on a busy machine overran the former 60 s readiness wait (a bare ``TimeoutError``: the scale-out
-"stalls" of issue 14).
+``consumer_assigned_partitions`` gauge). Readiness alone does not say a consumer has joined: on the local broker
+a join takes five seconds or more and each process that joins later rebalances its group (nobody consumes
+during one), so bursts used to begin with rebalances still to come, and four processes importing at once on a
+busy machine overran the former 60 s readiness wait (a bare ``TimeoutError``). A layout whose consumer never
+gets partitions now fails naming it: the local broker (Tansu) can leave a group whose members all left at once
+without a leader, and a new lone member then rejoins every eight seconds without an assignment (issue 14).
 """
 
 from __future__ import annotations
