@@ -39,7 +39,8 @@ def _knob(name: str, default: str) -> str:
 async def kafka_and_pipeline(events: int) -> None:
     """Raw broker, the two-process passthrough, then the pipeline with auto-replies: burst, open-loop latency,
     RSS, scale-out; one dedicated broker and database. Knobs: BENCH_EVENTS (burst size), BENCH_SECONDS
-    (each open-loop run), BENCH_RATES (open-loop rates, comma separated), BENCH_SCALE=0 (skip scale-out)."""
+    (each open-loop run), BENCH_RATES (open-loop rates, comma separated), BENCH_SCALE=0 (skip scale-out), BENCH_LOG_DIR (keep the services'
+    logs there)."""
     seconds = float(_knob("BENCH_SECONDS", "60"))
     rates = [float(r) for r in _knob("BENCH_RATES", "200,1000").split(",") if r.strip()]
     async with kafka_broker(topics=ALL_TOPICS, environ={}) as broker, postgres_server() as pg:
@@ -65,7 +66,9 @@ async def kafka_and_pipeline(events: int) -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 await _pipeline(
                     env,
-                    Path(tmp),
+                    Path(
+                        _knob("BENCH_LOG_DIR", tmp)
+                    ),  # the services' logs, kept when named (created on start)
                     url=url,
                     bootstrap=broker.bootstrap_servers,
                     events=events,

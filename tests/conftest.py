@@ -18,7 +18,12 @@ from shared.stack.postgres import create_database, drop_database
 if TYPE_CHECKING:
     from tests.plugins.stack import DatabaseFactory
 
-pytest_plugins = ["tests.plugins.stack", "tests.plugins.browser", "tests.plugins.tracing", "tests.plugins.otlp"]
+pytest_plugins = [
+    "tests.plugins.stack",
+    "tests.plugins.browser",
+    "tests.plugins.tracing",
+    "tests.plugins.otlp",
+]
 
 _TESTS = Path(__file__).resolve().parent
 E2E_DIR = _TESTS / "e2e"

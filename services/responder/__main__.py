@@ -25,14 +25,14 @@ from shared.db.session import Database, unit_of_work
 from shared.decoding import decode_amazon_event, decode_classified
 from shared.health import HealthState
 from shared.kafka.codec import EventCodec
-from shared.kafka.consumer import ConsumerLoop
+from shared.kafka.consumer import BatchHandler, ConsumerLoop
 from shared.kafka.producer import EventProducer
 from shared.kafka.typed import Consumed, Decoder, decoding
 from shared.runtime import service_main, wait_stop_or_crash
 from shared.spapi.client import SpApiClient
 from shared.topics import AMAZON_EVENTS, CLASSIFIED
 
-__all__ = ["main", "run"]
+__all__ = ["batch_handler", "main", "run"]
 
 
 async def run(settings: ResponderServiceSettings, stop: asyncio.Event, health: HealthState) -> None:
@@ -87,15 +87,11 @@ async def run(settings: ResponderServiceSettings, stop: asyncio.Event, health: H
         webhooks=settings.responder.webhooks,
     )
 
-    async def on_batch(records: Sequence[Consumed[ResponderInput]]) -> None:
-        async with unit_of_work(db) as session:
-            await handle_batch(records, session=session, deps=deps, now=datetime.now(UTC))
-
     loop = ConsumerLoop(
         settings=settings.kafka,
         group_id="responder",
         topics=[CLASSIFIED, AMAZON_EVENTS],
-        handler=decoding(_decoders(EventCodec(cipher)), on_batch, only={AMAZON_EVENTS: KEPT_AMAZON_EVENTS}),
+        handler=batch_handler(db, deps),
         producer=producer,
     )
     consumer_task = asyncio.create_task(loop.run(), name="consumer")
@@ -125,6 +121,16 @@ async def run(settings: ResponderServiceSettings, stop: asyncio.Event, health: H
         await spapi_http.aclose()
         await producer.stop()
         await db.dispose()
+
+
+def batch_handler(db: Database, deps: ResponderDeps) -> BatchHandler:
+    """The consumer loop's handler: decode the records (PII opened), apply them in one transaction."""
+
+    async def on_batch(records: Sequence[Consumed[ResponderInput]]) -> None:
+        async with unit_of_work(db) as session:
+            await handle_batch(records, session=session, deps=deps, now=datetime.now(UTC))
+
+    return decoding(_decoders(EventCodec(deps.cipher)), on_batch, only={AMAZON_EVENTS: KEPT_AMAZON_EVENTS})
 
 
 def _decoders(codec: EventCodec) -> dict[str, Decoder[ResponderInput]]:

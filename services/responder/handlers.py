@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -34,8 +34,9 @@ from services.responder.shipments import repository as shipments
 from services.responder.shipments.milestones import milestones_of
 from services.responder.solicitations import repository as solicitation_repo
 from services.responder.solicitations.schedule import decide
-from services.responder.tables import OrderContextRow, Ticket
+from services.responder.tables import OrderContextRow
 from services.responder.tickets import repository, threads, timeline, transitions
+from services.responder.tickets.state import TicketState
 from services.responder.webhooks import events as webhook_events
 from services.responder.webhooks import repository as webhook_repo
 from shared.crypto import PiiCipher
@@ -129,11 +130,14 @@ async def handle_complaints(
     for i, event in enumerate(complaints):
         if i and i % YIELD_EVERY == 0:
             await asyncio.sleep(0)  # let the consumer's heartbeat run during a long batch
-        _apply_complaint(event, session=session, deps=deps, cache=cache)
-    await session.flush()  # tickets first: outbox and timeline rows reference them
+        _apply_complaint(event, deps=deps, cache=cache)
     if deps.identical_cap is not None:
         await _reword_identical(session, cache, deps=deps, now=now)
-    await _queue_replies(session, cache, now=now)
+    settled = {id(r.ticket): r.ticket.status for r in cache.replies}  # before any reply is counted
+    _set_reply_statuses(cache.replies, settled, queued_keys=None)
+    # Tickets first, written once with their status: outbox and timeline rows reference them.
+    await repository.save_tickets(session, tickets=list(cache.tickets.values()))
+    await _queue_replies(session, cache, settled, now=now)
     await repository.add_timelines(session, entries=cache.entries)
     if deps.webhooks:
         changed = [
@@ -199,25 +203,25 @@ async def _schedule_solicitation(
 class _BatchCache:
     """Rows prefetched for a batch; tickets created during the batch are added as they appear."""
 
-    tickets: dict[tuple[str, str], Ticket]
+    tickets: dict[tuple[str, str], TicketState]
     orders: dict[tuple[str, str], OrderContextRow]
     replies: list[_Reply] = field(default_factory=list)
     entries: list[tuple[uuid.UUID, timeline.Entry]] = field(default_factory=list)  # timeline, one statement
-    changes: list[tuple[Ticket, bool, uuid.UUID]] = field(default_factory=list)  # (ticket, created, cause)
+    changes: list[tuple[TicketState, bool, uuid.UUID]] = field(
+        default_factory=list
+    )  # (ticket, created, cause)
 
 
 @dataclass(frozen=True, slots=True)
 class _Reply:
-    ticket: Ticket
+    ticket: TicketState
     draft: ReplyDraft
     values: dict[str, Any]
     event: ComplaintClassified
     recompose: Callable[[int], ReplyDraft | None]  # the same reply in the template's n-th other wording
 
 
-def _apply_complaint(
-    event: ComplaintClassified, *, session: AsyncSession, deps: ResponderDeps, cache: _BatchCache
-) -> None:
+def _apply_complaint(event: ComplaintClassified, *, deps: ResponderDeps, cache: _BatchCache) -> None:
     """Open or update the thread's ticket, record the timeline, decide and compose the reply to queue."""
     signal = event.signal
     key = threads.thread_key(event)
@@ -232,25 +236,23 @@ def _apply_complaint(
         event=event,
     )
     if ticket is None:
-        ticket = repository.add_ticket(
-            session,
-            Ticket(
-                id=uuid.uuid4(),
-                seller_id=event.seller_id,
-                marketplace_id=event.marketplace_id,
-                order_id=event.order_id,
-                thread_key=key,
-                buyer_hash=event.buyer_hash,
-                status=change.status,
-                priority=change.priority,
-                category=change.category,
-                tags=threads.merge_tags([], event.tags),
-                reasons=[],
-                message_count=0,
-                version=1,
-                no_response_needed=False,
-                ageing=False,
-            ),
+        ticket = TicketState(
+            id=uuid.uuid4(),
+            seller_id=event.seller_id,
+            marketplace_id=event.marketplace_id,
+            order_id=event.order_id,
+            thread_key=key,
+            buyer_hash=event.buyer_hash,
+            status=change.status,
+            priority=change.priority,
+            category=change.category,
+            tags=threads.merge_tags([], event.tags),
+            reasons=[],
+            message_count=0,
+            version=1,
+            no_response_needed=False,
+            ageing=False,
+            new=True,
         )
         cache.tickets[(event.seller_id, key)] = ticket
     cache.changes.append((ticket, created, event.event_id))
@@ -266,7 +268,8 @@ def _apply_complaint(
     ticket.tags = threads.merge_tags(ticket.tags or [], event.tags)
     ticket.confidence = event.confidence
     ticket.language = event.language or ticket.language
-    ticket.reasons = [r.model_dump() for r in event.reasons]
+    reasons = [r.model_dump() for r in event.reasons]  # the ticket's and the timeline's, dumped once
+    ticket.reasons = reasons
     ticket.model_version = event.model_version
     ticket.abusive_score = event.abusive_score
     ticket.ageing = ticket.ageing or event.ageing
@@ -279,15 +282,16 @@ def _apply_complaint(
         incoming=signal.reply_to,
         marketplace_id=ticket.marketplace_id or event.marketplace_id,
     )
+    sealed: dict[str, bytes] = {}  # PII encrypted for this message, reused for the same value in its reply
     if alias.store is not None:
-        ticket.buyer_alias_enc = deps.cipher.encrypt(alias.store)
+        ticket.buyer_alias_enc = sealed[alias.store] = deps.cipher.encrypt(alias.store) or b""
     # A message from another alias sets neither what an agent's reply threads to nor the subject it quotes.
     if signal.message_id and not alias.changed:
         ticket.last_message_id = signal.message_id
     if signal.subject and not alias.changed:
         ticket.subject_enc = deps.cipher.encrypt(signal.subject)
     cache.entries.append((ticket.id, timeline.signal_entry(event, cipher=deps.cipher)))
-    cache.entries.append((ticket.id, timeline.classification_entry(event)))
+    cache.entries.append((ticket.id, timeline.classification_entry(event, reasons=reasons)))
     refused = aliases.alias_entry(signal=signal, alias=alias, cipher=deps.cipher)
     if refused is not None:
         cache.entries.append((ticket.id, refused))
@@ -305,12 +309,17 @@ def _apply_complaint(
     if draft is None:
         REPLY_DECISIONS.labels("none").inc()
         return
-    values = _row_values(draft, ticket=ticket, event=event, cipher=deps.cipher)
+    values = _row_values(draft, ticket=ticket, event=event, cipher=deps.cipher, sealed=sealed)
     cache.replies.append(_Reply(ticket, draft, values, event, lambda n: compose(variant=n)))
 
 
 def _row_values(
-    draft: ReplyDraft, *, ticket: Ticket, event: ComplaintClassified, cipher: PiiCipher
+    draft: ReplyDraft,
+    *,
+    ticket: TicketState,
+    event: ComplaintClassified,
+    cipher: PiiCipher,
+    sealed: Mapping[str, bytes] | None = None,
 ) -> dict[str, Any]:
     return outbox_row(
         draft.reply,
@@ -321,6 +330,7 @@ def _row_values(
         order_id=event.order_id,
         created_by="auto",
         cipher=cipher,
+        sealed=sealed,
         traceparent=traceparent_for(event.correlation_id),
     )
 
@@ -377,18 +387,44 @@ def _other_wordings(reply: _Reply) -> list[ReplyDraft]:
     return out
 
 
-async def _queue_replies(session: AsyncSession, cache: _BatchCache, *, now: datetime) -> None:
-    """Insert the batch's outbox rows in one statement; a key that exists already queues nothing."""
+def _set_reply_statuses(
+    replies: Sequence[_Reply], settled: dict[int, str], *, queued_keys: set[str] | None
+) -> None:
+    """Each ticket's status after its queued replies, from ``settled`` (its status before them). Before the
+    outbox insert every first draft of a key counts as queued (``queued_keys`` None): the tickets are then
+    written once, with their final status, instead of again after the insert."""
+    seen: set[str] = set()
+    for reply in replies:
+        reply.ticket.status = settled[id(reply.ticket)]
+    for reply in replies:
+        key = reply.values["idempotency_key"]
+        if key in seen or (queued_keys is not None and key not in queued_keys):
+            continue
+        seen.add(key)
+        reply.ticket.status = transitions.after_auto_reply_queued(
+            reply.ticket.status, reply_status=reply.draft.reply.status
+        )
+
+
+async def _queue_replies(
+    session: AsyncSession, cache: _BatchCache, settled: dict[int, str], *, now: datetime
+) -> None:
+    """Insert the batch's outbox rows in one statement; a key that exists already queues nothing (its
+    ticket's status is then written again without that reply: one more statement, only in that case)."""
     if not cache.replies:
         return
     queued = await outbox_repo.insert_outbox_many(session, rows=[r.values for r in cache.replies])
+    predicted = {r.values["idempotency_key"] for r in cache.replies}
+    if set(queued) != predicted:
+        _set_reply_statuses(cache.replies, settled, queued_keys=set(queued))
+        changed = {id(r.ticket): r.ticket for r in cache.replies if r.values["idempotency_key"] not in queued}
+        await repository.save_statuses(session, tickets=list(changed.values()))
     for reply in cache.replies:
         outbox_id = queued.pop(reply.values["idempotency_key"], None)
         if outbox_id is None:
             continue  # this thread already got this reply: a buyer is never messaged twice
         draft, ticket = reply.draft, reply.ticket
         REPLY_DECISIONS.labels("auto_reply" if draft.reply.status == "pending" else draft.reply.status).inc()
-        ticket.status = transitions.after_auto_reply_queued(ticket.status, reply_status=draft.reply.status)
         entry = timeline.reply_entry(
             kind="reply_queued",
             outbox_id=outbox_id,

@@ -134,6 +134,12 @@ LAG_SECONDS = Gauge(
     "Age of the last record handled while records remain behind it; 0 when the partition is caught up.",
     ["group", "topic", "partition"],
 )
+# A replica without partitions (more replicas than partitions, or a rebalance still going on) consumes nothing.
+ASSIGNED = Gauge(
+    "consumer_assigned_partitions",
+    "Partitions assigned to this consumer (0: more replicas than partitions, or a rebalance under way).",
+    ["group"],
+)
 
 
 def header(record: Record, name: str) -> str | None:
@@ -217,7 +223,9 @@ class ConsumerLoop:
                 if consumer.assignment():
                     self.assigned.set()
                 batches = await consumer.getmany(timeout_ms=200, max_records=self._max_records)
-                if consumer.assignment():
+                assigned = consumer.assignment()
+                ASSIGNED.labels(self._group).set(len(assigned))
+                if assigned:
                     self.assigned.set()
                 for tp, records in batches.items():
                     if not records:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from pydantic import SecretStr
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from services.responder.buyers.tables import BuyerHistoryRow
 from services.responder.handlers import ResponderDeps, ResponderInput, handle_batch
+from services.responder.outbox import repository as outbox_repo
+from services.responder.outbox.rows import outbox_row
 from services.responder.replies.compose import ReplyComposer
 from services.responder.settings import ResponderSettings
 from services.responder.tables import OutboxMessage, Ticket, TicketEvent
+from services.responder.tickets import threads
 from shared.crypto import PiiCipher
 from shared.db.session import Database, unit_of_work
 from shared.events import BuyerActivity
@@ -95,3 +99,71 @@ async def test_a_refused_reply_address_is_on_the_timeline_and_gets_no_reply(db: 
         replies = (await session.execute(select(OutboxMessage.status, OutboxMessage.to_enc))).all()
     assert "reply_address_refused" in kinds
     assert all(to is None and status != "pending" for status, to in replies)  # nothing goes to that address
+
+
+async def test_a_batch_of_new_tickets_writes_each_ticket_once(db: Database) -> None:
+    """The reply's status change is part of the ticket's INSERT, not an UPDATE of every ticket after it."""
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        await _apply(db, [classified(order_id=f"123-0000000-00001{i:02d}") for i in range(3)])
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
+    async with db.sessions() as session:
+        statuses = (await session.execute(select(Ticket.status))).scalars().all()
+    assert statuses == ["awaiting_reply"] * 3
+    assert not [s for s in statements if s.lstrip().upper().startswith("UPDATE TICKETS")]
+
+
+async def test_a_reply_whose_key_exists_already_leaves_the_ticket_as_without_it(db: Database) -> None:
+    """The status written with the ticket assumes its reply is queued; a key queued before corrects it."""
+    second = classified(alias="buyer7@marketplace.amazon.com")
+    key = threads.thread_key(second)
+    draft = DEPS.composer.compose(second, order=None, thread=key, buyer_alias=second.signal.reply_to)
+    assert draft is not None
+    assert draft.reply.status == "pending"
+    async with unit_of_work(db) as session:
+        ticket = Ticket(
+            id=uuid.uuid4(),
+            seller_id=second.seller_id,
+            order_id=second.order_id,
+            thread_key=key,
+            status="new",
+        )
+        session.add(ticket)
+        await session.flush()
+        await outbox_repo.insert_outbox_many(  # the same reply, queued by someone before this batch
+            session,
+            rows=[
+                outbox_row(
+                    draft.reply,
+                    key=draft.idempotency_key,
+                    ticket_id=ticket.id,
+                    seller_id=second.seller_id,
+                    marketplace_id=second.marketplace_id,
+                    order_id=second.order_id,
+                    created_by="auto",
+                    cipher=CIPHER,
+                )
+            ],
+        )
+    await _apply(db, [second])
+    async with db.sessions() as session:
+        status = (await session.execute(select(Ticket.status))).scalar_one()
+        kinds = (await session.execute(select(TicketEvent.kind))).scalars().all()
+    assert status == "new"  # not 'awaiting_reply': no reply of this batch was queued
+    assert "reply_queued" not in kinds
+
+
+async def test_a_new_tickets_alias_is_encrypted_once_for_the_ticket_and_its_reply(db: Database) -> None:
+    await _apply(db, [classified(alias="buyer9@marketplace.amazon.com")])
+    async with db.sessions() as session:
+        stored = (await session.execute(select(Ticket.buyer_alias_enc))).scalar_one()
+        to = (await session.execute(select(OutboxMessage.to_enc))).scalar_one()
+    assert to is not None
+    assert CIPHER.decrypt(to) == "buyer9@marketplace.amazon.com"
+    assert to == stored  # one Fernet operation fewer per complaint, same value in both columns

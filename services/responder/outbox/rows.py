@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from services.responder.replies.message import OutboxReply
@@ -22,9 +23,12 @@ def outbox_row(
     created_by: str,
     cipher: PiiCipher,
     traceparent: str | None = None,
+    sealed: Mapping[str, bytes] | None = None,
 ) -> dict[str, Any]:
-    """Column values for ``outbox_messages``; only an e-mail keeps the buyer alias it goes to."""
+    """Column values for ``outbox_messages``; only an e-mail keeps the buyer alias it goes to. ``sealed``:
+    tokens the caller has just made for clear values (the ticket's new alias), not encrypted a second time."""
     buyer_alias = reply.buyer_alias if reply.channel == "email" else None
+    to_enc = sealed.get(buyer_alias) if sealed and buyer_alias is not None else None
     return {
         "idempotency_key": key,
         "ticket_id": ticket_id,
@@ -40,7 +44,7 @@ def outbox_row(
         "fallback": reply.fallback,
         "lint": list(reply.lint),
         "mail_headers": dict(reply.headers),
-        "to_enc": cipher.encrypt(buyer_alias),  # column name kept: it is the buyer alias
+        "to_enc": to_enc or cipher.encrypt(buyer_alias),  # column name kept: it is the buyer alias
         "subject_enc": cipher.encrypt(reply.subject),
         "body_enc": cipher.encrypt(reply.body),
         "created_by": created_by,

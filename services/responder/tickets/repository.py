@@ -6,21 +6,35 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, case, func, select, tuple_
+from sqlalchemy import Table, bindparam, case, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responder.tables import OrderContextRow, Ticket, TicketEvent
+from services.responder.tickets.state import COLUMNS, TicketState
 from services.responder.tickets.timeline import Entry
 from shared.events import OrderContextUpdated
 
 _EVENTS = cast(Table, TicketEvent.__table__)
+_TICKETS = cast(Table, Ticket.__table__)
+_UPDATED = COLUMNS[1:]
+# Constant statements over the batch's rows (executemany), compiled once per process, not per batch.
+_INSERT_TICKETS = insert(_TICKETS)
+_UPDATE_TICKETS = (
+    update(_TICKETS)
+    .where(_TICKETS.c.id == bindparam("b_id"))
+    .values({name: bindparam(f"b_{name}") for name in _UPDATED})
+)
+_UPDATE_STATUS = (
+    update(_TICKETS).where(_TICKETS.c.id == bindparam("b_id")).values(status=bindparam("b_status"))
+)
 
 __all__ = [
-    "add_ticket",
     "add_timeline",
     "add_timelines",
     "order_contexts",
+    "save_statuses",
+    "save_tickets",
     "ticket_ids_for_order",
     "tickets_for_update",
     "upsert_order_context",
@@ -65,17 +79,37 @@ async def upsert_order_context(session: AsyncSession, *, event: OrderContextUpda
 
 async def tickets_for_update(
     session: AsyncSession, *, keys: Sequence[tuple[str, str]]
-) -> dict[tuple[str, str], Ticket]:
+) -> dict[tuple[str, str], TicketState]:
     """Tickets of many (seller, thread) keys in one query, locked for this transaction."""
     if not keys:
         return {}
+    t = _TICKETS.c
     stmt = (
-        select(Ticket)
-        .where(tuple_(Ticket.seller_id, Ticket.thread_key).in_(list(dict.fromkeys(keys))))
-        .order_by(Ticket.id)  # a stable lock order between concurrent consumers
+        select(*(t[name] for name in COLUMNS))
+        .where(tuple_(t.seller_id, t.thread_key).in_(list(dict.fromkeys(keys))))
+        .order_by(t.id)  # a stable lock order between concurrent consumers
         .with_for_update()
     )
-    return {(t.seller_id, t.thread_key): t for t in (await session.execute(stmt)).scalars()}
+    rows = (await session.execute(stmt)).mappings()
+    return {(r["seller_id"], r["thread_key"]): TicketState(**r) for r in rows}
+
+
+async def save_tickets(session: AsyncSession, *, tickets: Sequence[TicketState]) -> None:
+    """Write the batch's tickets: the new ones in one INSERT, the locked ones in one UPDATE statement."""
+    new = [t.values() for t in tickets if t.new]
+    old = [{f"b_{k}": v for k, v in t.values().items()} for t in tickets if not t.new]
+    if new:
+        await session.execute(_INSERT_TICKETS, new)
+        for t in tickets:
+            t.new = False
+    if old:
+        await session.execute(_UPDATE_TICKETS, old)
+
+
+async def save_statuses(session: AsyncSession, *, tickets: Sequence[TicketState]) -> None:
+    """Write the status of tickets already saved in this transaction."""
+    if tickets:
+        await session.execute(_UPDATE_STATUS, [{"b_id": t.id, "b_status": t.status} for t in tickets])
 
 
 async def order_contexts(
@@ -87,12 +121,6 @@ async def order_contexts(
     row = OrderContextRow
     stmt = select(row).where(tuple_(row.seller_id, row.order_id).in_(list(dict.fromkeys(keys))))
     return {(r.seller_id, r.order_id): r for r in (await session.execute(stmt)).scalars()}
-
-
-def add_ticket(session: AsyncSession, ticket: Ticket) -> Ticket:
-    """Add a new ticket (written at the next flush; give it its id up front)."""
-    session.add(ticket)
-    return ticket
 
 
 async def ticket_ids_for_order(session: AsyncSession, *, seller_id: str, order_id: str) -> list[uuid.UUID]:

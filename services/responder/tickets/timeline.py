@@ -55,15 +55,15 @@ def signal_entry(event: ComplaintClassified, *, cipher: PiiCipher) -> Entry:
     return Entry("signal", s.occurred_at, data, event_id=s.event_id, pii_enc=pii)
 
 
-def classification_entry(event: ComplaintClassified) -> Entry:
-    """What the classifier said about the signal."""
+def classification_entry(event: ComplaintClassified, *, reasons: list[dict[str, Any]] | None = None) -> Entry:
+    """What the classifier said about the signal (``reasons``: the event's, dumped already)."""
     data = {
         "category": event.category,
         "tags": [t.model_dump() for t in event.tags],
         "confidence": event.confidence,
         "priority": event.priority.value,
         "due_at": event.due_at.isoformat() if event.due_at else None,
-        "reasons": [r.model_dump() for r in event.reasons],
+        "reasons": reasons if reasons is not None else [r.model_dump() for r in event.reasons],
         "model_version": event.model_version,
         "auto_reply": event.auto_reply,
         "abusive_score": event.abusive_score,

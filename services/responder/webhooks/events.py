@@ -7,10 +7,9 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from services.responder.settings import WebhookSubscription
-from services.responder.tables import Ticket
 from shared.events import event_id_for
 
 __all__ = ["WebhookEvent", "delivery_rows", "reply_sent", "ticket_changed"]
@@ -44,7 +43,36 @@ def _event(event_type: str, key: str, *, seller_id: str, now: datetime, data: di
     return WebhookEvent(event_id, event_type, seller_id, text, now)
 
 
-def ticket_changed(ticket: Ticket, *, created: bool, cause: uuid.UUID | str, now: datetime) -> WebhookEvent:
+class TicketFacts(Protocol):
+    """What a ticket event tells: the ORM ticket (API, console) and the consumer's ``TicketState`` both have it."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def seller_id(self) -> str: ...
+    @property
+    def marketplace_id(self) -> str | None: ...
+    @property
+    def order_id(self) -> str | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def priority(self) -> str: ...
+    @property
+    def priority_override(self) -> str | None: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def language(self) -> str | None: ...
+    @property
+    def due_at(self) -> datetime | None: ...
+    @property
+    def version(self) -> int: ...
+
+
+def ticket_changed(
+    ticket: TicketFacts, *, created: bool, cause: uuid.UUID | str, now: datetime
+) -> WebhookEvent:
     """``ticket.created`` (once per ticket) or ``ticket.updated`` (once per ticket and cause: the buyer signal's
     event id, or ``v<version>`` for a change made through the API)."""
     data = {

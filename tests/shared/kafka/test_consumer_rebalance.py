@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from prometheus_client import REGISTRY
 
 from shared.kafka.consumer import ConsumerLoop, Record
 from shared.kafka.producer import EventProducer
@@ -79,6 +80,7 @@ async def test_a_member_joining_mid_batch_does_not_stop_the_other(
     try:
         async with asyncio.timeout(30):
             await first_in_batch.wait()
+        assert _assigned(group) == 2  # the gauge an operator (and the bench) reads: one member has both
         second_task = asyncio.create_task(second.run())
         async with asyncio.timeout(60):
             await second.assigned.wait()  # the group rebalanced around the busy first member
@@ -89,6 +91,7 @@ async def test_a_member_joining_mid_batch_does_not_stop_the_other(
                 assert not first_task.done(), "the first consumer died in the rebalance"
                 assert not second_task.done(), "the second consumer died"
                 await asyncio.sleep(0.2)
+        assert _assigned(group) == 1  # each member now has one of the two partitions
     finally:
         release.set()
         first.stop()
@@ -103,3 +106,7 @@ async def test_a_member_joining_mid_batch_does_not_stop_the_other(
 
 async def _all_committed(bootstrap: str, group: str, topic: str) -> bool:
     return await _committed(bootstrap, group, topic) == {0: PER_PARTITION, 1: PER_PARTITION}
+
+
+def _assigned(group: str) -> float | None:
+    return REGISTRY.get_sample_value("consumer_assigned_partitions", {"group": group})
