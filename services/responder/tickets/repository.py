@@ -11,13 +11,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responder.tables import OrderContextRow, Ticket, TicketEvent
-from services.responder.tickets.state import COLUMNS, TicketState
+from services.responder.tickets.state import COLUMNS, WRITTEN, TicketState
 from services.responder.tickets.timeline import Entry
 from shared.events import OrderContextUpdated
 
 _EVENTS = cast(Table, TicketEvent.__table__)
 _TICKETS = cast(Table, Ticket.__table__)
-_UPDATED = COLUMNS[1:]
+_UPDATED = WRITTEN[1:]
 # Constant statements over the batch's rows (executemany), compiled once per process, not per batch.
 _INSERT_TICKETS = insert(_TICKETS)
 _UPDATE_TICKETS = (

@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-__all__ = ["COLUMNS", "TicketState"]
+__all__ = ["COLUMNS", "WRITTEN", "TicketState"]
 
 
 @dataclass(slots=True)
@@ -48,13 +48,16 @@ class TicketState:
     last_message_id: str | None = None
     buyer_alias_enc: bytes | None = None
     subject_enc: bytes | None = None
-    priority_override: str | None = None  # an agent's; read for the webhook payload, written back unchanged
+    priority_override: str | None = None  # an agent's: read for the webhook payload, never written here
     new: bool = False
 
     def values(self) -> dict[str, Any]:
         """Column -> value of the written columns (``id`` included)."""
-        return {name: getattr(self, name) for name in COLUMNS}
+        return {name: getattr(self, name) for name in WRITTEN}
 
 
 COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(TicketState) if f.name != "new")
-"""The ``tickets`` columns the consumer reads and writes, ``id`` first."""
+"""The ``tickets`` columns the consumer reads, ``id`` first."""
+
+WRITTEN: tuple[str, ...] = tuple(name for name in COLUMNS if name != "priority_override")
+"""The columns it writes: an agent's priority override belongs to the API and the console."""
